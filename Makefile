@@ -1,0 +1,55 @@
+# mlmcourse: the two commands a newcomer needs are `make lab` and `make test`.
+# Both set up the environment on first use (a .venv beside this file).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.mlmcourse-installed
+# CI and containers run as root; JupyterLab refuses root without this flag.
+ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: setup lab test test-fast slides bench reference execute clean help
+
+help:
+	@echo "make lab        set up on first use, then open the course in JupyterLab"
+	@echo "make test       set up on first use, then run every test (unit, lme4 parity, notebooks, browser)"
+	@echo "make setup      create .venv, install the package and its dependencies, check the data"
+	@echo "make slides     build offline reveal.js slides of every chapter notebook into build/slides/"
+	@echo "make bench      time the fits against plain statsmodels (and lme4 when Rscript is present)"
+	@echo "make execute    re-execute the notebooks in place (outputs are committed)"
+	@echo "make reference  regenerate lme4/lmerTest reference values (needs R with lme4 + lmerTest)"
+	@echo "make clean      remove .venv, build/ and caches (never your saved answers)"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m mlmcourse data
+	touch $@
+
+lab: setup
+	$(BIN)/jupyter lab $(ROOTFLAG) --notebook-dir=notebooks
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not browser and not slow"
+
+slides: setup
+	$(BIN)/python -m mlmcourse.slides notebooks build/slides
+
+bench: setup
+	$(BIN)/python tests/benchmarks/run_bench.py
+
+execute: setup
+	$(BIN)/python -m mlmcourse.execute notebooks
+
+reference:
+	Rscript tests/reference/make_reference.R
+
+clean:
+	rm -rf $(VENV) build .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""mlmcourse: the helper package of the multilevel-models course."""
