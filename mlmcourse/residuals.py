@@ -1,0 +1,109 @@
+"""The handout's "constructed" effects: random effects estimated by hand from OLS residuals.
+
+All functions are pure: they take residuals and group labels (pandas Series on the same rows)
+and return new Series, indexed by group level in sorted order (as R's ``tapply`` does).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .errors import CourseError
+
+__all__ = ["group_mean_residuals", "spread_to_rows", "within_group_residuals",
+           "nested_mean_residuals", "group_sizes", "group_size_weights", "weighted_sd",
+           "clt_sd_of_group_means"]
+
+
+def _aligned(resid, groups, what: str = "groups") -> tuple[pd.Series, pd.Series]:
+    resid = pd.Series(resid)
+    groups = pd.Series(groups)
+    if len(resid) != len(groups):
+        raise CourseError(
+            f"The residuals ({len(resid)} values) and the {what} ({len(groups)} labels) have "
+            "different lengths. Use the residuals of a fit on the same rows as the group labels, "
+            "e.g. fit.resid with dat.loc[fit.resid.index, 'schoolid'].")
+    if not resid.index.equals(groups.index):
+        groups = pd.Series(groups.to_numpy(), index=resid.index, name=groups.name)
+    if groups.isna().any():
+        raise CourseError(f"Some {what} labels are missing; every row needs a group.")
+    return resid, groups
+
+
+def group_mean_residuals(resid, groups) -> pd.Series:
+    """Mean residual of each group (R: ``tapply(res, group, mean)``): a crude estimate of each
+    group's effect, e.g. zeta_k for schools."""
+    resid, groups = _aligned(resid, groups)
+    out = resid.groupby(groups, sort=True).mean()
+    out.index.name = groups.name
+    return out.rename("mean_resid")
+
+
+def spread_to_rows(group_values: pd.Series, groups) -> pd.Series:
+    """Give every row the value of its group (the mean residual of its school, say)."""
+    groups = pd.Series(groups)
+    missing = set(groups.unique()) - set(group_values.index)
+    if missing:
+        raise CourseError(f"No value for the groups {sorted(missing)[:5]}: compute the group "
+                          "values from the same data as the labels.")
+    return pd.Series(group_values.reindex(groups.to_numpy()).to_numpy(), index=groups.index,
+                     name=group_values.name)
+
+
+def within_group_residuals(resid, groups) -> pd.Series:
+    """Residual minus its group's mean residual: epsilon'_ijk - zeta_k hat = eta_jk + epsilon_ijk."""
+    resid, groups = _aligned(resid, groups)
+    return (resid - spread_to_rows(group_mean_residuals(resid, groups), groups)).rename("within_resid")
+
+
+def nested_mean_residuals(resid, outer, inner) -> pd.Series:
+    """Means by inner group (classroom) of residuals already cleared of the outer group's
+    (school's) mean: crude estimates of eta_jk. ``inner`` labels must be unique across outer groups
+    (as classid is in the classroom data)."""
+    resid, outer = _aligned(resid, outer, "outer groups")
+    _, inner = _aligned(resid, inner, "inner groups")
+    per_inner = pd.DataFrame({"o": outer.to_numpy(), "i": inner.to_numpy()}).groupby("i")["o"].nunique()
+    if (per_inner > 1).any():
+        raise CourseError("Some inner-group labels occur in more than one outer group; give each "
+                          "inner group (classroom) a label that is unique across outer groups (schools).")
+    diffed = within_group_residuals(resid, outer)
+    out = diffed.groupby(inner, sort=True).mean()
+    out.index.name = inner.name
+    return out.rename("mean_within_resid")
+
+
+def group_sizes(groups) -> pd.Series:
+    """Number of rows per group, by sorted group level."""
+    groups = pd.Series(groups)
+    out = groups.value_counts().sort_index()
+    out.index.name = groups.name
+    return out.rename("n")
+
+
+def group_size_weights(groups) -> pd.Series:
+    """Share of the rows in each group (R: ``prop.table(table(group))``); sums to 1."""
+    n = group_sizes(groups)
+    return (n / n.sum()).rename("weight")
+
+
+def weighted_sd(values, weights) -> float:
+    """Standard deviation of ``values`` with the given (relative) weights."""
+    v = np.asarray(values, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    if v.shape != w.shape or (w < 0).any() or w.sum() <= 0:
+        raise CourseError("weighted_sd needs one non-negative weight per value, not all zero.")
+    w = w / w.sum()
+    mean = np.sum(w * v)
+    return float(np.sqrt(np.sum(w * (v - mean) ** 2)))
+
+
+def clt_sd_of_group_means(sigma_eps: float, sizes) -> float:
+    """Footnote 3: if there were no group effect (sigma_zeta = 0), a group mean of n_k independent
+    errors would still vary, with variance sigma_eps^2 / n_k (central limit theorem). Across groups
+    of the given sizes, the group means then have standard deviation sqrt(mean(sigma_eps^2 / n_k))."""
+    n = np.asarray(sizes, dtype=float)
+    if n.size == 0 or (n < 1).any():
+        raise CourseError("Group sizes must be whole numbers of at least 1.")
+    if not sigma_eps >= 0:
+        raise CourseError("sigma_eps must be a non-negative standard deviation.")
+    return float(np.sqrt(np.mean(sigma_eps ** 2 / n)))
