@@ -1,0 +1,272 @@
+"""Formula spec + DataFrame -> the model's matrices (y, X, Z) and grouping factors.
+
+Rows are chosen as lme4 does: ``subset`` first, then every row with a missing value in a
+variable the formula uses is dropped (and counted). Problems a student can cause (an unknown
+column, a text outcome, a grouping factor with one level) raise CourseError.
+"""
+from __future__ import annotations
+
+import difflib
+import keyword
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import patsy
+import scipy.sparse as sp
+
+from .errors import CourseError
+from .formula import FormulaSpec, RandomTerm, parse_formula
+
+_NAME = re.compile(r"Q\(\s*['\"]([^'\"]+)['\"]\s*\)|[A-Za-z_.][A-Za-z0-9_.]*")
+_SAFE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class TermDesign:
+    """One random-effects term, laid out for the model matrices."""
+
+    term: RandomTerm
+    name: str                 # lme4's group name in VarCorr (make.unique'd: 'Subject.1')
+    cnames: list[str]         # effect names: '(Intercept)', 'Days', ...
+    levels: pd.Index          # levels of the grouping factor, in lme4's order
+    codes: np.ndarray         # level code of each row
+    X: np.ndarray             # n x p values of the effects
+    offset: int = 0           # first column of this term in Z
+
+    @property
+    def p(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def nlevels(self) -> int:
+        return len(self.levels)
+
+    @property
+    def q(self) -> int:
+        return self.p * self.nlevels
+
+
+@dataclass
+class Design:
+    spec: FormulaSpec
+    y: np.ndarray
+    X: np.ndarray
+    xnames: list[str]
+    terms: list[TermDesign]
+    Z: sp.csc_matrix
+    data: pd.DataFrame             # the rows used, original index
+    n_dropped_na: int = 0
+    n_subset_out: int = 0
+    variables: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.y)
+
+    @property
+    def p(self) -> int:
+        return self.X.shape[1]
+
+
+def _unknown_column(name: str, data: pd.DataFrame, where: str) -> CourseError:
+    close = difflib.get_close_matches(name, [str(c) for c in data.columns], n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return CourseError(
+        f"The {where} uses a column '{name}' that is not in the data.{hint} "
+        f"The data's columns are: {', '.join(map(str, data.columns))}."
+    )
+
+
+def _protect(expr: str, data: pd.DataFrame) -> str:
+    """Quote column names patsy cannot read as Python (keywords such as 'class', odd names)."""
+    odd = {str(c) for c in data.columns if keyword.iskeyword(str(c)) or not _SAFE.match(str(c))}
+    if not odd:
+        return expr
+
+    def swap(m: re.Match) -> str:
+        word = m.group(0)
+        return f'Q("{word}")' if word in odd else word
+
+    return re.sub(r"(?<![\w.\"'])[A-Za-z_.][A-Za-z0-9_.]*(?![\w.\"'(])", swap, expr)
+
+
+def _clean_name(name: str) -> str:
+    return re.sub(r"Q\(\"([^\"]+)\"\)", r"\1", name)
+
+
+def referenced_columns(spec: FormulaSpec, data: pd.DataFrame) -> list[str]:
+    """The data columns a formula uses (for missing-value handling), in order."""
+    cols = {str(c): c for c in data.columns}
+    found: list[str] = []
+    pieces = [spec.response, spec.fixed] + [t.lhs for t in spec.random] + [t.group for t in spec.random]
+    for piece in pieces:
+        for m in _NAME.finditer(piece):
+            name = m.group(1) or m.group(0)
+            if name in cols and cols[name] not in found:
+                found.append(cols[name])
+    return found
+
+
+def _patsy_matrix(expr: str, frame: pd.DataFrame, where: str, data: pd.DataFrame):
+    try:
+        return patsy.dmatrix(_protect(expr, frame), frame, NA_action="raise", return_type="dataframe",
+                             eval_env=patsy.EvalEnvironment.capture(0, reference=0))
+    except patsy.PatsyError as exc:
+        msg = str(exc)
+        m = re.search(r"name '([^']+)' is not defined", msg)
+        if m:
+            raise _unknown_column(m.group(1), data, where) from None
+        first = msg.strip().splitlines()[0]
+        raise CourseError(f"The {where} '{expr}' could not be read: {first}. "
+                          "Check it for typos; write it as in lme4, e.g. 'ses + mathknow'.") from None
+
+
+def _response(spec: FormulaSpec, frame: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
+    name = spec.response
+    if name in data.columns:
+        col = frame[name]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+            raise CourseError(
+                f"The outcome '{name}' is not numeric (it holds values such as {col.iloc[0]!r}). "
+                "A linear mixed model needs a numeric outcome: pick a numeric column, or convert "
+                "this one with pd.to_numeric first."
+            )
+        return col.to_numpy(dtype=float)
+    mat = _patsy_matrix(f"0 + {name}", frame, "outcome", data)
+    if mat.shape[1] != 1:
+        raise CourseError(f"The outcome '{name}' is not numeric: it would become {mat.shape[1]} columns.")
+    return mat.to_numpy(dtype=float)[:, 0]
+
+
+def _factor_levels(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.Index, np.ndarray]:
+    """Levels of a (possibly interacted) grouping factor, sorted as lme4 sorts them."""
+    keys = frame[list(columns)]
+    uniq = keys.drop_duplicates().sort_values(list(columns), kind="mergesort")
+    labels = [":".join(str(v) for v in row) for row in uniq.itertuples(index=False)]
+    lookup = pd.MultiIndex.from_frame(uniq) if len(columns) > 1 else pd.Index(uniq.iloc[:, 0])
+    probe = pd.MultiIndex.from_frame(keys) if len(columns) > 1 else pd.Index(keys.iloc[:, 0])
+    codes = lookup.get_indexer(probe)
+    return pd.Index(labels, name=":".join(columns)), codes
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """R's make.unique: 'g', 'g' -> 'g', 'g.1'."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            out.append(f"{n}.{seen[n]}")
+        else:
+            seen[n] = 0
+            out.append(n)
+    return out
+
+
+def _select_rows(spec: FormulaSpec, data: pd.DataFrame, subset) -> tuple[pd.DataFrame, int, int, list[str]]:
+    if subset is not None:
+        mask = pd.Series(np.asarray(subset), index=data.index) if not isinstance(subset, pd.Series) else subset
+        if mask.dtype != bool:
+            raise CourseError("subset= must be True/False for each row (e.g. the result of complete_cases).")
+        if len(mask) != len(data):
+            raise CourseError(f"subset= has {len(mask)} values but the data has {len(data)} rows.")
+        frame = data.loc[mask.to_numpy()]
+    else:
+        frame = data
+    n_subset_out = len(data) - len(frame)
+    variables = referenced_columns(spec, data)
+    if spec.response not in data.columns and not any(c == spec.response for c in variables):
+        if _SAFE.match(spec.response):
+            raise _unknown_column(spec.response, data, "outcome")
+    for t in spec.random:
+        for f in t.factors:
+            if f not in data.columns:
+                raise _unknown_column(f, data, f"random-effects term {t.source}")
+    complete = frame[variables].notna().all(axis=1) if variables else pd.Series(True, index=frame.index)
+    return frame.loc[complete], int((~complete).sum()), n_subset_out, variables
+
+
+def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) -> Design:
+    """Parse (if needed), select rows, and build y, X, Z and the grouping factors."""
+    if not isinstance(data, pd.DataFrame):
+        raise CourseError("data= must be a pandas DataFrame, e.g. the result of load_classroom().")
+    spec = parse_formula(formula) if isinstance(formula, str) else formula
+    if not spec.random:
+        raise CourseError(
+            f"The formula '{spec.text}' has no random-effects term such as (1 | schoolid). "
+            "lmer() fits mixed models; for a plain regression use lm()."
+        )
+    frame, n_na, n_out, variables = _select_rows(spec, data, subset)
+    if len(frame) == 0:
+        raise CourseError("No rows are left after dropping rows with missing values in "
+                          f"{', '.join(variables)}: there is nothing to fit.")
+    y = _response(spec, frame, data)
+    Xdf = _patsy_matrix(spec.fixed, frame, "fixed part", data)
+    X = Xdf.to_numpy(dtype=float)
+    xnames = [_clean_name(c) for c in Xdf.columns]
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise CourseError(
+            f"The fixed part '{spec.fixed}' gives columns that are not linearly independent "
+            f"({', '.join(xnames)}): one is a combination of others. Remove the redundant predictor."
+        )
+    n = len(y)
+    terms: list[TermDesign] = []
+    for t in spec.random:
+        levels, codes = _factor_levels(frame, t.factors)
+        lhs = _patsy_matrix(t.lhs, frame, f"random-effects term {t.source}", data)
+        if lhs.shape[1] == 0:
+            raise CourseError(f"The random-effects term {t.source} has no effects (e.g. '0 | g').")
+        if len(levels) < 2:
+            raise CourseError(
+                f"The grouping factor '{t.group}' in {t.source} has only one level in the rows used "
+                f"({levels[0]}). lme4: grouping factors must have > 1 sampled level. A random effect "
+                "needs several groups: check the subset or choose another factor."
+            )
+        terms.append(TermDesign(term=t, name=t.group, cnames=[_clean_name(c) for c in lhs.columns],
+                                levels=levels, codes=codes, X=lhs.to_numpy(dtype=float)))
+    for td in terms:
+        if td.nlevels >= n:
+            raise CourseError(
+                f"The grouping factor '{td.name}' has {td.nlevels} levels for {n} observations: every "
+                "observation is its own group, so its random effect cannot be told apart from the "
+                "residual (lme4: number of levels of each grouping factor must be < number of "
+                "observations). Remove this term or group by a coarser factor."
+            )
+    # lme4 orders the terms by decreasing number of levels (only if not already so)
+    nl = [td.nlevels for td in terms]
+    if any(b > a for a, b in zip(nl, nl[1:])):
+        order = list(reversed(np.argsort(nl, kind="stable")))
+        terms = [terms[i] for i in order]
+    for td, name in zip(terms, _unique_names([td.name for td in terms])):
+        td.name = name
+    blocks, offset = [], 0
+    for td in terms:
+        td.offset = offset
+        rows = np.repeat(np.arange(n), td.p)
+        cols = (td.offset + td.codes[:, None] * td.p + np.arange(td.p)[None, :]).ravel()
+        blocks.append((td.X.ravel(), rows, cols))
+        offset += td.q
+    vals = np.concatenate([b[0] for b in blocks])
+    rows = np.concatenate([b[1] for b in blocks])
+    cols = np.concatenate([b[2] for b in blocks])
+    Z = sp.csc_matrix((vals, (rows, cols)), shape=(n, offset))
+    return Design(spec=spec, y=y, X=X, xnames=xnames, terms=terms, Z=Z, data=frame,
+                  n_dropped_na=n_na, n_subset_out=n_out, variables=[str(v) for v in variables])
+
+
+def complete_cases(data: pd.DataFrame, formula: str) -> pd.Series:
+    """True for the rows with no missing value in any variable the formula uses.
+
+    ``complete_cases(dat, "mathgain ~ ses + mathknow")`` is the handout's ``in_sample``: fit
+    every model of a comparison on these rows so that their likelihoods can be compared."""
+    if "~" not in formula:
+        formula = "0 ~ " + formula
+    spec = parse_formula(formula)
+    cols = referenced_columns(spec, data)
+    if not cols:
+        raise CourseError(f"None of the names in '{formula}' is a column of the data.")
+    mask = data[cols].notna().all(axis=1)
+    mask.name = "in_sample"
+    return mask
