@@ -2,7 +2,7 @@
 
 A question bank names one of these in ``answer_expr`` (or in a ``{name}`` placeholder of its
 texts); the quiz computes it when the student checks, with the course's public API
-(``lmer``, ``anova``, ``ranova``, ``icc``), so the expected answer is always the one the
+(``lmer``, ``anova``, ``ranova``, the variance table ``m.varcorr``), so the expected answer is always the one the
 notebooks produce. Fits are cached per process: each model is fitted once, on first use.
 
 Add a computation with the decorator::
@@ -98,6 +98,12 @@ def _varcorr_row(model, group: str, column: str = "Variance") -> float:
     return float(rows[column].iloc[0])
 
 
+def _icc(model, group: str) -> float:
+    """A group's share of the total variance (random-intercept models: what icc() reports)."""
+    vc = model.varcorr
+    return _varcorr_row(model, group) / float(vc["Variance"].sum())
+
+
 def _school_sizes(ctx):
     return ctx.data.groupby("schoolid").size()
 
@@ -183,8 +189,7 @@ def _var_resid_kind(ctx):
 
 @computation("icc_school_mathkind_ses", "ICC of schools in mathkind ~ ses + (1|schoolid)")
 def _icc_kind(ctx):
-    from . import icc
-    return float(icc(ctx.fit(F_KIND_SES))["schoolid"])
+    return _icc(ctx.fit(F_KIND_SES), "schoolid")
 
 
 @computation("var_class_mathkind_ses",
@@ -201,8 +206,7 @@ def _sd_class_kind(ctx):
 
 @computation("icc_school_mathgain", "ICC of schools in mathgain ~ (1|schoolid)")
 def _icc_gain(ctx):
-    from . import icc
-    return float(icc(ctx.fit(F_GAIN_SCHOOL))["schoolid"])
+    return _icc(ctx.fit(F_GAIN_SCHOOL), "schoolid")
 
 
 @computation("var_school_mathgain", "school variance in mathgain ~ (1|schoolid)")
