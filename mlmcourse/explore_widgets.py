@@ -1,0 +1,79 @@
+"""The wiring of an exploration: controls, one image that updates, and a line for messages.
+
+An :class:`Exploration` shows its controls and then its figure as an ordinary PNG image output
+(``display(..., display_id=True)``): a committed notebook keeps the image, JupyterLab replaces it
+at every control change (``handle.update``). All the work is in ``render(values)``, a pure
+function of the controls' values that returns the PNG and its alt text; this class only wires.
+"""
+from __future__ import annotations
+
+import html
+import time
+from typing import Callable
+
+import ipywidgets as widgets
+from IPython.display import Image, display
+
+from .errors import CourseError
+
+Render = Callable[[dict], tuple[bytes, str]]
+
+
+class Exploration:
+    """Controls + a live figure. ``controls`` maps a value name to its widget."""
+
+    def __init__(self, title: str, controls: dict, render: Render, buttons: dict | None = None,
+                 note: str = ""):
+        self.title = title
+        self.controls = dict(controls)
+        self.buttons = dict(buttons or {})
+        self._render = render
+        self.message = widgets.HTML(value="")
+        self.updates = 0            # how many times the figure was redrawn after the first
+        self.last_ms = None         # the last redraw's time (computation + figure + PNG)
+        self._handle = None
+        rows = [widgets.HTML(f"<b>{html.escape(title)}</b>" + (f" — {html.escape(note)}" if note else ""))]
+        rows += [w for w in self.controls.values()] + list(self.buttons.values()) + [self.message]
+        self.box = widgets.VBox(rows, layout=widgets.Layout(width="100%"))
+        for widget in self.controls.values():
+            widget.observe(self._on_change, names="value")
+        self.png, self.alt = self._draw()
+
+    @property
+    def values(self) -> dict:
+        return {name: widget.value for name, widget in self.controls.items()}
+
+    def _draw(self) -> tuple[bytes, str]:
+        return self._render(self.values)
+
+    def _on_change(self, _change=None) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the figure from the current values and replace the displayed image."""
+        start = time.perf_counter()
+        try:
+            png, alt = self._draw()
+        except CourseError as exc:
+            self.message.value = f"<span style='color:#b00'>{html.escape(str(exc))}</span>"
+            return
+        self.message.value = ""
+        self.png, self.alt = png, alt
+        self.updates += 1
+        self.last_ms = (time.perf_counter() - start) * 1000
+        if self._handle is not None:
+            self._handle.update(self._image(), metadata=self._metadata())
+
+    def _image(self) -> Image:
+        return Image(data=self.png, format="png")
+
+    def _metadata(self) -> dict:
+        return {"image/png": {"alt": self.alt}}
+
+    def _ipython_display_(self) -> None:
+        display(self.box)
+        self._handle = display(self._image(), metadata=self._metadata(), display_id=True)
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
+        return f"<{self.title}: {values}>"
