@@ -306,6 +306,25 @@ out_errors <- list(list(id = "different_nobs", call = "anova(lmer.fit3, lmer.fit
                         models = I(c("lmer.fit3", "lmer.fit4")), message = err))
 
 # ---------------------------------------------------------------------------------------
+# Sanity check: the numbers the handout prints come out of this run.
+# ---------------------------------------------------------------------------------------
+coef_of <- function(m, term, col) summary(m)$coefficients[term, col]
+handout_checks <- c(
+  "lmer.fit1 REML criterion 12038.7" = round(REMLcrit(lmer.fit1), 1) == 12038.7,
+  "fit3 REML criterion 12038.4"      = round(REMLcrit(fit3), 1) == 12038.4,
+  "lmer.fit1 intercept df 98.752"    = round(coef_of(lmer.fit1, "(Intercept)", "df"), 3) == 98.752,
+  "lmer.fit1 ses SE 1.589"           = round(coef_of(lmer.fit1, "ses", "Std. Error"), 3) == 1.589,
+  "fit8 mathknow df 211.2083"        = round(coef_of(fit8, "mathknow", "df"), 4) == 211.2083,
+  "ranova(lmer.fit2) LRT 32.881"     = round(ranova(lmer.fit2)$LRT[2], 3) == 32.881,
+  "anova(fit2, fit3) Chisq 7.9048"   = round(out_anova[[1]]$columns$Chisq[2], 4) == 7.9048,
+  "anova(fit7, fit8) Chisq 3.5921"   = round(out_anova[[2]]$columns$Chisq[2], 4) == 3.5921,
+  "fit7/fit8 use 1081 rows"          = nobs(fit7) == 1081 && nobs(fit8) == 1081
+)
+if (!all(handout_checks)) stop("the handout's numbers did not come out: ",
+                                paste(names(handout_checks)[!handout_checks], collapse = "; "))
+cat("handout numbers reproduced:", paste(names(handout_checks), collapse = "; "), "\n")
+
+# ---------------------------------------------------------------------------------------
 # Write
 # ---------------------------------------------------------------------------------------
 meta <- list(
