@@ -262,20 +262,20 @@ class SeparateRegressionsFigure(LiveFigure):
         clipped = slopes["slope"].clip(-SLOPE_LIMIT, SLOPE_LIMIT)
         outside = slopes["slope"].abs() > SLOPE_LIMIT
         right.scatter(slopes.loc[~outside, "n"], clipped[~outside], s=16, color=ORANGE, alpha=0.6,
-                      linewidths=0, label="each school's own OLS slope")
+                      linewidths=0, label="a school's own OLS slope")
         if outside.any():
             right.scatter(slopes.loc[outside, "n"], clipped[outside], s=30, marker="^", color=ORANGE,
-                          label=f"beyond ±{SLOPE_LIMIT:g} (drawn at the edge)")
-        right.axhline(lines.fixed[1], color=GREEN, linewidth=2.2, label="every school's slope, mixed model")
+                          label=f"beyond ±{SLOPE_LIMIT:g} (at edge)")
+        right.axhline(lines.fixed[1], color=GREEN, linewidth=2.2, label="mixed model")
         self.chosen = right.scatter([], [], s=130, facecolors="none", edgecolors=RED, linewidths=2, zorder=5,
-                                    label="the chosen school")
+                                    label="chosen school")
         right.set_ylim(-SLOPE_LIMIT * 1.08, SLOPE_LIMIT * 1.08)
         right.set_xlim(0, float(slopes["n"].max()) + 1)
         right.set_xlabel("Students in the school")
         right.set_ylabel("Slope of SES")
-        right.legend(loc="upper left", bbox_to_anchor=(-0.02, -0.17), ncol=2, frameon=False, fontsize=9.5,
-                     columnspacing=1.0, handletextpad=0.4)
-        right.set_title("Separate regressions: slopes scatter widely,\nmost in small schools",
+        right.legend(loc="upper left", bbox_to_anchor=(-0.02, -0.15), ncol=2, frameon=False, fontsize=9,
+                     columnspacing=0.6, handletextpad=0.2, handlelength=1.4)
+        right.set_title("Own regressions: slopes scatter widely,\nmost in small schools",
                         loc="left", fontsize=TITLE_SIZE)
         _suptitle(self.figure, "A random intercept moves the common line up or down; "
                                "a separate regression fits its own slope")
@@ -288,9 +288,12 @@ class SeparateRegressionsFigure(LiveFigure):
             return
         self.static_key = show_pooled
         self.pooled.set_visible(show_pooled)
-        handles = [h for h in self.left.get_legend_handles_labels()[0] if h.get_visible()]
-        self.left.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.02, -0.17),
-                         ncol=2, frameon=False, fontsize=9.5)
+        legends = self.__dict__.setdefault("_legends", {})
+        if show_pooled not in legends:
+            handles = [h for h in self.left.get_legend_handles_labels()[0] if h.get_visible()]
+            legends[show_pooled] = self.left.legend(handles=handles, loc="upper left", ncol=2,
+                                                    bbox_to_anchor=(-0.02, -0.17), frameon=False, fontsize=9.5)
+        self.left.legend_ = legends[show_pooled]
 
     def update(self, lines: SchoolLines, show_pooled: bool = True) -> "SeparateRegressionsFigure":
         self._set_static(bool(show_pooled))
