@@ -93,6 +93,9 @@ def _protect(expr: str, data: pd.DataFrame) -> str:
 
 
 def _clean_name(name: str) -> str:
+    """patsy's column name -> lme4's: 'Intercept' -> '(Intercept)', 'Q("class")' -> 'class'."""
+    if name == "Intercept":
+        return "(Intercept)"
     return re.sub(r"Q\(\"([^\"]+)\"\)", r"\1", name)
 
 

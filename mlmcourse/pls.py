@@ -104,9 +104,24 @@ class ProfiledDeviance:
         self.diag_index = np.array(diag_pos, dtype=int)
 
     def theta_start(self) -> np.ndarray:
-        """lme4's start: 1 on the diagonal of each factor, 0 off it."""
+        """lme4's start values.
+
+        1 on the diagonal of each factor and 0 off it; but when every term is a random
+        intercept, lme4 (mkLmerDevfun) starts from the variance of the group means of y
+        relative to what is left: theta_k = sqrt(var(mean of y by group k) / v_e)."""
         t = np.zeros(self.ntheta)
         t[self.diag_index] = 1.0
+        terms = self.design.terms
+        if all(td.cnames == ["(Intercept)"] for td in terms):
+            y = self.design.y
+            v = []
+            for td in terms:
+                sums = np.bincount(td.codes, weights=y, minlength=td.nlevels)
+                counts = np.bincount(td.codes, minlength=td.nlevels)
+                v.append(np.var((sums / counts)[td.codes], ddof=1))
+            v_e = np.var(y, ddof=1) - sum(v)
+            if v_e > 0:
+                t = np.sqrt(np.array(v) / v_e)
         return t
 
     def lambda_of(self, theta: np.ndarray) -> sp.csc_matrix:

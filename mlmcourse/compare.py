@@ -1,0 +1,160 @@
+"""Model comparison: lme4's anova() (likelihood-ratio tests) and lmerTest's ranova()."""
+from __future__ import annotations
+
+import inspect
+import sys
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .design import build_design
+from .errors import CourseError
+from .formula import FormulaSpec, RandomTerm
+from .model import LmerModel, caller_name
+from .rformat import anova_matrix
+
+
+class AnovaTable(pd.DataFrame):
+    """A DataFrame that prints like R's anova tables (heading, blank NAs, stars)."""
+
+    _metadata = ["heading"]
+
+    @property
+    def _constructor(self):
+        return AnovaTable
+
+    def __repr__(self) -> str:  # pragma: no cover - exercised through str()
+        return self.to_text()
+
+    def to_text(self) -> str:
+        head = getattr(self, "heading", None) or ""
+        return (head + "\n" if head else "") + anova_matrix(pd.DataFrame(self))
+
+    def _repr_html_(self) -> str:
+        import html
+        return f"<pre>{html.escape(self.to_text())}</pre>"
+
+
+def _lr_pvalue(chisq: float, df: float) -> float:
+    if not np.isfinite(chisq) or df <= 0:
+        return np.nan
+    return float(stats.chi2.sf(chisq, df))
+
+
+def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None) -> AnovaTable:
+    """Likelihood-ratio tests of nested models, as lme4's ``anova(m1, m2, refit=)``.
+
+    REML fits are refitted by ML first when ``refit=True`` (the default), as needed when the
+    models differ in their fixed effects. Models must be fitted to the same rows."""
+    if len(models) < 2:
+        raise CourseError("anova() compares two or more models: anova(m1, m2). "
+                          "For the tests of one model's random effects use ranova(m).")
+    for m in models:
+        if not isinstance(m, LmerModel):
+            raise CourseError(f"anova() takes models from lmer(); got {type(m).__name__}.")
+    if names is None:
+        frame = inspect.currentframe().f_back
+        names = [caller_name(m, frame) or f"model{i + 1}" for i, m in enumerate(models)]
+    nobs = [m.nobs for m in models]
+    if len(set(nobs)) > 1:
+        detail = ", ".join(f"{n}: {k} rows" for n, k in zip(names, nobs))
+        raise CourseError(
+            "models were not all fitted to the same size of dataset "
+            f"({detail}). A likelihood-ratio test is only valid when both models use the same "
+            "observations: rows with missing values in the larger model's variables were dropped. "
+            "Fit every model on the same rows, e.g. in_sample = complete_cases(dat, "
+            "'mathgain ~ ses + mathknow') and lmer(..., subset=in_sample)."
+        )
+    notes = []
+    fits = list(models)
+    if refit and any(m.REML for m in fits):
+        fits = [m.refit(REML=False) if m.REML else m for m in fits]
+        notes.append("refitting model(s) with ML (instead of REML)")
+        print(notes[-1], file=sys.stderr)
+    order = np.argsort([m.npar for m in fits], kind="stable")
+    fits = [fits[i] for i in order]
+    names = [names[i] for i in order]
+    ll = np.array([m.loglik for m in fits])
+    npar = np.array([m.npar for m in fits])
+    chisq = np.r_[np.nan, 2 * np.maximum(0, np.diff(ll))]
+    df = np.r_[np.nan, np.diff(npar)].astype(float)
+    p = [np.nan] + [_lr_pvalue(c, d) for c, d in zip(chisq[1:], df[1:])]
+    table = AnovaTable({
+        "npar": npar, "AIC": [m.aic for m in fits], "BIC": [m.bic for m in fits],
+        "logLik": ll, "deviance": -2 * ll, "Chisq": chisq, "Df": df, "Pr(>Chisq)": p,
+    }, index=names)
+    first = models[0]
+    head = []
+    if first.data_name:
+        head.append(f"Data: {first.data_name}")
+    if first.subset_name:
+        head.append(f"Subset: {first.subset_name}")
+    head.append("Models:")
+    head += [f"{n}: {m.formula}" for n, m in zip(names, fits)]
+    table.heading = "\n".join(head)
+    table.attrs["notes"] = notes
+    return table
+
+
+def _lm_loglik(design, reml: bool) -> float:
+    """Log-likelihood of the linear model without random effects (R's logLik.lm)."""
+    X, y = design.X, design.y
+    n, p = X.shape
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    rss = float(np.sum((y - X @ beta) ** 2))
+    if not reml:
+        return -0.5 * n * (np.log(2 * np.pi) + 1 - np.log(n) + np.log(rss))
+    N = n - p
+    _, logdet = np.linalg.slogdet(X.T @ X)
+    return -0.5 * N * (np.log(2 * np.pi) + 1 - np.log(N) + np.log(rss)) - 0.5 * logdet
+
+
+def _reduced_terms(term: RandomTerm) -> tuple[RandomTerm | None, str]:
+    """lmerTest's reduction: (1 + x | g) -> (1 | g); a term with one effect is removed."""
+    lhs = term.lhs.replace(" ", "")
+    parts = [t for t in lhs.split("+") if t]
+    has_int = not (lhs.startswith("0+") or lhs.startswith("-1+") or "-1" in lhs or "+0" in lhs)
+    slopes = [t for t in parts if t not in ("0", "1", "-1")]
+    if has_int and slopes:
+        reduced = RandomTerm(lhs="1", group=term.group, source=term.source)
+        label = " + ".join(slopes) + f" in {term.label}"
+        return reduced, label
+    return None, term.label
+
+
+def ranova(model: LmerModel) -> AnovaTable:
+    """Likelihood-ratio tests for each random-effects term, as lmerTest's ``ranova(m)``.
+
+    Each term is dropped (or a random slope reduced to a random intercept) in turn; the
+    reduced model is fitted by the same method (REML or ML). When no random effect is left the
+    comparison uses the linear model's likelihood (REML for a REML fit), as lmerTest does."""
+    spec = model.design.spec
+    terms = list(spec.random)
+    order = {td.term: i for i, td in enumerate(model.design.terms)}
+    terms.sort(key=lambda t: order.get(t, 0))
+    rows = {"<none>": (model.npar, model.loglik)}
+    for i, term in enumerate(terms):
+        reduced, label = _reduced_terms(term)
+        others = [t for j, t in enumerate(terms) if j != i]
+        new_terms = others + ([reduced] if reduced is not None else [])
+        if new_terms:
+            new_spec = FormulaSpec(text=spec.text, response=spec.response, fixed=spec.fixed,
+                                   random=tuple(new_terms), _fixed_implicit=spec._fixed_implicit)
+            design = build_design(new_spec, model._source_data, subset=model._subset)
+            sub = LmerModel(design, REML=model.REML, source_data=model._source_data,
+                            subset=model._subset)
+            rows[label] = (sub.npar, sub.loglik)
+        else:
+            rows[label] = (model.design.p + 1, _lm_loglik(model.design, model.REML))
+    labels = list(rows)
+    npar = np.array([rows[k][0] for k in labels], dtype=float)
+    ll = np.array([rows[k][1] for k in labels])
+    lrt = np.r_[np.nan, 2 * (ll[0] - ll[1:])]
+    df = np.r_[np.nan, npar[0] - npar[1:]]
+    p = [np.nan] + [_lr_pvalue(c, d) for c, d in zip(lrt[1:], df[1:])]
+    table = AnovaTable({"npar": npar.astype(int), "logLik": ll, "AIC": -2 * ll + 2 * npar,
+                        "LRT": lrt, "Df": df, "Pr(>Chisq)": p}, index=labels)
+    table.heading = ("ANOVA-like table for random-effects: Single term deletions\n\nModel:\n"
+                     + spec.expanded)
+    return table

@@ -1,0 +1,260 @@
+"""The fitted model students hold: ``lmer(formula, data)`` -> LmerModel."""
+from __future__ import annotations
+
+import inspect
+import warnings
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from .design import Design, build_design
+from .errors import CourseError
+from .fit import FitInfo, optimize_theta
+from .inference import satterthwaite_table
+from .pls import ProfiledDeviance
+
+
+class ConvergenceWarning(UserWarning):
+    """lme4-style warning: not converged, or a boundary (singular) fit."""
+
+
+def caller_name(obj, frame) -> str | None:
+    """The name a caller used for ``obj`` (R prints 'Data: dat'; Python has to look it up)."""
+    if frame is None:
+        return None
+    for scope in (frame.f_locals, frame.f_globals):
+        for name, value in list(scope.items()):
+            if value is obj and not name.startswith("_"):
+                return name
+    return None
+
+
+class LmerModel:
+    """A linear mixed model fitted by REML or ML, with lme4's and lmerTest's numbers."""
+
+    def __init__(self, design: Design, REML: bool = True, data_name: str | None = None,
+                 subset_name: str | None = None, start: np.ndarray | None = None,
+                 source_data: pd.DataFrame | None = None, subset=None):
+        self.design = design
+        self.REML = bool(REML)
+        self.data_name = data_name
+        self.subset_name = subset_name
+        self._source_data = source_data
+        self._subset = subset
+        self._dev = ProfiledDeviance(design)
+        self.optinfo: FitInfo = optimize_theta(self._dev, self.REML, start=start)
+        self._state = self._dev.solve(self.optinfo.theta)
+        for msg in self.optinfo.messages:
+            warnings.warn(msg, ConvergenceWarning, stacklevel=3)
+
+    # -- basic quantities -----------------------------------------------------------------------
+    @property
+    def formula(self) -> str:
+        return self.design.spec.printed
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The rows the model used (after subset and dropping missing values)."""
+        return self.design.data
+
+    @property
+    def theta(self) -> np.ndarray:
+        return self.optinfo.theta
+
+    @property
+    def singular(self) -> bool:
+        return self.optinfo.singular
+
+    @property
+    def converged(self) -> bool:
+        return self.optinfo.converged
+
+    @property
+    def nobs(self) -> int:
+        return self.design.n
+
+    @property
+    def ngroups(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for td in self.design.terms:
+            out.setdefault(td.term.group, td.nlevels)
+        return out
+
+    @property
+    def npar(self) -> int:
+        """Fixed effects + covariance parameters + residual SD (lme4's df in logLik)."""
+        return self.design.p + self._dev.ntheta + 1
+
+    @property
+    def sigma(self) -> float:
+        return self._dev.sigma_from(self._state, self.REML)
+
+    @property
+    def fixef(self) -> pd.Series:
+        return pd.Series(self._state.beta, index=self.design.xnames, name="Estimate")
+
+    # -- likelihood ------------------------------------------------------------------------------
+    @property
+    def criterion(self) -> float:
+        """The optimised objective: REML criterion, or ML deviance."""
+        return self._dev.profiled_from(self._state, self.REML)
+
+    @property
+    def reml_criterion(self) -> float | None:
+        """'REML criterion at convergence' (None for an ML fit)."""
+        return self.criterion if self.REML else None
+
+    @property
+    def loglik(self) -> float:
+        """Log-likelihood (the REML log-likelihood for a REML fit, as lme4's logLik)."""
+        return -0.5 * self.criterion
+
+    @property
+    def deviance(self) -> float:
+        """-2 log-likelihood, as in the 'deviance' column of anova()."""
+        return self.criterion
+
+    @property
+    def aic(self) -> float:
+        return self.criterion + 2 * self.npar
+
+    @property
+    def bic(self) -> float:
+        return self.criterion + np.log(self.nobs) * self.npar
+
+    # -- effects and residuals -------------------------------------------------------------------
+    @cached_property
+    def _b(self) -> np.ndarray:
+        return self._dev.lambda_of(self.theta) @ self._state.u
+
+    @property
+    def ranef(self) -> dict[str, pd.DataFrame]:
+        """Conditional modes (BLUPs) of the random effects, one DataFrame per term."""
+        out = {}
+        for td in self.design.terms:
+            block = self._b[td.offset: td.offset + td.q].reshape(td.nlevels, td.p)
+            out[td.name] = pd.DataFrame(block, index=td.levels, columns=td.cnames)
+        return out
+
+    @cached_property
+    def fitted(self) -> pd.Series:
+        f = self.design.X @ self._state.beta + self.design.Z @ self._b
+        return pd.Series(f, index=self.design.data.index, name="fitted")
+
+    @property
+    def resid(self) -> pd.Series:
+        r = self.design.y - self.fitted.to_numpy()
+        return pd.Series(r, index=self.design.data.index, name="resid")
+
+    @property
+    def scaled_resid(self) -> pd.Series:
+        return self.resid / self.sigma
+
+    # -- covariance of the estimates -------------------------------------------------------------
+    @property
+    def vcov(self) -> pd.DataFrame:
+        v = self.sigma ** 2 * np.linalg.inv(self._state.RXtRX)
+        return pd.DataFrame(v, index=self.design.xnames, columns=self.design.xnames)
+
+    @property
+    def corr_fixef(self) -> pd.DataFrame:
+        v = self.vcov.to_numpy()
+        s = np.sqrt(np.diag(v))
+        return pd.DataFrame(v / np.outer(s, s), index=self.design.xnames, columns=self.design.xnames)
+
+    @cached_property
+    def _satterthwaite(self):
+        return satterthwaite_table(self._dev, self.theta, self.sigma, self._state.beta,
+                                   self.design.xnames, self.REML)
+
+    @property
+    def coef_table(self) -> pd.DataFrame:
+        """lmerTest's table: Estimate, Std. Error, df (Satterthwaite), t value, Pr(>|t|)."""
+        return self._satterthwaite[0].copy()
+
+    # -- variance components ---------------------------------------------------------------------
+    def covariance_matrices(self) -> dict[str, pd.DataFrame]:
+        """Covariance matrix of each term's random effects (sigma^2 T T')."""
+        out, k = {}, 0
+        for td in self.design.terms:
+            p = td.p
+            T = np.zeros((p, p))
+            for c in range(p):
+                for r in range(c, p):
+                    T[r, c] = self.theta[k]
+                    k += 1
+            cov = self.sigma ** 2 * T @ T.T
+            out[td.name] = pd.DataFrame(cov, index=td.cnames, columns=td.cnames)
+        return out
+
+    @property
+    def varcorr(self) -> pd.DataFrame:
+        """Variance components as lme4's VarCorr: Groups, Name, Variance, Std.Dev., Corr."""
+        rows = []
+        for name, cov in self.covariance_matrices().items():
+            sd = np.sqrt(np.diag(cov.to_numpy()))
+            for i, effect in enumerate(cov.index):
+                corr = (cov.iloc[i, 0] / (sd[i] * sd[0]) if i > 0 and sd[i] * sd[0] > 0
+                        else (0.0 if i > 0 else np.nan))
+                rows.append({"Groups": name, "Name": effect, "Variance": sd[i] ** 2,
+                             "Std.Dev.": sd[i], "Corr": corr})
+        rows.append({"Groups": "Residual", "Name": "", "Variance": self.sigma ** 2,
+                     "Std.Dev.": self.sigma, "Corr": np.nan})
+        df = pd.DataFrame(rows)
+        if df["Corr"].isna().all():
+            df = df.drop(columns="Corr")
+        return df
+
+    # -- refitting -------------------------------------------------------------------------------
+    def refit(self, REML: bool | None = None) -> "LmerModel":
+        """The same model fitted again (e.g. by ML for a likelihood-ratio test)."""
+        reml = self.REML if REML is None else REML
+        return LmerModel(self.design, REML=reml, data_name=self.data_name,
+                         subset_name=self.subset_name, start=self.theta,
+                         source_data=self._source_data, subset=self._subset)
+
+    def update(self, formula: str, REML: bool | None = None) -> "LmerModel":
+        """A new model on the same data and subset (like R's update())."""
+        if self._source_data is None:
+            raise CourseError("This model does not know its data; call lmer() again instead.")
+        design = build_design(formula, self._source_data, subset=self._subset)
+        return LmerModel(design, REML=self.REML if REML is None else REML,
+                         data_name=self.data_name, subset_name=self.subset_name,
+                         source_data=self._source_data, subset=self._subset)
+
+    # -- statsmodels ----------------------------------------------------------------------------
+    def to_statsmodels(self):
+        """The same model as a statsmodels MixedLM (for comparison); see mlmcourse.smbridge."""
+        from .smbridge import to_mixedlm
+        return to_mixedlm(self.design)
+
+    # -- display ---------------------------------------------------------------------------------
+    def summary(self):
+        """lmerTest's summary; prints as text, renders as tables in a notebook."""
+        from .report import ModelSummary
+        return ModelSummary(self)
+
+    def __repr__(self) -> str:
+        from .report import short_text
+        return short_text(self)
+
+    def _repr_html_(self) -> str:
+        from .report import ModelSummary
+        return ModelSummary(self)._repr_html_()
+
+
+def lmer(formula: str, data: pd.DataFrame, REML: bool = True, subset=None) -> LmerModel:
+    """Fit a linear mixed model from an lme4 formula, e.g. ``"mathkind ~ ses + (1|schoolid)"``.
+
+    REML=True (the default, as in lme4) or False for maximum likelihood. ``subset`` is a
+    True/False value per row (e.g. from ``complete_cases``). Rows with a missing value in any
+    variable of the formula are dropped, as lme4 does, and the summary counts them."""
+    frame = inspect.currentframe().f_back
+    data_name = caller_name(data, frame) if isinstance(data, pd.DataFrame) else None
+    subset_name = caller_name(subset, frame) if subset is not None else None
+    if subset is not None and subset_name is None:
+        subset_name = "subset"
+    design = build_design(formula, data, subset=subset)
+    return LmerModel(design, REML=REML, data_name=data_name, subset_name=subset_name,
+                     source_data=data, subset=subset)

@@ -1,0 +1,218 @@
+"""lmerTest-style summaries: the handout's text layout, and HTML tables for notebooks."""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+from .rformat import coef_matrix, format_real, stars, zapsmall, SIGNIF_LEGEND
+
+DIGITS = 4  # lme4: max(3, getOption("digits") - 3)
+
+
+def abbreviate(name: str, minlength: int) -> str:
+    """R's abbreviate(): drop lower-case vowels, then lower-case letters, from the right."""
+    if len(name) <= minlength:
+        return name
+    chars = list(name)
+    for pool in ("aeiou", "abcdefghijklmnopqrstuvwxyz"):
+        i = len(chars) - 1
+        while len(chars) > minlength and i > 0:
+            if chars[i] in pool and chars[i - 1] != " ":
+                del chars[i]
+            i -= 1
+    return "".join(chars[:max(minlength, 1)]) if len(chars) > minlength else "".join(chars)
+
+
+def _left_matrix(rownames, colnames, cells) -> str:
+    """print.default(quote=FALSE) of a character matrix: left-aligned cells and headers."""
+    rw = max([len(r) for r in rownames] + [0])
+    widths = [max([len(c)] + [len(row[j]) for row in cells]) for j, c in enumerate(colnames)]
+    lines = [" " * rw + "".join(" " + c.ljust(w) for c, w in zip(colnames, widths))]
+    for r, row in zip(rownames, cells):
+        lines.append(r.ljust(rw) + "".join(" " + v.ljust(w) for v, w in zip(row, widths)))
+    return "\n".join(lines)
+
+
+def _named_vector(names, values, digits) -> str:
+    vals = format_real(values, digits)
+    widths = [max(len(n), len(v)) for n, v in zip(names, vals)]
+    return ("".join(n.rjust(w) + " " for n, w in zip(names, widths)) + "\n"
+            + "".join(v.rjust(w) + " " for v, w in zip(vals, widths)))
+
+
+def _quantiles(x: np.ndarray) -> np.ndarray:
+    return np.quantile(np.asarray(x, float), [0, 0.25, 0.5, 0.75, 1.0])  # R's type 7
+
+
+def varcorr_text(model, digits: int = DIGITS) -> str:
+    vc = model.varcorr
+    sds = vc["Std.Dev."].to_numpy()
+    var_s = format_real(sds ** 2, digits)
+    sd_s = format_real(sds, digits)
+    groups, names_, cells = [], [], []
+    prev = None
+    covs = model.covariance_matrices()
+    maxlen = max(len(c) for c in covs.values()) if covs else 1
+    corr_cells: list[list[str]] = []
+    for name, cov in covs.items():
+        c = cov.to_numpy()
+        sd = np.sqrt(np.diag(c))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = c / np.outer(sd, sd)
+        r = np.nan_to_num(r)
+        dig = max(2, digits - 2)
+        flat = format_real(np.round(r.ravel(), dig), 7, nsmall=dig) if r.size else []
+        for i in range(len(sd)):
+            row = ["" for _ in range(maxlen - 1)]
+            for j in range(min(i, maxlen - 1)):
+                row[j] = flat[i * len(sd) + j]
+            corr_cells.append(row)
+    corr_cells.append(["" for _ in range(maxlen - 1)])
+    for i, row in vc.iterrows():
+        g = row["Groups"]
+        groups.append(g if g != prev else "")
+        prev = g
+        names_.append(row["Name"])
+        cells.append([groups[-1], names_[-1], var_s[i], sd_s[i]] + (corr_cells[i] if maxlen > 1 else []))
+    colnames = ["Groups", "Name", "Variance", "Std.Dev."]
+    if maxlen > 1:
+        colnames += ["Corr"] + [""] * (maxlen - 2)
+    return "Random effects:\n" + _left_matrix(["" for _ in cells], colnames, cells)
+
+
+def correlation_text(model) -> str | None:
+    corr = model.corr_fixef.to_numpy()
+    names = list(model.corr_fixef.index)
+    p = len(names)
+    if p < 2:
+        return None
+    vals = format_real(np.round(corr.ravel(order="F"), 3), 7, nsmall=3)
+    grid = np.array(vals, dtype=object).reshape((p, p), order="F")
+    rows = [abbreviate(n, 11) for n in names]
+    cols = [abbreviate(n, 6) for n in names]
+    cells = [[grid[i, j] if i > j else "" for j in range(p - 1)] for i in range(1, p)]
+    return "Correlation of Fixed Effects:\n" + _left_matrix(rows[1:], cols[:-1], cells)
+
+
+def header_lines(model) -> list[str]:
+    title = ("Linear mixed model fit by REML. t-tests use Satterthwaite's method ['lmerModLmerTest']"
+             if model.REML else
+             "Linear mixed model fit by maximum likelihood . t-tests use Satterthwaite's method ['lmerModLmerTest']")
+    lines = [title, f"Formula: {model.formula}"]
+    if model.data_name:
+        lines.append(f"   Data: {model.data_name}")
+    if model.subset_name:
+        lines.append(f" Subset: {model.subset_name}")
+    return lines
+
+
+def criterion_lines(model) -> list[str]:
+    if model.REML:
+        return [f"REML criterion at convergence: {format_real([round(model.criterion, 1)], 7)[0]}"]
+    names = ["AIC", "BIC", "logLik", "deviance", "df.resid"]
+    vals = [model.aic, model.bic, model.loglik, model.deviance, model.nobs - model.npar]
+    rounded = [round(v, 1) for v in vals]
+    fmt = format_real(rounded[:4], 7) + [str(int(vals[4]))]
+    widths = [max(len(n), len(v)) for n, v in zip(names, fmt)]
+    return ["".join(n.rjust(w) + " " for n, w in zip(names, widths)).rstrip(" ") + " ",
+            "".join(v.rjust(w) + " " for v, w in zip(fmt, widths))]
+
+
+def groups_line(model) -> str:
+    groups = "; ".join(f"{g}, {n}" for g, n in model.ngroups.items())
+    return f"Number of obs: {model.nobs}, groups:  {groups}"
+
+
+def missing_line(model) -> str | None:
+    n = model.design.n_dropped_na
+    if not n:
+        return None
+    cols = ", ".join(model.design.variables)
+    return f"({n} observation{'s' if n != 1 else ''} deleted due to missingness in {cols})"
+
+
+def summary_text(model) -> str:
+    parts = header_lines(model) + [""] + criterion_lines(model) + [""]
+    q = zapsmall(_quantiles(model.scaled_resid.to_numpy()), DIGITS + 1)
+    parts += ["Scaled residuals: ", _named_vector(["Min", "1Q", "Median", "3Q", "Max"], q, DIGITS), ""]
+    parts += [varcorr_text(model), groups_line(model)]
+    miss = missing_line(model)
+    if miss:
+        parts.append(miss)
+    parts += ["", "Fixed effects:", coef_matrix(model.coef_table, DIGITS, cs_cols=3, tst_col=3)]
+    corr = correlation_text(model)
+    if corr:
+        parts += ["", corr]
+    for msg in model.optinfo.messages:
+        parts.append(msg)
+    return "\n".join(parts)
+
+
+def short_text(model) -> str:
+    kind = "REML" if model.REML else "ML"
+    crit = (f"REML criterion {model.criterion:.1f}" if model.REML
+            else f"logLik {model.loglik:.1f}, AIC {model.aic:.1f}")
+    return (f"<LmerModel {kind}: {model.formula} | {crit} | nobs {model.nobs}, "
+            + ", ".join(f"{g} {n}" for g, n in model.ngroups.items()) + "> (use .summary())")
+
+
+def _table_html(df: pd.DataFrame, caption: str, floatfmt=None) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [""] + list(df.columns))
+    body = []
+    for idx, row in df.iterrows():
+        cells = "".join(f"<td>{html.escape(v if isinstance(v, str) else (floatfmt(v) if floatfmt else str(v)))}</td>"
+                        for v in row)
+        body.append(f"<tr><th>{html.escape(str(idx))}</th>{cells}</tr>")
+    return (f"<table class='mlm-table'><caption>{html.escape(caption)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+class ModelSummary:
+    """What ``m.summary()`` returns: prints as lmerTest's text, renders as HTML in notebooks."""
+
+    def __init__(self, model):
+        self.model = model
+        self.text = summary_text(model)
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        m = self.model
+        coef = m.coef_table
+        fmt_coef = pd.DataFrame({
+            "Estimate": format_real(coef["Estimate"], 5),
+            "Std. Error": format_real(coef["Std. Error"], 4),
+            "df": format_real(np.round(coef["df"], 1), 6),
+            "t value": format_real(np.round(coef["t value"], 2), 5),
+            "Pr(>|t|)": [f"{p:.3g}" if p >= 2.2e-16 else "< 2e-16" for p in coef["Pr(>|t|)"]],
+            "": [stars(p) for p in coef["Pr(>|t|)"]],
+        }, index=coef.index)
+        vc = m.varcorr.copy()
+        vc_fmt = pd.DataFrame({"Name": vc["Name"], "Variance": format_real(vc["Variance"], 4),
+                               "Std.Dev.": format_real(vc["Std.Dev."], 4)})
+        vc_fmt.index = vc["Groups"]
+        crit = (f"REML criterion at convergence: {m.criterion:.1f}" if m.REML else
+                f"AIC {m.aic:.1f} &middot; BIC {m.bic:.1f} &middot; logLik {m.loglik:.1f} &middot; "
+                f"deviance {m.deviance:.1f}")
+        notes = "".join(f"<p class='mlm-warn'>{html.escape(msg)}</p>" for msg in m.optinfo.messages)
+        miss = missing_line(m)
+        style = ("<style>.mlm-summary table.mlm-table{border-collapse:collapse;margin:0.4em 0 0.8em}"
+                 ".mlm-summary caption{text-align:left;font-weight:bold}"
+                 ".mlm-summary td,.mlm-summary th{padding:2px 10px;text-align:right;font-family:monospace}"
+                 ".mlm-warn{color:#a04000}</style>")
+        return (f"{style}<div class='mlm-summary'>"
+                f"<p><b>Linear mixed model fit by {'REML' if m.REML else 'maximum likelihood'}</b> "
+                f"(t-tests use Satterthwaite's method)<br><code>{html.escape(m.formula)}</code><br>"
+                f"{crit}<br>{html.escape(groups_line(m))}"
+                f"{'<br>' + html.escape(miss) if miss else ''}</p>"
+                + _table_html(vc_fmt, "Random effects")
+                + _table_html(fmt_coef, "Fixed effects")
+                + f"<p style='font-size:smaller'>{html.escape(SIGNIF_LEGEND)}</p>{notes}"
+                + f"<details><summary>R layout (as in the handout)</summary><pre>{html.escape(self.text)}</pre></details>"
+                + "</div>")
