@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import atexit
 import html
+import os
 import re
 import sys
+from pathlib import Path
 
 from . import lecture
 from .answers import AnswerStore
@@ -271,9 +273,13 @@ class Quiz:
         name.add_class("mlm-student")
         name.observe(lambda ch: self.store.set_student(ch["new"]), names="value")
         note = "restored from its backup copy, " if self.store.restored_from_backup else ""
+        shown = str(self.store.path)
+        home = str(Path.home())
+        if shown.startswith(home + os.sep):
+            shown = "~" + shown[len(home):]
         info = widgets.HTML(
             f'<span style="color:#555">Your answers are saved automatically ({note}to '
-            f"<code>{html.escape(str(self.store.path))}</code>) and come back when you run this "
+            f"<code>{html.escape(shown)}</code>) and come back when you run this "
             "notebook again.</span>")
         self.name_widget = name
         return widgets.VBox([name, info, lecture.reveal_control()])

@@ -1,0 +1,172 @@
+"""Shared fixtures: a private answers folder for every test, the course's JupyterLab, Chromium.
+
+``lab_server`` starts the course's own JupyterLab (from .venv) on a free localhost port with a
+token, serving a temporary copy of ``notebooks/`` (so no test ever edits the committed notebooks)
+and saving quiz answers in a temporary folder. ``browser_page`` is a Playwright page in Debian's
+``/usr/bin/chromium`` (never a downloaded browser: no ``playwright install``); without Chromium
+the browser tests are skipped, and the skip is reported at the end of the run.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(autouse=True)
+def _private_answers_dir(tmp_path, monkeypatch):
+    """No test reads or writes the real user's saved quiz answers."""
+    monkeypatch.setenv("MLMCOURSE_ANSWERS_DIR", str(tmp_path / "mlmcourse-answers"))
+
+
+# -- JupyterLab ----------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LabServer:
+    url: str                 # http://127.0.0.1:PORT/
+    token: str
+    root: Path               # the folder JupyterLab serves (a copy of notebooks/)
+    answers_dir: Path        # MLMCOURSE_ANSWERS_DIR of the server and its kernels
+    proc: subprocess.Popen
+    log: Path
+    extra: dict = field(default_factory=dict)
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.url}lab/tree/{name}?token={self.token}"
+
+    def api(self, path: str, method: str = "GET"):
+        req = urllib.request.Request(f"{self.url}api/{path}", method=method,
+                                     headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self) -> None:
+        """Stop every kernel (as if the student closed the notebook and came back later)."""
+        for s in self.api("sessions"):
+            self.api(f"sessions/{s['id']}", method="DELETE")
+
+
+def _lab_command() -> list[str]:
+    venv_lab = PROJECT / ".venv" / "bin" / "jupyter-lab"
+    return [str(venv_lab)] if venv_lab.exists() else [sys.executable, "-m", "jupyterlab"]
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("lab")
+    root, answers = base / "notebooks", base / "answers"
+    shutil.copytree(PROJECT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    answers.mkdir()
+    # no "would you like news?" toast over the page
+    notif = base / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notif.parent.mkdir(parents=True)
+    notif.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # render every cell (no virtual scrolling): what a test scrolls to is really drawn
+    tracker = base / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
+    port, token = free_port(), secrets.token_hex(16)
+    cmd = _lab_command() + [
+        "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabApp.workspaces_dir={base / 'workspaces'}", f"--LabApp.user_settings_dir={base / 'settings'}",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    env = {**os.environ, "MLMCOURSE_ANSWERS_DIR": str(answers), "JUPYTER_CONFIG_DIR": str(base / "config"),
+           "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "JUPYTER_DATA_DIR": str(base / "data"),
+           "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
+    env.pop("MLMCOURSE_LECTURE", None)
+    log = base / "jupyterlab.log"
+    with open(log, "wb") as logf:
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=logf, stderr=subprocess.STDOUT)
+    server = LabServer(f"http://127.0.0.1:{port}/", token, root, answers, proc, log)
+    try:
+        deadline = time.time() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"JupyterLab exited with code {proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                server.api("status")
+                break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                if time.time() > deadline:
+                    pytest.fail(f"JupyterLab did not answer within 90 s:\n{log.read_text()[-3000:]}")
+                time.sleep(0.5)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+# -- Chromium ------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def _chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"browser test skipped: {CHROMIUM} is missing (install Debian's chromium; .ci/run does)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser test skipped: the playwright package is not installed (pip install -e .[test])")
+    pw = sync_playwright().start()
+    try:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    except Exception as exc:  # a Chromium that cannot start is a failure, not a skip
+        pw.stop()
+        pytest.fail(f"{CHROMIUM} did not start under Playwright: {exc}")
+    yield browser
+    browser.close()
+    pw.stop()
+
+
+@pytest.fixture
+def browser_page(_chromium):
+    """A fresh page (own context) in headless Chromium, 1280x1000; dialogs are accepted."""
+    context = _chromium.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.on("dialog", lambda d: d.accept())
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield page
+    context.close()
+
+
+# -- make skipped browser tests visible ------------------------------------------------------
+def pytest_terminal_summary(terminalreporter):
+    lines = []
+    for rep in terminalreporter.stats.get("skipped", []):
+        reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        if "browser test skipped" in reason:
+            lines.append(f"{rep.nodeid}: {reason.removeprefix('Skipped: ')}")
+    if lines:
+        terminalreporter.section("browser tests NOT run", sep="!")
+        for line in lines:
+            terminalreporter.write_line(line)

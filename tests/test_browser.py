@@ -1,0 +1,90 @@
+"""End to end: the quiz notebook in the course's JupyterLab, driven in headless Chromium.
+
+Opens notebooks/05_quiz.ipynb, runs every cell, types an answer, presses Check, sees the model
+answer; then stops the kernel, reloads the page, runs the cells again and finds the answer
+restored from the saved file. Screenshots go to tests/artifacts/ (not committed).
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+expect = pytest.importorskip(
+    "playwright.sync_api", reason="browser test skipped: the playwright package is not installed").expect
+
+NOTEBOOK = "05_quiz.ipynb"
+ANSWER = "i counts students, j classrooms and k schools; beta_0k carries only k (browser test)"
+LONG = 90_000  # ms: generous waits on conditions, never fixed sleeps
+
+
+def _open_and_run_all(page, lab):
+    page.goto(lab.notebook_url(NOTEBOOK))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=LONG)
+    # the notebook panel is current and its kernel is up
+    page.wait_for_function(
+        """() => {
+            const app = window.jupyterapp;
+            const w = app && app.shell.currentWidget;
+            const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+            return !!k && k.status === 'idle' && w.context.path.endsWith('05_quiz.ipynb');
+        }""", timeout=LONG)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def _textarea_value(page, value):
+    page.wait_for_function(
+        """(v) => Array.from(document.querySelectorAll('.mlm-q-1-A textarea')).some(t => t.value === v)""",
+        arg=value, timeout=LONG)
+
+
+def _saved_answer(lab):
+    path = lab.answers_dir / "chapter02.json"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if path.exists():
+            entry = json.loads(path.read_text())["answers"].get("1-A", {})
+            if entry.get("checked"):
+                return entry
+        time.sleep(0.2)
+    return {}
+
+
+def _screenshot(page, locator, name):
+    locator.scroll_into_view_if_needed()
+    expect(locator.locator("textarea")).to_be_in_viewport(timeout=LONG)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def test_quiz_answer_check_and_restore_in_jupyterlab(lab_server, browser_page):
+    page, lab = browser_page, lab_server
+    t0 = time.time()
+    _open_and_run_all(page, lab)
+
+    textarea = page.locator(".mlm-q-1-A textarea").last
+    textarea.wait_for(state="visible", timeout=LONG)
+    _textarea_value(page, "")  # the fresh quiz: nothing saved yet
+    textarea.click()
+    page.keyboard.type(ANSWER)
+    page.locator(".mlm-q-1-A button.mlm-check").last.click()
+    feedback = page.locator(".mlm-q-1-A .mlm-feedback").last
+    feedback.get_by_text("Model answer").wait_for(timeout=LONG)
+    assert "Key points" in feedback.inner_text()
+    _screenshot(page, page.locator(".mlm-q-1-A").last, "quiz_checked.png")
+
+    entry = _saved_answer(lab)
+    assert entry.get("answer") == ANSWER, "the answer was not saved to the student's answers file"
+
+    # come back later: kernel gone, page reloaded, cells run again
+    lab.shutdown_kernels()
+    page.reload()
+    _open_and_run_all(page, lab)
+    _textarea_value(page, ANSWER)
+    restored = page.locator(".mlm-q-1-A").last
+    restored.locator(".mlm-feedback").get_by_text("Model answer").wait_for(timeout=LONG)
+    _screenshot(page, restored, "quiz_restored.png")
+    assert time.time() - t0 < 150
