@@ -92,11 +92,24 @@ def _protect(expr: str, data: pd.DataFrame) -> str:
     return re.sub(r"(?<![\w.\"'])[A-Za-z_.][A-Za-z0-9_.]*(?![\w.\"'(])", swap, expr)
 
 
-def _clean_name(name: str) -> str:
-    """patsy's column name -> lme4's: 'Intercept' -> '(Intercept)', 'Q("class")' -> 'class'."""
+_R_FACTOR = re.compile(r"(?<![\w.])(?:as\.)?factor\(")
+
+
+def _to_patsy(expr: str) -> str:
+    """R spellings patsy does not know: factor(x) / as.factor(x) -> C(x)."""
+    return _R_FACTOR.sub("C(", expr)
+
+
+def _clean_name(name: str, r_factor: bool = False) -> str:
+    """patsy's column name -> lme4's: 'Intercept' -> '(Intercept)', 'Q("class")' -> 'class',
+    'C(sex)[T.1]' -> 'C(sex)1' (or 'factor(sex)1' when the formula said factor())."""
     if name == "Intercept":
         return "(Intercept)"
-    return re.sub(r"Q\(\"([^\"]+)\"\)", r"\1", name)
+    name = re.sub(r"Q\(\"([^\"]+)\"\)", r"\1", name)
+    name = re.sub(r"\[T\.([^\]]*)\]", r"\1", name)
+    if r_factor:
+        name = re.sub(r"(?<![\w.])C\(", "factor(", name)
+    return name
 
 
 def referenced_columns(spec: FormulaSpec, data: pd.DataFrame) -> list[str]:
@@ -114,7 +127,7 @@ def referenced_columns(spec: FormulaSpec, data: pd.DataFrame) -> list[str]:
 
 def _patsy_matrix(expr: str, frame: pd.DataFrame, where: str, data: pd.DataFrame):
     try:
-        return patsy.dmatrix(_protect(expr, frame), frame, NA_action="raise", return_type="dataframe",
+        return patsy.dmatrix(_protect(_to_patsy(expr), frame), frame, NA_action="raise", return_type="dataframe",
                              eval_env=patsy.EvalEnvironment.capture(0, reference=0))
     except patsy.PatsyError as exc:
         msg = str(exc)
@@ -208,7 +221,8 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
     y = _response(spec, frame, data)
     Xdf = _patsy_matrix(spec.fixed, frame, "fixed part", data)
     X = Xdf.to_numpy(dtype=float)
-    xnames = [_clean_name(c) for c in Xdf.columns]
+    r_factor = bool(_R_FACTOR.search(spec.fixed))
+    xnames = [_clean_name(c, r_factor) for c in Xdf.columns]
     if np.linalg.matrix_rank(X) < X.shape[1]:
         raise CourseError(
             f"The fixed part '{spec.fixed}' gives columns that are not linearly independent "

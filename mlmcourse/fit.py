@@ -18,7 +18,7 @@ from .pls import ProfiledDeviance
 
 SINGULAR_TOL = 1e-4      # lme4's isSingular() tolerance on the diagonal of theta
 GRAD_TOL = 2e-3          # lme4's check.conv.grad tolerance
-TIE_TOL = 1e-8           # lme4's ftol_abs: criterion values closer than this are not told apart
+TIE_TOL = 2e-8           # twice lme4's ftol_abs: closer criterion values are not told apart
 IMPROVE_TOL = 1e-6       # a check optimiser must beat BOBYQA by this much to be preferred
 
 
@@ -65,10 +65,11 @@ def _bobyqa(f, x0: np.ndarray, lower: np.ndarray) -> tuple[float, np.ndarray]:
     """lme4's default optimiser: NLopt's BOBYQA with lme4's tolerances (nloptwrap).
 
     The last evaluations of a converged run improve the criterion by less than lme4's own
-    tolerance (ftol_abs = 1e-8), and whether BOBYQA takes one more such step depends on
-    rounding noise in the criterion. Among the points within TIE_TOL of the best, the first one
-    reached is returned: the point lme4 stops at, so that sensitive printed digits (the
-    Satterthwaite df of the handout) agree with lme4's instead of with that noise."""
+    tolerance (ftol_abs = 1e-8), and whether BOBYQA takes a few more such steps depends on
+    rounding noise in the criterion (R's and ours differ around 1e-11). The final run of
+    evaluations that all lie within TIE_TOL of the best are ties; the first of them is
+    returned. On the handout's models that is the point lme4 stops at, so sensitive printed
+    digits (the Satterthwaite df) agree with lme4's instead of with that noise."""
     history: list[tuple[float, np.ndarray]] = []
 
     def fn(x, grad):
@@ -90,8 +91,13 @@ def _bobyqa(f, x0: np.ndarray, lower: np.ndarray) -> tuple[float, np.ndarray]:
     finite = [(v, x) for v, x in history if np.isfinite(v)]
     if not finite:
         return np.inf, np.asarray(x0, float)
-    best = min(v for v, _ in finite)
-    return next((v, x) for v, x in finite if v <= best + TIE_TOL)
+    best, best_x = min(finite, key=lambda e: e[0])
+    on_bound = best_x <= lower  # a tie must sit on the same bounds (singular fits stay at 0)
+    start = len(finite) - 1  # the final run of evaluations that all tie with the best
+    while start > 0 and finite[start - 1][0] <= best + TIE_TOL:
+        start -= 1
+    return next((v, x) for v, x in finite[start:]
+                if v <= best + TIE_TOL and np.array_equal(x <= lower, on_bound))
 
 
 def optimize_theta(dev: ProfiledDeviance, reml: bool, start: np.ndarray | None = None) -> FitInfo:

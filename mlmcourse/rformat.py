@@ -47,7 +47,8 @@ def format_real(values, digits: int = 7, nsmall: int = 0) -> list[str]:
             out.append(f"{x:.{rgt}f}")
         else:
             out.append(_sci(x, mxsig - 1))
-    return out
+    width = max(len(o) for o in out)
+    return [o.rjust(width) for o in out]  # R pads a formatted vector to a common width
 
 
 def _sci(x: float, decimals: int) -> str:
