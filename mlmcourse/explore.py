@@ -42,7 +42,8 @@ def _int_slider(label, value, lo, hi):
 def _sample_controls(seed: int):
     seed_box = widgets.BoundedIntText(value=seed, min=1, max=10_000, description="sample number",
                                       style=STYLE, layout=widgets.Layout(width="24em"))
-    button = widgets.Button(description="draw a new sample", icon="refresh")
+    button = widgets.Button(description="draw a new sample", icon="refresh",
+                            layout=widgets.Layout(width="16em"))
 
     def next_sample(_button):
         seed_box.value = seed_box.value + 1 if seed_box.value < seed_box.max else 1

@@ -7,12 +7,13 @@ function of the controls' values that returns the PNG and its alt text; this cla
 """
 from __future__ import annotations
 
+import base64
 import html
 import time
 from typing import Callable
 
 import ipywidgets as widgets
-from IPython.display import Image, display
+from IPython.display import display
 
 from .errors import CourseError
 
@@ -29,15 +30,19 @@ class Exploration:
         self.buttons = dict(buttons or {})
         self._render = render
         self.message = widgets.HTML(value="")
+        self.description = widgets.HTML(value="")   # the alt text, readable in the page too
         self.updates = 0            # how many times the figure was redrawn after the first
         self.last_ms = None         # the last redraw's time (computation + figure + PNG)
         self._handle = None
         rows = [widgets.HTML(f"<b>{html.escape(title)}</b>" + (f" — {html.escape(note)}" if note else ""))]
-        rows += [w for w in self.controls.values()] + list(self.buttons.values()) + [self.message]
+        rows += [w for w in self.controls.values()] + list(self.buttons.values()) + [self.message, self.description]
         self.box = widgets.VBox(rows, layout=widgets.Layout(width="100%"))
+        self.box.add_class("mlm-explore")
+        self.box.add_class("mlm-explore-" + "-".join(title.lower().split()))
         for widget in self.controls.values():
             widget.observe(self._on_change, names="value")
         self.png, self.alt = self._draw()
+        self._describe()
 
     @property
     def values(self) -> dict:
@@ -62,17 +67,23 @@ class Exploration:
         self.updates += 1
         self.last_ms = (time.perf_counter() - start) * 1000
         if self._handle is not None:
-            self._handle.update(self._image(), metadata=self._metadata())
+            self._handle.update(self.bundle(), raw=True, metadata=self.metadata())
+        self._describe()       # after the image: a description that matches means the image is sent
 
-    def _image(self) -> Image:
-        return Image(data=self.png, format="png")
+    def _describe(self) -> None:
+        self.description.value = ("<details><summary>What the figure shows</summary>"
+                                  f"{html.escape(self.alt)}</details>")
 
-    def _metadata(self) -> dict:
+    def bundle(self) -> dict:
+        """The figure as a display bundle: the PNG, and its alt text as the plain-text version."""
+        return {"image/png": base64.b64encode(self.png).decode("ascii"), "text/plain": self.alt}
+
+    def metadata(self) -> dict:
         return {"image/png": {"alt": self.alt}}
 
     def _ipython_display_(self) -> None:
         display(self.box)
-        self._handle = display(self._image(), metadata=self._metadata(), display_id=True)
+        self._handle = display(self.bundle(), raw=True, metadata=self.metadata(), display_id=True)
 
     def __repr__(self) -> str:
         values = ", ".join(f"{k}={v!r}" for k, v in self.values.items())

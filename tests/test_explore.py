@@ -6,6 +6,7 @@ times are measured by ``make bench`` (tests/benchmarks/bench_explore.py).
 """
 from __future__ import annotations
 
+import base64
 import io
 import itertools
 
@@ -330,8 +331,8 @@ class FakeHandle:
     def __init__(self):
         self.updates = []
 
-    def update(self, obj, metadata=None):
-        self.updates.append((obj, metadata))
+    def update(self, obj, **kwargs):
+        self.updates.append((obj, kwargs))
 
 
 def test_icc_explorer_slider_changes_the_figure():
@@ -341,8 +342,10 @@ def test_icc_explorer_slider_changes_the_figure():
     before = e.png
     e.controls["sigma_zeta"].value = 35.0
     assert e.updates == 1 and e.png != before and e.last_ms is not None
-    image, metadata = e._handle.updates[-1]
-    assert image.data == e.png and "35" in metadata["image/png"]["alt"]
+    bundle, kwargs = e._handle.updates[-1]
+    assert kwargs["raw"] and base64.b64decode(bundle["image/png"]) == e.png
+    assert "35" in kwargs["metadata"]["image/png"]["alt"] and bundle["text/plain"] == e.alt
+    assert "35" in e.description.value
     e.buttons["new_sample"].click()
     assert e.values["seed"] == 2 and e.updates == 2
 
