@@ -164,9 +164,9 @@ def pytest_terminal_summary(terminalreporter):
     lines = []
     for rep in terminalreporter.stats.get("skipped", []):
         reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
-        if "browser test skipped" in reason:
+        if "browser test skipped" in reason or "slides test skipped" in reason:
             lines.append(f"{rep.nodeid}: {reason.removeprefix('Skipped: ')}")
     if lines:
-        terminalreporter.section("browser tests NOT run", sep="!")
+        terminalreporter.section("browser / slides tests NOT run", sep="!")
         for line in lines:
             terminalreporter.write_line(line)
