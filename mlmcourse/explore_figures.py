@@ -8,8 +8,10 @@ Figures use ``matplotlib.figure.Figure`` (not pyplot): nothing is shown twice in
 """
 from __future__ import annotations
 
+import functools
 import io
 
+import matplotlib as mpl
 import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
@@ -25,6 +27,19 @@ FIGSIZE = (10.5, 4.6)
 DPI = 96
 TITLE_SIZE = 12
 PNG_OPTIONS = {"pil_kwargs": {"compress_level": 3}, "metadata": {"Software": None}}
+# The explorations draw in their own fixed style, whatever style the notebook set (seaborn themes,
+# lecture mode): the layout is computed once for fixed font sizes and must not change under it.
+STYLE = ["default", {"font.size": 11, "axes.titlesize": TITLE_SIZE, "axes.labelsize": 11,
+                     "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10}]
+
+
+def course_style(func):
+    """Run ``func`` (a figure builder, updater or renderer) in the explorations' style."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with mpl.style.context(STYLE):
+            return func(*args, **kwargs)
+    return wrapper
 
 
 def _figure(widths, bottom: float = 0.13, top: float = 0.8, left: float = 0.085,
@@ -43,6 +58,7 @@ def _suptitle(fig: Figure, text: str):
     return fig.suptitle(text, x=0.01, y=0.975, ha="left", fontsize=TITLE_SIZE + 1, fontweight="bold")
 
 
+@course_style
 def figure_png(fig: Figure) -> bytes:
     """Render a figure to PNG bytes (Agg, no pyplot, no version stamp)."""
     buf = io.BytesIO()
@@ -61,6 +77,7 @@ class LiveFigure:
     dynamic: list
     static_key: object = None
 
+    @course_style
     def png(self) -> bytes:
         if getattr(self, "_fast", None) is None:
             self._fast = FastPng(self.figure, self.dynamic)
@@ -76,6 +93,7 @@ SCORE_RANGE = (GRAND_MEAN - 180.0, GRAND_MEAN + 180.0)   # fixed, so that spread
 class IccFigure(LiveFigure):
     """Left: simulated students by school; right: pairs of students from the same school."""
 
+    @course_style
     def __init__(self):
         self.figure, (self.left, self.right) = _figure([1.35, 1])
         left, right = self.left, self.right
@@ -101,6 +119,7 @@ class IccFigure(LiveFigure):
         self._jitter = np.random.default_rng(0).uniform(-0.18, 0.18, 100_000)
         self.dynamic = [self.points, self.means, self.grand, self.pairs, self.left_title, self.right_title]
 
+    @course_style
     def update(self, panel: IccPanel) -> "IccFigure":
         data = panel.data[panel.data["school"] <= MAX_SCHOOLS_SHOWN]
         means = data.groupby("school")["y"].mean().sort_values()
@@ -143,6 +162,7 @@ SIM_SD_LIMIT = 60.0
 class NoiseFigure(LiveFigure):
     """Left: constructed effects and BLUPs by group size; right: the SDs compared."""
 
+    @course_style
     def __init__(self):
         self.figure, (self.left, self.right) = _figure([1.5, 1], bottom=0.25)
         left, right = self.left, self.right
@@ -190,6 +210,7 @@ class NoiseFigure(LiveFigure):
         self.suptitle.set_text(f"Following the noise in {source}: mean residuals mix a group's effect "
                                "with its students' noise")
 
+    @course_style
     def update(self, panel: NoisePanel) -> "NoiseFigure":
         self._set_static(panel)
         g = panel.groups
@@ -236,6 +257,7 @@ SLOPE_LIMIT = 100.0
 class SeparateRegressionsFigure(LiveFigure):
     """Left: one school's students and lines over all students; right: every school's own slope."""
 
+    @course_style
     def __init__(self, lines: SchoolLines):
         """Build the parts that do not depend on the chosen school (all students, all slopes)."""
         self.figure, (self.left, self.right) = _figure([1.3, 1], bottom=0.3)
@@ -295,6 +317,7 @@ class SeparateRegressionsFigure(LiveFigure):
                                                     bbox_to_anchor=(-0.02, -0.17), frameon=False, fontsize=9.5)
         self.left.legend_ = legends[show_pooled]
 
+    @course_style
     def update(self, lines: SchoolLines, show_pooled: bool = True) -> "SeparateRegressionsFigure":
         self._set_static(bool(show_pooled))
         pts = lines.points.to_numpy(float)
@@ -349,6 +372,7 @@ def _wrap(label: str, width: int = 36) -> str:
 class VariancePartitionFigure(LiveFigure):
     """Stacked bars, one per model of one outcome; ``update`` frames the selected model."""
 
+    @course_style
     def __init__(self, table, scale: str = "variance"):
         if scale not in ("variance", "share"):
             raise ValueError("scale must be 'variance' or 'share'")
@@ -380,6 +404,7 @@ class VariancePartitionFigure(LiveFigure):
         self.dynamic = [self.frame, self.suptitle]
         self.static_key = scale
 
+    @course_style
     def update(self, selected: str) -> "VariancePartitionFigure":
         if selected not in self.models:
             raise ValueError(f"{selected!r} is not one of the models in this figure")

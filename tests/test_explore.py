@@ -397,3 +397,17 @@ def test_variance_partition_explorer(dat):
     assert e.updates == 2
     with pytest.raises(CourseError):
         variance_partition_explorer(dat, model="y ~ x")
+
+
+def test_figures_ignore_the_notebook_style():
+    """A seaborn theme or lecture mode set by the notebook does not change the explorations' layout."""
+    import matplotlib as mpl
+    import seaborn as sns
+
+    panel = icc_panel_data(17.6, 36.2, 10, 60)
+    plain = IccFigure().update(panel).png()
+    with mpl.rc_context():
+        sns.set_theme(context="talk", style="whitegrid", font_scale=1.3)
+        themed = IccFigure().update(panel).png()
+        assert mpl.rcParams["font.size"] != 10.0        # the theme is really in force here
+    assert share_of_different_pixels(plain, themed) == 0.0
