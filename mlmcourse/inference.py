@@ -106,10 +106,10 @@ def icc(model) -> pd.Series:
     slopes have no single ICC (it depends on x): only intercept variances are used, and the
     result says so in its name."""
     vc = model.varcorr
-    intercepts = vc[(vc["Name"] == "(Intercept)") & vc["Var2"].isna()] if "Var2" in vc else vc[vc["Name"] == "(Intercept)"]
     resid = float(vc.loc[vc["Groups"] == "Residual", "Variance"].iloc[0])
-    slopes = vc[(vc["Groups"] != "Residual") & (vc["Name"] != "(Intercept)")]
+    intercepts = vc[vc["Name"] == "(Intercept)"]
+    has_slopes = bool(((vc["Groups"] != "Residual") & (vc["Name"] != "(Intercept)")).any())
     total = float(intercepts["Variance"].sum()) + resid
-    out = pd.Series(intercepts["Variance"].to_numpy() / total, index=intercepts["Groups"].to_numpy(),
-                    name="ICC" if slopes.empty else "ICC (intercepts only; slopes vary with x)")
-    return out
+    name = "ICC (intercepts only; slopes vary with x)" if has_slopes else "ICC"
+    return pd.Series(intercepts["Variance"].to_numpy() / total,
+                     index=intercepts["Groups"].to_numpy(), name=name)
