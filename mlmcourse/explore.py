@@ -18,8 +18,8 @@ from .errors import CourseError
 from .explore_figures import (IccFigure, NoiseFigure, SeparateRegressionsFigure, VariancePartitionFigure,
                               icc_alt_text, noise_alt_text, separate_regressions_alt_text,
                               variance_partition_alt_text)
-from .explore_models import (CHAPTER_MODELS, RI_MODEL, noise_panel_data, own_ols_lines,
-                             partition_table, school_lines, chapter_fit)
+from .explore_models import (CHAPTER_MODELS, RI_MODEL, chapter_fit, noise_panel_data, own_ols_lines,
+                             partition_table, require_classroom, school_lines)
 from .explore_sim import icc_panel_data, noise_panel_simulated
 from .explore_widgets import Exploration
 
@@ -85,8 +85,6 @@ SIM_SOURCE = "a simulation (groups such as classrooms)"
 
 def _one_student_share(data) -> float:
     """Share of classrooms with one student in the data (the handout's 'following the noise')."""
-    if "classid" not in data.columns:
-        return 0.13
     sizes = data.groupby("classid").size()
     return float((sizes == 1).mean())
 
@@ -95,6 +93,7 @@ def noise_explorer(data, source: str = DATA_SOURCE, sigma_zeta: float = 10.0, sh
                    mean_size: int = 4, seed: int = 1) -> Exploration:
     """Constructed mean-residual effects beside the mixed model's BLUPs (shrinkage), for the
     classroom data's schools or for simulated groups with a chosen share of one-student groups."""
+    require_classroom(data)
     data_panel = noise_panel_data(data)      # fits mathkind ~ ses + (1|schoolid) once (cached)
     if share_single is None:
         share_single = round(_one_student_share(data), 2)
@@ -141,9 +140,7 @@ def default_school(data) -> int:
 
 def separate_regressions_explorer(data, school=None, show_pooled: bool = True) -> Exploration:
     """Choose a school: its students, its random-intercept line and its own OLS line."""
-    sizes = data.groupby("schoolid").size() if "schoolid" in data.columns else None
-    if sizes is None:
-        raise CourseError("The data has no column 'schoolid': pass the classroom data from load_classroom().")
+    sizes = require_classroom(data).groupby("schoolid").size()
     school = default_school(data) if school is None else school
     if school not in sizes.index:
         raise CourseError(f"There is no school {school!r} in the data; choose one of {list(sizes.index)[:5]}...")
@@ -175,6 +172,7 @@ def _outcome(label: str) -> str:
 def variance_partition_explorer(data, model: str = "mathkind ~ ses + (1|schoolid/classid)",
                                 scale: str = "share") -> Exploration:
     """A stacked bar of school / classroom / residual variance for each of the chapter's models."""
+    require_classroom(data)
     if model not in CHAPTER_MODELS:
         raise CourseError(f"'{model}' is not one of the chapter's models: choose one of {list(CHAPTER_MODELS)}.")
     for label in CHAPTER_MODELS:      # fit every model now, so that choosing one is immediate

@@ -32,6 +32,21 @@ LEVELS = ("school", "classroom", "residual")
 _FITS: dict = {}
 
 
+CLASSROOM_COLUMNS = ("mathkind", "mathgain", "ses", "mathknow", "schoolid", "classid")
+MAX_CACHED_FITS = 40      # about five data sets' worth of chapter models
+
+
+def require_classroom(data) -> pd.DataFrame:
+    """The explorations on data take the classroom data frame; say so plainly otherwise."""
+    if not isinstance(data, pd.DataFrame):
+        raise CourseError(
+            f"The exploration needs the classroom data as a DataFrame, not a {type(data).__name__}: "
+            "run `dat = load_classroom()` and pass `dat`."
+        )
+    _require(data, CLASSROOM_COLUMNS)
+    return data
+
+
 def data_key(data: pd.DataFrame) -> int:
     """A fingerprint of the data's contents, so that the cache follows the data, not the object."""
     if not isinstance(data, pd.DataFrame):
@@ -60,13 +75,16 @@ def chapter_fit(data: pd.DataFrame, label: str):
     key = (data_key(data), label)
     if key not in _FITS:
         formula, subset, kind = CHAPTER_MODELS[label]
-        _require(data, ["mathkind", "mathgain", "ses", "mathknow", "schoolid", "classid"])
+        require_classroom(data)
         mask = _in_sample(data) if subset == "in_sample" else None
         if kind == "ols":
             _FITS[key] = _ols_fit(data, formula)
         else:
             lmer = _lmer()
-            _FITS[key] = lmer(formula, data=data, subset=mask) if mask is not None else lmer(formula, data=data)
+            fit = lmer(formula, data=data, subset=mask) if mask is not None else lmer(formula, data=data)
+            if len(_FITS) >= MAX_CACHED_FITS:
+                _FITS.pop(next(iter(_FITS)))
+            _FITS[key] = fit
     return _FITS[key]
 
 

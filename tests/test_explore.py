@@ -411,3 +411,10 @@ def test_figures_ignore_the_notebook_style():
         themed = IccFigure().update(panel).png()
         assert mpl.rcParams["font.size"] != 10.0        # the theme is really in force here
     assert share_of_different_pixels(plain, themed) == 0.0
+
+
+@pytest.mark.parametrize("explorer", [noise_explorer, separate_regressions_explorer, variance_partition_explorer])
+@pytest.mark.parametrize("bad", [[1, 2, 3], pd.DataFrame({"mathkind": [1.0]})])
+def test_data_explorers_explain_wrong_data(explorer, bad):
+    with pytest.raises(CourseError, match="load_classroom"):
+        explorer(bad)
