@@ -74,7 +74,8 @@ def icc_explorer(sigma_zeta: float = 17.6, sigma_eps: float = 36.2, n_per_school
         return figure.update(panel).png(), icc_alt_text(panel)
 
     return Exploration("ICC and dependence", controls, render, buttons={"new_sample": button},
-                       note=f"{n_schools} simulated schools; move a slider, the figure follows")
+                       note=f"{n_schools} simulated schools; the correlation in one sample varies around "
+                            "the ICC: draw a few new samples")
 
 
 # --- 2. Following the noise ---------------------------------------------------------------------

@@ -157,6 +157,7 @@ def icc_alt_text(panel: IccPanel) -> str:
 
 SIM_EFFECT_LIMIT = 110.0   # simulated effects: fixed scale, so that the spread can be compared
 SIM_SD_LIMIT = 60.0
+SIM_SIZE_BANDS = (6, 12, 22)   # x-axis widths for simulated group sizes
 
 
 class NoiseFigure(LiveFigure):
@@ -194,7 +195,10 @@ class NoiseFigure(LiveFigure):
         else:   # the data do not change: fit the scale to them
             effects = float(g[["constructed", "blup"]].abs().max().max()) * 1.08
             sds = max(panel.constructed_sd, panel.sigma_zeta_hat) * 1.2
-        key = (panel.source, panel.label, int(g["size"].max()), round(effects, 6), round(sds, 6))
+        largest = int(g["size"].max())
+        if simulated:       # a few fixed widths, so that most slider moves keep the axes (and stay fast)
+            largest = next(width for width in SIM_SIZE_BANDS + (largest,) if largest <= width)
+        key = (panel.source, panel.label, largest, round(effects, 6), round(sds, 6))
         if key == self.static_key:
             return
         self.static_key = key
