@@ -12,7 +12,7 @@ from .errors import CourseError
 
 __all__ = ["group_mean_residuals", "spread_to_rows", "within_group_residuals",
            "nested_mean_residuals", "group_sizes", "group_size_weights", "weighted_sd",
-           "clt_sd_of_group_means"]
+           "clt_sd_of_group_means", "within_group_pair_correlation"]
 
 
 def _aligned(resid, groups, what: str = "groups") -> tuple[pd.Series, pd.Series]:
@@ -107,3 +107,22 @@ def clt_sd_of_group_means(sigma_eps: float, sizes) -> float:
     if not sigma_eps >= 0:
         raise CourseError("sigma_eps must be a non-negative standard deviation.")
     return float(np.sqrt(np.mean(sigma_eps ** 2 / n)))
+
+
+def within_group_pair_correlation(values, groups) -> float:
+    """Pearson correlation over every ordered pair of two different rows in the same group.
+
+    For the composite errors of a random-intercept model this estimates the ICC: the correlation
+    of two students of the same school. Computed from group sums, without listing the pairs."""
+    v, g = _aligned(values, groups)
+    by = v.groupby(g)
+    n = by.size().to_numpy(dtype=float)
+    s1 = by.sum().to_numpy()
+    s2 = (v ** 2).groupby(g).sum().to_numpy()
+    pairs = np.sum(n * (n - 1))
+    if pairs == 0:
+        raise CourseError("No group has two rows, so there are no pairs within a group to correlate.")
+    mean = np.sum((n - 1) * s1) / pairs
+    var = np.sum((n - 1) * s2) / pairs - mean ** 2
+    cov = np.sum(s1 ** 2 - s2) / pairs - mean ** 2
+    return float(cov / var)

@@ -7,7 +7,8 @@ from mlmcourse import CourseError, load_classroom
 from mlmcourse.ols import lm
 from mlmcourse.residuals import (clt_sd_of_group_means, group_mean_residuals, group_size_weights,
                                  group_sizes, nested_mean_residuals, spread_to_rows,
-                                 weighted_sd, within_group_residuals)
+                                 weighted_sd, within_group_pair_correlation,
+                                 within_group_residuals)
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +72,21 @@ def test_misaligned_inputs_are_course_errors():
         group_mean_residuals([1.0, 2.0], [1])
     with pytest.raises(CourseError, match="unique"):
         nested_mean_residuals(pd.Series([1.0, 2.0]), pd.Series([1, 2]), pd.Series([5, 5]))
+
+
+def test_pair_correlation_equals_explicit_pairs():
+    rng = np.random.default_rng(3)
+    groups = pd.Series(np.repeat(np.arange(30), rng.integers(1, 7, 30)))
+    shared = rng.normal(0, 2, 30)[groups]
+    values = pd.Series(shared + rng.normal(0, 1, len(groups)))
+    xs, ys = [], []
+    for _, d in values.groupby(groups):
+        a = d.to_numpy()
+        for i in range(len(a)):
+            for j in range(len(a)):
+                if i != j:
+                    xs.append(a[i])
+                    ys.append(a[j])
+    assert within_group_pair_correlation(values, groups) == pytest.approx(np.corrcoef(xs, ys)[0, 1], abs=1e-12)
+    with pytest.raises(CourseError):
+        within_group_pair_correlation(pd.Series([1.0, 2.0]), pd.Series([1, 2]))
