@@ -359,3 +359,12 @@ def _shared_context(data):
     if "ctx" not in _CTX:
         _CTX["ctx"] = Context(data=data)
     return _CTX["ctx"]
+
+
+def test_lecture_mode_switches_the_figure_style():
+    import matplotlib as mpl
+    lecture.lecture_mode(True)
+    lecture_width, lecture_font = mpl.rcParams["lines.linewidth"], mpl.rcParams["font.size"]
+    lecture.lecture_mode(False)
+    assert lecture_width > mpl.rcParams["lines.linewidth"]
+    assert lecture_font > mpl.rcParams["font.size"]
