@@ -13,6 +13,7 @@ from .errors import CourseError
 from .formula import FormulaSpec, RandomTerm
 from .model import LmerModel, caller_name
 from .rformat import anova_matrix
+from .threads import one_blas_thread
 
 
 class AnovaTable(pd.DataFrame):
@@ -123,6 +124,7 @@ def _reduced_terms(term: RandomTerm) -> tuple[RandomTerm | None, str]:
     return None, term.label
 
 
+@one_blas_thread
 def ranova(model: LmerModel) -> AnovaTable:
     """Likelihood-ratio tests for each random-effects term, as lmerTest's ``ranova(m)``.
 

@@ -13,6 +13,7 @@ from .errors import CourseError
 from .fit import FitInfo, optimize_theta
 from .inference import satterthwaite_table
 from .pls import ProfiledDeviance
+from .threads import one_blas_thread
 
 
 class ConvergenceWarning(UserWarning):
@@ -33,6 +34,7 @@ def caller_name(obj, frame) -> str | None:
 class LmerModel:
     """A linear mixed model fitted by REML or ML, with lme4's and lmerTest's numbers."""
 
+    @one_blas_thread
     def __init__(self, design: Design, REML: bool = True, data_name: str | None = None,
                  subset_name: str | None = None, start: np.ndarray | None = None,
                  source_data: pd.DataFrame | None = None, subset=None):
@@ -164,6 +166,7 @@ class LmerModel:
         return pd.DataFrame(v / np.outer(s, s), index=self.design.xnames, columns=self.design.xnames)
 
     @cached_property
+    @one_blas_thread
     def _satterthwaite(self):
         return satterthwaite_table(self._dev, self.theta, self.sigma, self._state.beta,
                                    self.design.xnames, self.REML)

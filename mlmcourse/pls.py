@@ -141,10 +141,16 @@ class ProfiledDeviance:
         return (lam.T @ self.ZtZ @ lam + sp.identity(self.q, format="csc")).tocsc()
 
     def solve(self, theta: np.ndarray) -> PLSState:
-        lam = self.lambda_of(theta)
-        A = self._A(theta, lam)
-        LtZty = lam.T @ self.Zty
-        LtZtX = np.asarray(lam.T @ self.ZtX)
+        if self._diag_lambda:  # Lambda diagonal: scale vectors instead of sparse products
+            lam_diag = np.asarray(theta, dtype=float)[self._diag_theta]
+            A = self._A(theta, None)
+            LtZty = lam_diag * self.Zty
+            LtZtX = lam_diag[:, None] * self.ZtX
+        else:
+            lam = self.lambda_of(theta)
+            A = self._A(theta, lam)
+            LtZty = lam.T @ self.Zty
+            LtZtX = np.asarray(lam.T @ self.ZtX)
         lu = spla.splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                        options={"SymmetricMode": True})
         ldA = float(np.sum(np.log(np.abs(lu.U.diagonal()))))
