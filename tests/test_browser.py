@@ -54,9 +54,9 @@ def _saved_answer(lab):
     return {}
 
 
-def _screenshot(page, locator, name):
+def _screenshot(page, locator, name, field="textarea"):
     locator.scroll_into_view_if_needed()
-    expect(locator.locator("textarea")).to_be_in_viewport(timeout=LONG)
+    expect(locator.locator(field)).to_be_in_viewport(timeout=LONG)
     page.screenshot(path=str(ARTIFACTS / name))
 
 
@@ -78,6 +78,17 @@ def test_quiz_answer_check_and_restore_in_jupyterlab(lab_server, browser_page):
 
     entry = _saved_answer(lab)
     assert entry.get("answer") == ANSWER, "the answer was not saved to the student's answers file"
+
+    # a live numeric question: the kernel fits the model and explains the typical slip
+    numeric = page.locator(".mlm-q-L-1").last
+    numeric.locator("input").fill("0.24")
+    numeric.locator("button.mlm-check").click()
+    numeric.locator(".mlm-feedback").get_by_text("standard deviations").wait_for(timeout=LONG)
+    assert "Not quite" in numeric.locator(".mlm-feedback").inner_text()
+    numeric.locator("input").fill("0.091")
+    numeric.locator("button.mlm-check").click()
+    numeric.locator(".mlm-feedback").get_by_text("Correct.").wait_for(timeout=LONG)
+    _screenshot(page, numeric, "quiz_numeric.png", "input")
 
     # come back later: kernel gone, page reloaded, cells run again
     lab.shutdown_kernels()
