@@ -7,6 +7,7 @@ function of the controls' values that returns the PNG and its alt text; this cla
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import html
 import time
@@ -18,6 +19,7 @@ from IPython.display import display
 from .errors import CourseError
 
 Render = Callable[[dict], tuple[bytes, str]]
+COALESCE_SECONDS = 0.02   # in a kernel, changes arriving within this time are drawn once
 
 
 class Exploration:
@@ -34,6 +36,7 @@ class Exploration:
         self.updates = 0            # how many times the figure was redrawn after the first
         self.last_ms = None         # the last redraw's time (computation + figure + PNG)
         self._handle = None
+        self._pending = False
         rows = [widgets.HTML(f"<b>{html.escape(title)}</b>" + (f" — {html.escape(note)}" if note else ""))]
         rows += [w for w in self.controls.values()] + list(self.buttons.values()) + [self.message, self.description]
         self.box = widgets.VBox(rows, layout=widgets.Layout(width="100%"))
@@ -52,7 +55,27 @@ class Exploration:
         return self._render(self.values)
 
     def _on_change(self, _change=None) -> None:
-        self.refresh()
+        """Draw now, or, in a running kernel, a moment later: a burst of changes (keys held down,
+        quick clicks) then costs one redraw with the last values instead of a queue of redraws."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            self.refresh()
+            return
+        if not self._pending:
+            self._pending = True
+            loop.call_later(COALESCE_SECONDS, self._deferred_refresh)
+
+    def _deferred_refresh(self) -> None:
+        self._pending = False
+        try:
+            self.refresh()
+        except Exception as exc:  # not a student's error: say so where the student looks
+            self.message.value = ("<span style='color:#b00'>The figure could not be redrawn "
+                                  f"({html.escape(type(exc).__name__)}: {html.escape(str(exc))}). "
+                                  "Re-run the cell; if it happens again, tell the course team.</span>")
 
     def refresh(self) -> None:
         """Recompute the figure from the current values and replace the displayed image."""

@@ -24,7 +24,7 @@ IMAGE = f".jp-Cell:has({BOX}) .jp-OutputArea-output img"
 
 def _write_notebook(root) -> None:
     cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-            "source": ["from mlmcourse.explore import icc_explorer\n", "icc_explorer()"]}
+            "source": ["from mlmcourse.explore import icc_explorer\n", "explorer = icc_explorer()\n", "explorer"]}
     nb = {"cells": [cell], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                         "language": "python"}},
           "nbformat": 4, "nbformat_minor": 5}
@@ -77,9 +77,30 @@ def test_moving_a_slider_replaces_the_figure(lab_server, browser_page):
         }""", arg=[BOX, f"sigma_zeta {float(final):g},"], timeout=LONG)
     after = page.locator(IMAGE).last.get_attribute("src")
     assert after != before and after.startswith("data:image/png;base64,")
+    # the kernel's exploration agrees with the page; a burst of changes costs at most one redraw each
+    assert float(_kernel_eval(page, "explorer.values['sigma_zeta']")) == float(final)
+    redraws = int(_kernel_eval(page, "explorer.updates"))
+    assert 1 <= redraws <= 10
     page.locator(BOX).scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "explore_icc_after.png"))
-    print(f"one slider step -> new image in the page: {round_trip * 1000:.0f} ms")
+    print(f"one slider step -> new image in the page: {round_trip * 1000:.0f} ms; "
+          f"10 key presses -> {redraws} redraws; last redraw in the kernel "
+          f"{_kernel_eval(page, 'round(explorer.last_ms)')} ms")
+
+
+def _kernel_eval(page, expression: str) -> str:
+    """Evaluate ``expression`` in the notebook's kernel; its text/plain result."""
+    return page.evaluate(
+        """async (code) => {
+            const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+            let out = null;
+            const future = kernel.requestExecute({code, silent: false, store_history: false});
+            future.onIOPub = (msg) => {
+                if (msg.header.msg_type === 'execute_result') { out = msg.content.data['text/plain']; }
+            };
+            await future.done;
+            return out;
+        }""", expression)
 
 
 def _wait_for_new_image(page, old: str) -> None:
