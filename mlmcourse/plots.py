@@ -34,7 +34,8 @@ def set_style(lecture: bool = False) -> None:
     sns.set_theme(context="talk" if lecture else "notebook", style="whitegrid",
                   palette="colorblind", font_scale=1.15 if lecture else 1.0,
                   rc={"lines.linewidth": 3.0 if lecture else 1.8,
-                      "axes.titleweight": "bold", "axes.titlesize": 15 if lecture else 12.5,
+                      "axes.titleweight": "bold", "axes.titlesize": "medium",
+                      "figure.titlesize": "large",
                       "figure.dpi": 100, "savefig.dpi": 100, "savefig.bbox": "tight"})
 
 
@@ -85,7 +86,7 @@ def school_scatter(data: pd.DataFrame, fitted, x: str = "ses", y: str = "mathkin
         ax.set_ylabel(y)
     fig.suptitle(f"{y} against {x} in {len(keep)} schools, with the one pooled OLS line: "
                  "in some schools most students\nsit above the line, in others most sit "
-                 "below it", fontsize=13 * s)
+                 "below it")
     fig.tight_layout()
     return fig
 
@@ -178,12 +179,12 @@ def weighted_vs_unweighted_density(means, weights, label: str = "school"):
     _density_line(axes[0], m, color=colors[0])
     axes[0].set_title(f"one value per {label}")
     _density_line(axes[1], m, weights=weights, color=colors[1])
-    axes[1].set_title(f"weighted by {label} size (as if every student carried the mean)")
+    axes[1].set_title(f"weighted by {label} size (one value per student)")
     for ax in axes:
         ax.set_xlabel(f"mean OLS residual per {label}")
         ax.set_ylabel("density")
-    fig.suptitle(f"Weighting by {label} size changes the shape: a second bump appears near +25, "
-                 f"where a few large {label}s sit", y=1.02)
+    fig.suptitle(f"Weighting by {label} size changes the shape:\na second bump appears near +25, "
+                 f"where a few large {label}s sit", y=1.04)
     fig.tight_layout()
     return fig
 
