@@ -418,3 +418,20 @@ def test_figures_ignore_the_notebook_style():
 def test_data_explorers_explain_wrong_data(explorer, bad):
     with pytest.raises(CourseError, match="load_classroom"):
         explorer(bad)
+
+
+def test_a_burst_of_changes_in_a_running_loop_is_drawn_once_with_the_last_values():
+    import asyncio
+
+    e = icc_explorer()
+    e._handle = FakeHandle()
+
+    async def burst():
+        for value in (20.0, 25.0, 30.0, 35.0):
+            e.controls["sigma_zeta"].value = value
+        assert e.updates == 0                      # nothing drawn yet: the redraw is deferred
+        await asyncio.sleep(0.3)
+
+    asyncio.run(burst())
+    assert e.updates == 1 and len(e._handle.updates) == 1
+    assert "sigma_zeta 35," in e._handle.updates[0][1]["metadata"]["image/png"]["alt"]
