@@ -33,7 +33,9 @@ def load_sections() -> list[benchlib.Section]:
 
 def versions() -> dict:
     out = {"python": platform.python_version(), "machine": platform.machine(),
-           "cpus": os.cpu_count(), "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}
+           "cpus": os.cpu_count(), "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+           # other work on the machine inflates every time: the 1-minute load average at the start
+           "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
     for mod in ("numpy", "scipy", "pandas", "statsmodels", "mlmcourse"):
         try:
             out[mod] = getattr(importlib.import_module(mod), "__version__", "?")
@@ -67,7 +69,7 @@ def main(argv=None) -> int:
     meta = {"date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "repeats": ctx.repeats, "big_repeats": ctx.big_repeats, "quick": ctx.quick, **versions()}
     header = (f"## Benchmark ({meta['date']}; Python {meta['python']}, statsmodels {meta['statsmodels']}, "
-              f"{meta['cpus']} CPUs, BLAS threads {meta['blas_threads']})")
+              f"{meta['cpus']} CPUs, BLAS threads {meta['blas_threads']}, load average {meta['load_average_1min']} at start)")
     md = benchlib.render_markdown(results, header)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.md").write_text(md + "\n")
