@@ -87,7 +87,8 @@ class QuestionView:
             self.input = widgets.Textarea(value=str(saved.get("answer", "")), placeholder="Your answer...",
                                           layout=widgets.Layout(width="95%", height="7em"))
         elif question.kind == "choice":
-            options = [(f"{i + 1}. {self._plain(c)}", i) for i, c in enumerate(question.choices)]
+            with_math = any("$" in c for c in question.choices)  # then the list above shows them
+            options = [(f"Choice {i + 1}" if with_math else c, i) for i, c in enumerate(question.choices)]
             idx = saved.get("answer")
             self.input = widgets.RadioButtons(options=options, value=idx if isinstance(idx, int)
                                               and 0 <= idx < len(options) else None,
@@ -125,11 +126,6 @@ class QuestionView:
             return fill(text, self.context.value)
         except CourseError as exc:
             return f"{text}\n\n(value not available: {exc})"
-
-    @staticmethod
-    def _plain(choice: str) -> str:
-        """Radio-button labels are plain text: show $math$ as its TeX source without dollars."""
-        return re.sub(r"\$([^$]*)\$", r"\1", choice).replace("\\", "")
 
     def _on_input(self, change) -> None:
         self.store.update(self.q.id, answer=change["new"], kind=self.q.kind)
@@ -293,7 +289,7 @@ class Quiz:
         fmt = widgets.ToggleButtons(options=[("Markdown", "md"), ("HTML", "html")], value="md",
                                     description="Format:")
         button = widgets.Button(description=f"Export {self.bank.form}", icon="download",
-                                button_style="success")
+                                button_style="success", layout=widgets.Layout(width="auto"))
         button.add_class("mlm-export")
         out = widgets.HTML("")
         out.add_class("mlm-export-result")
