@@ -22,6 +22,15 @@ Render = Callable[[dict], tuple[bytes, str]]
 COALESCE_SECONDS = 0.02   # in a kernel, changes arriving within this time are drawn once
 
 
+class ControlsBox(widgets.VBox):
+    """The controls of an exploration; its plain-text form says what they are (static renders)."""
+
+    summary = ""
+
+    def __repr__(self) -> str:
+        return self.summary or super().__repr__()
+
+
 class Exploration:
     """Controls + a live figure. ``controls`` maps a value name to its widget."""
 
@@ -39,7 +48,8 @@ class Exploration:
         self._pending = False
         rows = [widgets.HTML(f"<b>{html.escape(title)}</b>" + (f" — {html.escape(note)}" if note else ""))]
         rows += [w for w in self.controls.values()] + list(self.buttons.values()) + [self.message, self.description]
-        self.box = widgets.VBox(rows, layout=widgets.Layout(width="100%"))
+        self.box = ControlsBox(rows, layout=widgets.Layout(width="100%"))
+        self.box.summary = f"[{title}: controls that move when the notebook runs in JupyterLab]"
         self.box.add_class("mlm-explore")
         self.box.add_class("mlm-explore-" + "-".join(title.lower().split()))
         for widget in self.controls.values():

@@ -435,3 +435,10 @@ def test_a_burst_of_changes_in_a_running_loop_is_drawn_once_with_the_last_values
     asyncio.run(burst())
     assert e.updates == 1 and len(e._handle.updates) == 1
     assert "sigma_zeta 35," in e._handle.updates[0][1]["metadata"]["image/png"]["alt"]
+
+
+def test_static_text_of_the_controls_is_readable():
+    e = icc_explorer()
+    text = e.box._repr_mimebundle_()["text/plain"]
+    assert text == "[ICC and dependence: controls that move when the notebook runs in JupyterLab]"
+    assert e.bundle()["text/plain"] == e.alt and e.metadata()["image/png"]["alt"] == e.alt
