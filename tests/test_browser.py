@@ -99,3 +99,33 @@ def test_quiz_answer_check_and_restore_in_jupyterlab(lab_server, browser_page):
     restored.locator(".mlm-feedback").get_by_text("Model answer").wait_for(timeout=LONG)
     _screenshot(page, restored, "quiz_restored.png")
     assert time.time() - t0 < 150
+
+
+def test_lecture_mode_hides_solutions_until_the_instructor_reveals(lab_server, browser_page):
+    import nbformat
+
+    page, lab = browser_page, lab_server
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("from mlmcourse.lecture import lecture_mode\nlecture_mode()"),
+                nbformat.v4.new_code_cell("from mlmcourse.quiz import Quiz\nquiz = Quiz(chapter=2)\nquiz.header()"),
+                nbformat.v4.new_code_cell('quiz.section("self-assessment")')]
+    nbformat.write(nb, lab.root / "lecture_check.ipynb")
+    page.goto(lab.notebook_url("lecture_check.ipynb"))
+    page.wait_for_function(
+        """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+                   const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+                   return !!k && k.status === 'idle' && w.context.path.endsWith('lecture_check.ipynb'); }""",
+        timeout=LONG)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    q = page.locator(".mlm-q-1-B").last
+    q.locator("textarea").wait_for(state="visible", timeout=LONG)
+    q.locator("textarea").fill("zeta_k is shared by the students of a school")
+    q.locator("button.mlm-check").click()
+    q.locator(".mlm-feedback").get_by_text("instructor reveals").wait_for(timeout=LONG)
+    assert "Model answer" not in q.locator(".mlm-feedback").inner_text()
+    reveal = page.locator("button.mlm-reveal").last
+    reveal.scroll_into_view_if_needed()
+    reveal.click()
+    q.locator(".mlm-feedback").get_by_text("Model answer").wait_for(timeout=LONG)
+    _screenshot(page, q, "quiz_lecture_revealed.png")
