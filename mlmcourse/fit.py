@@ -96,8 +96,8 @@ def _bobyqa(f, x0: np.ndarray, lower: np.ndarray) -> tuple[float, np.ndarray]:
     start = len(finite) - 1  # the final run of evaluations that all tie with the best
     while start > 0 and finite[start - 1][0] <= best + TIE_TOL:
         start -= 1
-    return next((v, x) for v, x in finite[start:]
-                if v <= best + TIE_TOL and np.array_equal(x <= lower, on_bound))
+    return next(((v, x) for v, x in finite[start:]
+                 if v <= best + TIE_TOL and np.array_equal(x <= lower, on_bound)), (best, best_x))
 
 
 def optimize_theta(dev: ProfiledDeviance, reml: bool, start: np.ndarray | None = None) -> FitInfo:
@@ -120,7 +120,7 @@ def optimize_theta(dev: ProfiledDeviance, reml: bool, start: np.ndarray | None =
         best_fun, best_x = _bobyqa(f, x0, lower)
         name = "bobyqa"
         check = optimize.minimize(f, x0, method="L-BFGS-B", bounds=bounds,
-                                  options={"maxiter": 500, "ftol": 1e-13, "gtol": 1e-8})
+                                  options={"maxiter": 500, "ftol": 1e-11, "gtol": 1e-6})
         if check.fun < best_fun - IMPROVE_TOL:
             fun2, x2 = _bobyqa(f, check.x, lower)
             best_fun, best_x = (fun2, x2) if fun2 <= check.fun else (check.fun, check.x)

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from .design import Design
+from .factor import ScalarTermsFactor, SparseLUFactor
+
 
 
 @dataclass
@@ -83,22 +84,7 @@ class ProfiledDeviance:
         if self._diag_lambda:
             self._diag_theta = np.concatenate(
                 [np.full(td.nlevels, i) for i, td in enumerate(self.design.terms)])
-            pattern = (self.ZtZ + sp.identity(self.q, format="csc")).tocsc()
-            pattern.sort_indices()
-            ztz = self.ZtZ.copy().tocsc()
-            ztz.sort_indices()
-            # Z'Z values laid on the pattern (which has the full diagonal)
-            aligned = (pattern.copy() * 0 + ztz).tocsc()
-            aligned.sort_indices()
-            if aligned.nnz != pattern.nnz:  # pragma: no cover - pattern mismatch fallback
-                self._diag_lambda = False
-            else:
-                rows = pattern.indices
-                cols = np.repeat(np.arange(self.q), np.diff(pattern.indptr))
-                self._A_pattern = pattern
-                self._ztz_data = aligned.data.copy()
-                self._ztz_rows, self._ztz_cols = rows, cols
-                self._ztz_diagpos = np.flatnonzero(rows == cols)
+            self._scalar = ScalarTermsFactor(self.ZtZ, self.design.terms[0].q)
         self.ntheta = k
         self.lower = np.array(lower)
         self.diag_index = np.array(diag_pos, dtype=int)
@@ -130,31 +116,20 @@ class ProfiledDeviance:
         return lam
 
     # -- the PLS solution ---------------------------------------------------------------------
-    def _A(self, theta: np.ndarray, lam: sp.csc_matrix) -> sp.csc_matrix:
-        """A = Lambda' Z'Z Lambda + I; when Lambda is diagonal, by scaling Z'Z's stored values."""
-        if self._diag_lambda:
-            lam_diag = np.asarray(theta, dtype=float)[self._diag_theta]
-            A = self._A_pattern.copy()
-            A.data = self._ztz_data * lam_diag[self._ztz_rows] * lam_diag[self._ztz_cols]
-            A.data[self._ztz_diagpos] += 1.0
-            return A
-        return (lam.T @ self.ZtZ @ lam + sp.identity(self.q, format="csc")).tocsc()
-
     def solve(self, theta: np.ndarray) -> PLSState:
-        if self._diag_lambda:  # Lambda diagonal: scale vectors instead of sparse products
-            lam_diag = np.asarray(theta, dtype=float)[self._diag_theta]
-            A = self._A(theta, None)
+        theta = np.asarray(theta, dtype=float)
+        if self._diag_lambda:  # Lambda diagonal: scale vectors, factor by Schur complement
+            lam_diag = theta[self._diag_theta]
+            fac = self._scalar.factor(lam_diag)
             LtZty = lam_diag * self.Zty
             LtZtX = lam_diag[:, None] * self.ZtX
         else:
             lam = self.lambda_of(theta)
-            A = self._A(theta, lam)
+            fac = SparseLUFactor((lam.T @ self.ZtZ @ lam + sp.identity(self.q, format="csc")).tocsc())
             LtZty = lam.T @ self.Zty
             LtZtX = np.asarray(lam.T @ self.ZtX)
-        lu = spla.splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                       options={"SymmetricMode": True})
-        ldA = float(np.sum(np.log(np.abs(lu.U.diagonal()))))
-        sol = lu.solve(np.column_stack([LtZty, LtZtX]))
+        ldA = fac.logdet
+        sol = fac.solve(np.column_stack([LtZty, LtZtX]))
         cu, CX = sol[:, 0], sol[:, 1:]
         RXtRX = self.XtX - LtZtX.T @ CX
         RXtRX = 0.5 * (RXtRX + RXtRX.T)

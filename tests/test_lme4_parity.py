@@ -32,7 +32,12 @@ MODELS = {m["id"]: m for m in REFERENCE["models"]}
 # stop at a similar precision, so any two correct implementations agree far inside these.
 # --------------------------------------------------------------------------------------------
 CRIT_ABS = 1e-3        # REML criterion, deviance, logLik, AIC, BIC, LRT / Chisq (absolute, on -2 log L scale)
-FIXEF_REL = 1e-5       # fixed-effect estimates (relative; absolute 1e-5 * their SE for estimates near 0)
+FIXEF_REL = 1e-4       # fixed-effect estimates: relative, or 1e-4 of their SE, whichever is looser.
+                       # Not tighter: lme4's BOBYQA stops within ftol_abs = 1e-8 of the optimum, which
+                       # leaves theta uncertain by ~1e-5 on flat criteria and moves estimates by up to
+                       # ~3e-5 of an SE (seen on factor.sex: 1.2e-5 of an SE between lme4's and the
+                       # exact optimum). The handout's printed digits are checked exactly elsewhere
+                       # (tests/test_handout_models.py).
 SE_REL = 1e-4          # standard errors, t values, vcov of the fixed effects (relative)
 CORR_ABS = 1e-3        # correlation of fixed effects, random-effect correlations (absolute)
 VC_REL = 1e-3          # variance components, their standard deviations, sigma (relative)
