@@ -29,7 +29,7 @@ TITLE_SIZE = 12
 PNG_OPTIONS = {"pil_kwargs": {"compress_level": 3}, "metadata": {"Software": None}}
 # The explorations draw in their own fixed style, whatever style the notebook set (seaborn themes,
 # lecture mode): the layout is computed once for fixed font sizes and must not change under it.
-STYLE = ["default", {"font.size": 11, "axes.titlesize": TITLE_SIZE, "axes.labelsize": 11,
+STYLE = ["default", {"font.size": 11, "axes.titlesize": TITLE_SIZE, "axes.labelsize": 12,
                      "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10}]
 
 
@@ -50,7 +50,7 @@ def _figure(widths, bottom: float = 0.13, top: float = 0.8, left: float = 0.085,
     axes = [fig.add_subplot(grid[0, i]) for i in range(len(widths))]
     for ax in axes:
         ax.spines[["top", "right"]].set_visible(False)
-        ax.tick_params(labelsize=10)
+        ax.tick_params(labelsize=11)
     return fig, axes
 
 
@@ -165,7 +165,7 @@ class NoiseFigure(LiveFigure):
 
     @course_style
     def __init__(self):
-        self.figure, (self.left, self.right) = _figure([1.5, 1], bottom=0.25)
+        self.figure, (self.left, self.right) = _figure([1.5, 1], bottom=0.25, left=0.1)
         left, right = self.left, self.right
         self.links = left.vlines([], [], [], color="0.7", linewidth=0.8)
         self.constructed = left.scatter([], [], s=22, facecolors="none", edgecolors=ORANGE, linewidths=1.2,
@@ -173,7 +173,7 @@ class NoiseFigure(LiveFigure):
         self.blups = left.scatter([], [], s=18, color=BLUE, label="mixed model: predicted effect (BLUP)")
         left.axhline(0, color="0.3", linewidth=1)
         left.set_ylabel("Estimated group effect\n(score points)")
-        left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False, fontsize=9.5,
+        left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False, fontsize=10,
                     columnspacing=1.0, handletextpad=0.3)
         left.set_title("The fewer students, the more the mixed model\nshrinks a group's effect toward 0",
                        loc="left", fontsize=TITLE_SIZE)
@@ -211,8 +211,8 @@ class NoiseFigure(LiveFigure):
         self.right.set_xticks(range(count), names[:count])
         self.right.set_xlim(-0.5, count - 0.5)
         source = "the classroom data" if panel.source == "data" else "a simulation"
-        self.suptitle.set_text(f"Following the noise in {source}: mean residuals mix a group's effect "
-                               "with its students' noise")
+        self.suptitle.set_text(f"Following the noise in {source}: mean residuals carry "
+                               "the students' noise too")
 
     @course_style
     def update(self, panel: NoisePanel) -> "NoiseFigure":
@@ -318,7 +318,7 @@ class SeparateRegressionsFigure(LiveFigure):
         if show_pooled not in legends:
             handles = [h for h in self.left.get_legend_handles_labels()[0] if h.get_visible()]
             legends[show_pooled] = self.left.legend(handles=handles, loc="upper left", ncol=2,
-                                                    bbox_to_anchor=(-0.02, -0.17), frameon=False, fontsize=9.5)
+                                                    bbox_to_anchor=(-0.02, -0.17), frameon=False, fontsize=10)
         self.left.legend_ = legends[show_pooled]
 
     @course_style
@@ -392,11 +392,11 @@ class VariancePartitionFigure(LiveFigure):
             for i, v in enumerate(values):
                 if v > 0.06 * totals.max():
                     text = f"{v:.0%}" if scale == "share" else f"{v:.0f}"
-                    ax.text(start[i] + v / 2, i, text, ha="center", va="center", fontsize=9.5,
+                    ax.text(start[i] + v / 2, i, text, ha="center", va="center", fontsize=10.5,
                             color="black" if level == "residual" else "white")
             start += values
         ax.set_yticks(np.arange(len(self.models)))
-        ax.set_yticklabels([_wrap(m) for m in self.models], fontsize=9.5)
+        ax.set_yticklabels([_wrap(m) for m in self.models], fontsize=10.5)
         ax.set_ylim(-0.6, len(self.models) - 0.4)
         ax.set_xlabel("Share of the total variance" if scale == "share" else "Variance (score points²)")
         ax.set_xlim(0, 1.0 if scale == "share" else float(totals.max()) * 1.02)
