@@ -87,7 +87,8 @@ def school_scatter(data: pd.DataFrame, fitted, x: str = "ses", y: str = "mathkin
     fig.suptitle(f"{y} against {x} in {len(keep)} schools, with the one pooled OLS line: "
                  "in some schools most students\nsit above the line, in others most sit "
                  "below it")
-    fig.tight_layout()
+    # fixed margins instead of tight_layout: one draw less for 24 panels
+    fig.subplots_adjust(left=0.055, right=0.99, bottom=0.08, top=0.87, wspace=0.1, hspace=0.32)
     return fig
 
 
@@ -112,7 +113,7 @@ def residual_boxplot(resid, groups, label: str = "school"):
     ax.set_ylabel("OLS residual")
     ax.set_title(f"Residuals by {label}: the medians climb steadily from well below zero to well "
                  "above it,\nso residuals share a level within a school (they are not independent)")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.17, top=0.88)  # (no tight_layout: faster)
     return fig
 
 
