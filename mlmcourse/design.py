@@ -160,10 +160,11 @@ def _factor_levels(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.In
     """Levels of a (possibly interacted) grouping factor, sorted as lme4 sorts them."""
     keys = frame[list(columns)]
     uniq = keys.drop_duplicates().sort_values(list(columns), kind="mergesort")
+    if len(columns) == 1:  # the factor's own values (ranef["schoolid"].loc[1] works)
+        lookup = pd.Index(uniq.iloc[:, 0], name=columns[0])
+        return lookup, lookup.get_indexer(pd.Index(keys.iloc[:, 0]))
     labels = [":".join(str(v) for v in row) for row in uniq.itertuples(index=False)]
-    lookup = pd.MultiIndex.from_frame(uniq) if len(columns) > 1 else pd.Index(uniq.iloc[:, 0])
-    probe = pd.MultiIndex.from_frame(keys) if len(columns) > 1 else pd.Index(keys.iloc[:, 0])
-    codes = lookup.get_indexer(probe)
+    codes = pd.MultiIndex.from_frame(uniq).get_indexer(pd.MultiIndex.from_frame(keys))
     return pd.Index(labels, name=":".join(columns)), codes
 
 

@@ -114,7 +114,7 @@ def criterion_lines(model) -> list[str]:
     names = ["AIC", "BIC", "logLik", "deviance", "df.resid"]
     vals = [model.aic, model.bic, model.loglik, model.deviance, model.nobs - model.npar]
     rounded = [round(v, 1) for v in vals]
-    fmt = format_real(rounded[:4], 7) + [str(int(vals[4]))]
+    fmt = format_real(rounded, 7)[:4] + [str(int(vals[4]))]
     widths = [max(len(n), len(v)) for n, v in zip(names, fmt)]
     return ["".join(n.rjust(w) + " " for n, w in zip(names, widths)).rstrip(" ") + " ",
             "".join(v.rjust(w) + " " for v, w in zip(fmt, widths))]

@@ -47,8 +47,9 @@ def format_real(values, digits: int = 7, nsmall: int = 0) -> list[str]:
             out.append(f"{x:.{rgt}f}")
         else:
             out.append(_sci(x, mxsig - 1))
-    width = max(len(o) for o in out)
-    return [o.rjust(width) for o in out]  # R pads a formatted vector to a common width
+    # R pads a formatted vector to a common width (room for a sign and the widest integer part)
+    width = max([len(o) for o in out] + [width_fixed if width_fixed <= width_sci else 0])
+    return [o.rjust(width) for o in out]
 
 
 def _sci(x: float, decimals: int) -> str:
