@@ -6,7 +6,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from .rformat import coef_matrix, format_real, stars, zapsmall, SIGNIF_LEGEND
+from .rformat import SIGNIF_LEGEND, coef_matrix, format_real, print_matrix, stars, zapsmall
 
 DIGITS = 4  # lme4: max(3, getOption("digits") - 3)
 
@@ -23,16 +23,6 @@ def abbreviate(name: str, minlength: int) -> str:
                 del chars[i]
             i -= 1
     return "".join(chars[:max(minlength, 1)]) if len(chars) > minlength else "".join(chars)
-
-
-def _left_matrix(rownames, colnames, cells) -> str:
-    """print.default(quote=FALSE) of a character matrix: left-aligned cells and headers."""
-    rw = max([len(r) for r in rownames] + [0])
-    widths = [max([len(c)] + [len(row[j]) for row in cells]) for j, c in enumerate(colnames)]
-    lines = [" " * rw + "".join(" " + c.ljust(w) for c, w in zip(colnames, widths))]
-    for r, row in zip(rownames, cells):
-        lines.append(r.ljust(rw) + "".join(" " + v.ljust(w) for v, w in zip(row, widths)))
-    return "\n".join(lines)
 
 
 def _named_vector(names, values, digits) -> str:
@@ -79,7 +69,7 @@ def varcorr_text(model, digits: int = DIGITS) -> str:
     colnames = ["Groups", "Name", "Variance", "Std.Dev."]
     if maxlen > 1:
         colnames += ["Corr"] + [""] * (maxlen - 2)
-    return "Random effects:\n" + _left_matrix(["" for _ in cells], colnames, cells)
+    return "Random effects:\n" + print_matrix(["" for _ in cells], colnames, cells, right=False)
 
 
 def correlation_text(model) -> str | None:
@@ -93,7 +83,7 @@ def correlation_text(model) -> str | None:
     rows = [abbreviate(n, 11) for n in names]
     cols = [abbreviate(n, 6) for n in names]
     cells = [[grid[i, j] if i > j else "" for j in range(p - 1)] for i in range(1, p)]
-    return "Correlation of Fixed Effects:\n" + _left_matrix(rows[1:], cols[:-1], cells)
+    return "Correlation of Fixed Effects:\n" + print_matrix(rows[1:], cols[:-1], cells, right=False)
 
 
 def header_lines(model) -> list[str]:

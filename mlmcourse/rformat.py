@@ -121,13 +121,16 @@ def stars(p: float) -> str:
     return " "
 
 
-def print_matrix(rownames: list[str], colnames: list[str], cells: list[list[str]]) -> str:
-    """R's print.default of a character matrix, right-aligned, row names left-aligned."""
+def print_matrix(rownames: list[str], colnames: list[str], cells: list[list[str]],
+                 right: bool = True) -> str:
+    """R's print.default of a character matrix: cells right-aligned (or left-aligned with
+    ``right=False``, as print(quote=FALSE) shows lme4's variance components), row names left."""
     rw = max([len(r) for r in rownames] + [0])
     widths = [max([len(c)] + [len(row[j]) for row in cells]) for j, c in enumerate(colnames)]
-    lines = [" " * rw + "".join(" " + c.rjust(w) for c, w in zip(colnames, widths))]
+    pad = (lambda v, w: v.rjust(w)) if right else (lambda v, w: v.ljust(w))
+    lines = [" " * rw + "".join(" " + pad(c, w) for c, w in zip(colnames, widths))]
     for r, row in zip(rownames, cells):
-        lines.append(r.ljust(rw) + "".join(" " + v.rjust(w) for v, w in zip(row, widths)))
+        lines.append(r.ljust(rw) + "".join(" " + pad(v, w) for v, w in zip(row, widths)))
     return "\n".join(lines)
 
 
