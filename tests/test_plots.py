@@ -121,3 +121,14 @@ def test_missing_column_is_a_course_error(setup):
     dat, fit, _ = setup
     with pytest.raises(CourseError, match="sesx"):
         P.school_scatter(dat, fit.fitted, x="sesx")
+
+
+def test_fast_boxes_match_matplotlib_boxplot_stats():
+    from matplotlib import cbook
+    rng = np.random.default_rng(5)
+    for n in (2, 5, 13, 40):
+        v = np.r_[rng.normal(0, 10, n), [60.0, -70.0]]
+        ref = cbook.boxplot_stats(v)[0]
+        q1, med, q3, lo, hi, out = P._tukey_box(v)
+        assert (q1, med, q3, lo, hi) == pytest.approx((ref["q1"], ref["med"], ref["q3"], ref["whislo"], ref["whishi"]))
+        assert sorted(out) == pytest.approx(sorted(ref["fliers"]))
