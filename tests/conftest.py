@@ -54,7 +54,8 @@ class LabServer:
     extra: dict = field(default_factory=dict)
 
     def notebook_url(self, name: str) -> str:
-        return f"{self.url}lab/tree/{name}?token={self.token}"
+        """Open one notebook in a fresh workspace (``reset``: no tabs left over from other tests)."""
+        return f"{self.url}lab/tree/{name}?reset&token={self.token}"
 
     def api(self, path: str, method: str = "GET"):
         req = urllib.request.Request(f"{self.url}api/{path}", method=method,
@@ -129,34 +130,33 @@ def lab_server(tmp_path_factory):
 
 
 # -- Chromium ------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def _chromium():
+@pytest.fixture
+def browser_page():
+    """A fresh page in headless Chromium, 1280x1000; dialogs are accepted.
+
+    Function-scoped on purpose: Playwright's sync API keeps an asyncio loop marked as running in
+    this thread while it is started, which would mislead later tests that look for a running loop."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"browser test skipped: {CHROMIUM} is missing (install Debian's chromium; .ci/run does)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("browser test skipped: the playwright package is not installed (pip install -e .[test])")
+    ARTIFACTS.mkdir(exist_ok=True)
     pw = sync_playwright().start()
     try:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    except Exception as exc:  # a Chromium that cannot start is a failure, not a skip
+        try:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        except Exception as exc:  # a Chromium that cannot start is a failure, not a skip
+            pytest.fail(f"{CHROMIUM} did not start under Playwright: {exc}")
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        page = context.new_page()
+        page.on("dialog", lambda d: d.accept())
+        yield page
+        context.close()
+        browser.close()
+    finally:
         pw.stop()
-        pytest.fail(f"{CHROMIUM} did not start under Playwright: {exc}")
-    yield browser
-    browser.close()
-    pw.stop()
-
-
-@pytest.fixture
-def browser_page(_chromium):
-    """A fresh page (own context) in headless Chromium, 1280x1000; dialogs are accepted."""
-    context = _chromium.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    page.on("dialog", lambda d: d.accept())
-    ARTIFACTS.mkdir(exist_ok=True)
-    yield page
-    context.close()
 
 
 # -- make skipped browser tests visible ------------------------------------------------------

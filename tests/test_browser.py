@@ -98,6 +98,7 @@ def test_quiz_answer_check_and_restore_in_jupyterlab(lab_server, browser_page):
     restored = page.locator(".mlm-q-1-A").last
     restored.locator(".mlm-feedback").get_by_text("Model answer").wait_for(timeout=LONG)
     _screenshot(page, restored, "quiz_restored.png")
+    lab.shutdown_kernels()  # leave the shared server as we found it
     assert time.time() - t0 < 150
 
 
@@ -129,3 +130,4 @@ def test_lecture_mode_hides_solutions_until_the_instructor_reveals(lab_server, b
     reveal.click()
     q.locator(".mlm-feedback").get_by_text("Model answer").wait_for(timeout=LONG)
     _screenshot(page, q, "quiz_lecture_revealed.png")
+    lab.shutdown_kernels()
