@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import inspect
 import sys
+import warnings
 
 import numpy as np
+import patsy
 import pandas as pd
 from scipy import stats
 
 from .design import build_design
 from .errors import CourseError
-from .formula import FormulaSpec, RandomTerm
+from .formula import FormulaSpec, RandomTerm, lhs_terms
 from .model import LmerModel, caller_name
 from .rformat import anova_matrix
 from .threads import one_blas_thread
@@ -48,6 +50,8 @@ def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None
 
     REML fits are refitted by ML first when ``refit=True`` (the default), as needed when the
     models differ in their fixed effects. Models must be fitted to the same rows."""
+    if len(models) == 1 and isinstance(models[0], (list, tuple)):
+        models = tuple(models[0])
     if len(models) < 2:
         raise CourseError("anova() compares two or more models: anova(m1, m2). "
                           "For the tests of one model's random effects use ranova(m).")
@@ -69,6 +73,9 @@ def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None
         )
     notes = []
     fits = list(models)
+    if not refit and len({m.REML for m in fits}) > 1:
+        notes.append("some models fit with REML = TRUE, some not: their likelihoods are not comparable")
+        warnings.warn(notes[-1], UserWarning, stacklevel=2)
     if refit and any(m.REML for m in fits):
         fits = [m.refit(REML=False) if m.REML else m for m in fits]
         notes.append("refitting model(s) with ML (instead of REML)")
@@ -111,17 +118,20 @@ def _lm_loglik(design, reml: bool) -> float:
     return -0.5 * N * (np.log(2 * np.pi) + 1 - np.log(N) + np.log(rss)) - 0.5 * logdet
 
 
-def _reduced_terms(term: RandomTerm) -> tuple[RandomTerm | None, str]:
-    """lmerTest's reduction: (1 + x | g) -> (1 | g); a term with one effect is removed."""
-    lhs = term.lhs.replace(" ", "")
-    parts = [t for t in lhs.split("+") if t]
-    has_int = not (lhs.startswith("0+") or lhs.startswith("-1+") or "-1" in lhs or "+0" in lhs)
-    slopes = [t for t in parts if t not in ("0", "1", "-1")]
-    if has_int and slopes:
-        reduced = RandomTerm(lhs="1", group=term.group, source=term.source)
-        label = " + ".join(slopes) + f" in {term.label}"
-        return reduced, label
-    return None, term.label
+def _reductions(term: RandomTerm) -> list[tuple[RandomTerm | None, str]]:
+    """lmerTest's reduce.terms: each variable of a term is dropped in turn ('x in (1 + x | g)',
+    and a term left with no variable keeps a random intercept); a plain (1 | g) is removed."""
+    terms = lhs_terms(term.lhs)
+    variables = [t.name() for t in terms if t != patsy.INTERCEPT]
+    if not variables:
+        return [(None, term.label)]
+    out = []
+    intercept = patsy.INTERCEPT in terms
+    for v in variables:
+        rest = [w for w in variables if w != v]
+        lhs = " + ".join((["1"] if intercept or not rest else ["0"]) + rest)
+        out.append((RandomTerm(lhs=lhs, group=term.group, source=term.source), f"{v} in {term.label}"))
+    return out
 
 
 @one_blas_thread
@@ -131,24 +141,26 @@ def ranova(model: LmerModel) -> AnovaTable:
     Each term is dropped (or a random slope reduced to a random intercept) in turn; the
     reduced model is fitted by the same method (REML or ML). When no random effect is left the
     comparison uses the linear model's likelihood (REML for a REML fit), as lmerTest does."""
+    if not isinstance(model, LmerModel):
+        raise CourseError(f"ranova() takes one model from lmer(); got {type(model).__name__}.")
     spec = model.design.spec
-    terms = list(spec.random)
-    order = {td.term: i for i, td in enumerate(model.design.terms)}
-    terms.sort(key=lambda t: order.get(t, 0))
+    terms = list(spec.random)  # formula order, as lmerTest lists them
     rows = {"<none>": (model.npar, model.loglik)}
+    rows_used = model.design.data  # the reduced models use exactly the full model's rows
     for i, term in enumerate(terms):
-        reduced, label = _reduced_terms(term)
-        others = [t for j, t in enumerate(terms) if j != i]
-        new_terms = others + ([reduced] if reduced is not None else [])
-        if new_terms:
-            new_spec = FormulaSpec(text=spec.text, response=spec.response, fixed=spec.fixed,
-                                   random=tuple(new_terms), _fixed_implicit=spec._fixed_implicit)
-            design = build_design(new_spec, model._source_data, subset=model._subset)
-            sub = LmerModel(design, REML=model.REML, source_data=model._source_data,
-                            subset=model._subset)
-            rows[label] = (sub.npar, sub.loglik)
-        else:
-            rows[label] = (model.design.p + 1, _lm_loglik(model.design, model.REML))
+        for reduced, label in _reductions(term):
+            others = [t for j, t in enumerate(terms) if j != i]
+            # as in R's formulas, a term identical to one already there is not added twice
+            same = reduced is not None and any(
+                (t.group, t.lhs.replace(" ", "")) == (reduced.group, reduced.lhs.replace(" ", "")) for t in others)
+            new_terms = others + ([reduced] if reduced is not None and not same else [])
+            if new_terms:
+                new_spec = FormulaSpec(text=spec.text, response=spec.response, fixed=spec.fixed,
+                                       random=tuple(new_terms), _fixed_implicit=spec._fixed_implicit)
+                sub = LmerModel(build_design(new_spec, rows_used), REML=model.REML)
+                rows[label] = (sub.npar, sub.loglik)
+            else:
+                rows[label] = (model.design.p + 1, _lm_loglik(model.design, model.REML))
     labels = list(rows)
     npar = np.array([rows[k][0] for k in labels], dtype=float)
     ll = np.array([rows[k][1] for k in labels])

@@ -106,7 +106,8 @@ def _clean_name(name: str, r_factor: bool = False) -> str:
     if name == "Intercept":
         return "(Intercept)"
     name = re.sub(r"Q\(\"([^\"]+)\"\)", r"\1", name)
-    name = re.sub(r"\[T\.([^\]]*)\]", r"\1", name)
+    name = re.sub(r"\[T\.True\]", "TRUE", name)
+    name = re.sub(r"\[(?:T\.)?([^\]]*)\]", r"\1", name)
     if r_factor:
         name = re.sub(r"(?<![\w.])C\(", "factor(", name)
     return name
@@ -125,18 +126,45 @@ def referenced_columns(spec: FormulaSpec, data: pd.DataFrame) -> list[str]:
     return found
 
 
+def _r_column_order(mat: pd.DataFrame, patsy_expr: str) -> pd.DataFrame:
+    """patsy puts categorical terms first; R orders terms by degree, then as written."""
+    info = mat.design_info
+    written = {t: i for i, t in enumerate(patsy.ModelDesc.from_formula(patsy_expr).rhs_termlist)}
+    terms = list(info.terms)
+    order = sorted(range(len(terms)), key=lambda i: (len(terms[i].factors), written.get(terms[i], i)))
+    cols = [c for i in order for c in mat.columns[info.term_slices[terms[i]]]]
+    return mat[cols]
+
+
+_FUNCTION_HINTS = {"log": "np.log", "exp": "np.exp", "sqrt": "np.sqrt", "abs": "np.abs",
+                   "scale": "standardize", "poly": "a power with I(x**2)"}
+
+
+def _formula_problem(exc: Exception, expr: str, where: str, data: pd.DataFrame) -> CourseError:
+    msg = str(exc)
+    m = re.search(r"name '([^']+)' is not defined", msg)
+    if m:
+        name = m.group(1)
+        if name in _FUNCTION_HINTS:
+            return CourseError(f"The {where} '{expr}' uses {name}(), which is R's spelling: in Python "
+                               f"write {_FUNCTION_HINTS[name]}(...) instead, e.g. np.log(mathkind).")
+        return _unknown_column(name, data, where)
+    if "xor" in msg or "^" in expr:
+        return CourseError(f"The {where} '{expr}' uses '^', which in Python is not a power: write "
+                           "I(ses**2) for ses squared.")
+    first = msg.strip().splitlines()[0]
+    return CourseError(f"The {where} '{expr}' could not be read: {first}. "
+                       "Check it for typos; write it as in lme4, e.g. 'ses + mathknow'.")
+
+
 def _patsy_matrix(expr: str, frame: pd.DataFrame, where: str, data: pd.DataFrame):
+    patsy_expr = _protect(_to_patsy(expr), frame)
     try:
-        return patsy.dmatrix(_protect(_to_patsy(expr), frame), frame, NA_action="raise", return_type="dataframe",
-                             eval_env=patsy.EvalEnvironment.capture(0, reference=0))
-    except patsy.PatsyError as exc:
-        msg = str(exc)
-        m = re.search(r"name '([^']+)' is not defined", msg)
-        if m:
-            raise _unknown_column(m.group(1), data, where) from None
-        first = msg.strip().splitlines()[0]
-        raise CourseError(f"The {where} '{expr}' could not be read: {first}. "
-                          "Check it for typos; write it as in lme4, e.g. 'ses + mathknow'.") from None
+        mat = patsy.dmatrix(patsy_expr, frame, NA_action="raise", return_type="dataframe",
+                            eval_env=patsy.EvalEnvironment.capture(0, reference=0))
+    except (patsy.PatsyError, TypeError, ValueError, SyntaxError) as exc:
+        raise _formula_problem(exc, expr, where, data) from None
+    return _r_column_order(mat, patsy_expr)
 
 
 def _response(spec: FormulaSpec, frame: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
@@ -156,10 +184,18 @@ def _response(spec: FormulaSpec, frame: pd.DataFrame, data: pd.DataFrame) -> np.
     return mat.to_numpy(dtype=float)[:, 0]
 
 
+def _r_collation(col: pd.Series) -> pd.Series:
+    """Sort text as R does in a UTF-8 locale ('a' < 'A' < 'b' < 'B'); numbers as numbers."""
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return col
+    text = col.astype(str)
+    return text.str.lower() + "\x00" + text.str.swapcase()
+
+
 def _factor_levels(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.Index, np.ndarray]:
     """Levels of a (possibly interacted) grouping factor, sorted as lme4 sorts them."""
     keys = frame[list(columns)]
-    uniq = keys.drop_duplicates().sort_values(list(columns), kind="mergesort")
+    uniq = keys.drop_duplicates().sort_values(list(columns), kind="mergesort", key=_r_collation)
     if len(columns) == 1:  # the factor's own values (ranef["schoolid"].loc[1] works)
         lookup = pd.Index(uniq.iloc[:, 0], name=columns[0])
         return lookup, lookup.get_indexer(pd.Index(keys.iloc[:, 0]))
@@ -182,14 +218,29 @@ def _unique_names(names: list[str]) -> list[str]:
     return out
 
 
+def _subset_mask(subset, data: pd.DataFrame) -> pd.Series:
+    """subset= as a True/False Series on data's index (aligned by label, never by position)."""
+    if isinstance(subset, pd.Series):
+        if not subset.index.equals(data.index):
+            if len(subset.index) != len(data.index) or not subset.index.isin(data.index).all():
+                raise CourseError("subset= is a Series whose index does not match the data's rows. "
+                                  "Build it from the same DataFrame, e.g. complete_cases(dat, formula).")
+            subset = subset.reindex(data.index)
+        mask = subset
+    else:
+        values = np.asarray(subset)
+        if values.ndim != 1 or len(values) != len(data):
+            raise CourseError(f"subset= has {values.size} values but the data has {len(data)} rows: "
+                              "give one True/False per row, e.g. complete_cases(dat, formula).")
+        mask = pd.Series(values, index=data.index)
+    if mask.dtype != bool:
+        raise CourseError("subset= must be True/False for each row (e.g. the result of complete_cases).")
+    return mask
+
+
 def _select_rows(spec: FormulaSpec, data: pd.DataFrame, subset) -> tuple[pd.DataFrame, int, int, list[str]]:
     if subset is not None:
-        mask = pd.Series(np.asarray(subset), index=data.index) if not isinstance(subset, pd.Series) else subset
-        if mask.dtype != bool:
-            raise CourseError("subset= must be True/False for each row (e.g. the result of complete_cases).")
-        if len(mask) != len(data):
-            raise CourseError(f"subset= has {len(mask)} values but the data has {len(data)} rows.")
-        frame = data.loc[mask.to_numpy()]
+        frame = data.loc[_subset_mask(subset, data).to_numpy()]
     else:
         frame = data
     n_subset_out = len(data) - len(frame)
@@ -209,7 +260,7 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
     """Parse (if needed), select rows, and build y, X, Z and the grouping factors."""
     if not isinstance(data, pd.DataFrame):
         raise CourseError("data= must be a pandas DataFrame, e.g. the result of load_classroom().")
-    spec = parse_formula(formula) if isinstance(formula, str) else formula
+    spec = formula if isinstance(formula, FormulaSpec) else parse_formula(formula)
     if not spec.random:
         raise CourseError(
             f"The formula '{spec.text}' has no random-effects term such as (1 | schoolid). "
@@ -242,7 +293,8 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
                 f"({levels[0]}). lme4: grouping factors must have > 1 sampled level. A random effect "
                 "needs several groups: check the subset or choose another factor."
             )
-        terms.append(TermDesign(term=t, name=t.group, cnames=[_clean_name(c) for c in lhs.columns],
+        r_factor = bool(_R_FACTOR.search(t.lhs))
+        terms.append(TermDesign(term=t, name=t.group, cnames=[_clean_name(c, r_factor) for c in lhs.columns],
                                 levels=levels, codes=codes, X=lhs.to_numpy(dtype=float)))
     for td in terms:
         if td.nlevels >= n:
@@ -251,6 +303,15 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
                 "observation is its own group, so its random effect cannot be told apart from the "
                 "residual (lme4: number of levels of each grouping factor must be < number of "
                 "observations). Remove this term or group by a coarser factor."
+            )
+    for td in terms:
+        if td.q >= n:
+            raise CourseError(
+                f"The term {td.term.label} has {td.q} random effects ({td.p} per level of "
+                f"'{td.name}' x {td.nlevels} levels) for {n} observations: there are not more "
+                "observations than random effects, so its variances cannot be told apart from the "
+                "residual (lme4: number of observations <= number of random effects). Use a "
+                "simpler term, e.g. a random intercept only, or more data."
             )
     # lme4 orders the terms by decreasing number of levels (only if not already so)
     nl = [td.nlevels for td in terms]
@@ -279,12 +340,18 @@ def complete_cases(data: pd.DataFrame, formula: str) -> pd.Series:
 
     ``complete_cases(dat, "mathgain ~ ses + mathknow")`` is the handout's ``in_sample``: fit
     every model of a comparison on these rows so that their likelihoods can be compared."""
-    if "~" not in formula:
-        formula = "0 ~ " + formula
-    spec = parse_formula(formula)
+    if not isinstance(formula, str) or not formula.strip():
+        raise CourseError("complete_cases() needs the formula of the largest model, e.g. "
+                          "complete_cases(dat, 'mathgain ~ ses + mathknow').")
+    spec = parse_formula(formula if "~" in formula else "0 ~ " + formula)
     cols = referenced_columns(spec, data)
-    if not cols:
-        raise CourseError(f"None of the names in '{formula}' is a column of the data.")
-    mask = data[cols].notna().all(axis=1)
+    known = set(cols) | {"C", "I", "Q", "np", "factor", "log", "exp", "sqrt", "center", "standardize"}
+    words = set(re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", " ".join(
+        [spec.response, spec.fixed] + [t.lhs for t in spec.random] + [t.group for t in spec.random])))
+    unknown = sorted(w for w in words if w not in known and not w.startswith("np.")
+                     and not keyword.iskeyword(w) and not w.isdigit())
+    if unknown:
+        raise _unknown_column(unknown[0], data, "formula given to complete_cases")
+    mask = data[cols].notna().all(axis=1) if cols else pd.Series(True, index=data.index)
     mask.name = "in_sample"
     return mask

@@ -1,4 +1,5 @@
-"""Parse an lme4 formula into a specification (pure: no data, no statsmodels).
+"""Parse an lme4 formula into a specification (pure: no data, no statsmodels; patsy only to
+split the terms of an ``||`` term).
 
     "mathgain ~ ses + (1 | schoolid/classid)"
     -> response "mathgain", fixed "ses",
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
+import patsy
 
 from .errors import CourseError
 
@@ -116,14 +119,20 @@ def _is_random(term: str) -> bool:
 
 
 def _has_intercept(lhs: str) -> bool:
-    compact = lhs.replace(" ", "")
-    return not (compact.startswith("0+") or compact == "0" or "-1" in compact or "+0" in compact)
+    return patsy.INTERCEPT in lhs_terms(lhs)
+
+
+def lhs_terms(lhs: str) -> list:
+    try:
+        return patsy.ModelDesc.from_formula(lhs).rhs_termlist
+    except patsy.PatsyError as exc:
+        raise CourseError(f"The random-effects part '{lhs}' could not be read ({exc}). "
+                          "Write it as in lme4, e.g. (1 + ses || schoolid).") from None
 
 
 def _lhs_variables(lhs: str) -> list[str]:
-    """The columns of an lhs like ``1 + x + z`` (for ``||`` splitting)."""
-    parts = [p.strip() for p in re.split(r"\+", lhs.replace("-1", "").replace("- 1", ""))]
-    return [p for p in parts if p and p not in ("0", "1")]
+    """The terms of an lhs like ``x * late`` (x, late, x:late), for ``||`` splitting."""
+    return [t.name() for t in lhs_terms(lhs) if t != patsy.INTERCEPT]
 
 
 def _expand_group(group: str, formula: str, term: str) -> list[str]:

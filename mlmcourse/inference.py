@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .errors import CourseError
+
 _ZERO_TOL = np.sqrt(np.finfo(float).eps / 7e-7)
 
 
@@ -105,6 +107,8 @@ def icc(model) -> pd.Series:
     in the same classroom is the sum of the classroom and school shares. Models with random
     slopes have no single ICC (it depends on x): only intercept variances are used, and the
     result says so in its name."""
+    if not hasattr(model, "varcorr") or not hasattr(model, "design"):
+        raise CourseError(f"icc() takes a model from lmer(); got {type(model).__name__}.")
     vc = model.varcorr
     resid = float(vc.loc[vc["Groups"] == "Residual", "Variance"].iloc[0])
     intercepts = vc[vc["Name"] == "(Intercept)"]

@@ -172,6 +172,11 @@ class LmerModel:
                                    self.design.xnames, self.REML)
 
     @property
+    def satterthwaite_notes(self) -> dict[str, str]:
+        """Warnings from the Satterthwaite computation (e.g. a Hessian not positive definite)."""
+        return dict(self._satterthwaite[1])
+
+    @property
     def coef_table(self) -> pd.DataFrame:
         """lmerTest's table: Estimate, Std. Error, df (Satterthwaite), t value, Pr(>|t|)."""
         return self._satterthwaite[0].copy()
@@ -253,6 +258,8 @@ def lmer(formula: str, data: pd.DataFrame, REML: bool = True, subset=None) -> Lm
     REML=True (the default, as in lme4) or False for maximum likelihood. ``subset`` is a
     True/False value per row (e.g. from ``complete_cases``). Rows with a missing value in any
     variable of the formula are dropped, as lme4 does, and the summary counts them."""
+    if not isinstance(REML, (bool, np.bool_)):
+        raise CourseError(f"REML= must be True or False, not {REML!r}.")
     frame = inspect.currentframe().f_back
     data_name = caller_name(data, frame) if isinstance(data, pd.DataFrame) else None
     subset_name = caller_name(subset, frame) if subset is not None else None

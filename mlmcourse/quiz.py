@@ -140,6 +140,10 @@ class QuestionView:
             result = getattr(self, "_check_" + self.q.kind)()
         except CourseError as exc:
             result = {"status": "error", "message": str(exc)}
+        except Exception as exc:  # a bug must not look like a dead button: say so, briefly
+            result = {"status": "error", "message": (
+                f"The check could not be completed ({type(exc).__name__}: {exc}). Your answer is "
+                "kept; run the notebook's cells again, and tell your instructor if this persists.")}
         self.result = result
         if save and result["status"] != "error":
             self.store.update(self.q.id, answer=self.input.value, kind=self.q.kind, checked=True,

@@ -9,6 +9,7 @@ import pandas as pd
 from .rformat import SIGNIF_LEGEND, coef_matrix, format_real, print_matrix, stars, zapsmall
 
 DIGITS = 4  # lme4: max(3, getOption("digits") - 3)
+CORR_MAX = 12  # lme4.summary.cor.max
 
 
 def abbreviate(name: str, minlength: int) -> str:
@@ -25,11 +26,11 @@ def abbreviate(name: str, minlength: int) -> str:
     return "".join(chars[:max(minlength, 1)]) if len(chars) > minlength else "".join(chars)
 
 
-def _named_vector(names, values, digits) -> str:
-    vals = format_real(values, digits)
-    widths = [max(len(n), len(v)) for n, v in zip(names, vals)]
-    return ("".join(n.rjust(w) + " " for n, w in zip(names, widths)) + "\n"
-            + "".join(v.rjust(w) + " " for v, w in zip(vals, widths)))
+def _named_vector(names, values) -> str:
+    """print() of a named vector: every column as wide as the widest name or value."""
+    w = max(len(v) for v in list(names) + list(values))
+    return ("".join(n.rjust(w) + " " for n in names) + "\n"
+            + "".join(v.rjust(w) + " " for v in values))
 
 
 def _quantiles(x: np.ndarray) -> np.ndarray:
@@ -78,6 +79,9 @@ def correlation_text(model) -> str | None:
     p = len(names)
     if p < 2:
         return None
+    if p > CORR_MAX:
+        return (f"Correlation matrix not shown by default, as p = {p} > {CORR_MAX}.\n"
+                "Use m.corr_fixef or m.vcov if you need it.")
     vals = format_real(np.round(corr.ravel(order="F"), 3), 7, nsmall=3)
     grid = np.array(vals, dtype=object).reshape((p, p), order="F")
     rows = [abbreviate(n, 11) for n in names]
@@ -105,9 +109,7 @@ def criterion_lines(model) -> list[str]:
     vals = [model.aic, model.bic, model.loglik, model.deviance, model.nobs - model.npar]
     rounded = [round(v, 1) for v in vals]
     fmt = format_real(rounded, 7)[:4] + [str(int(vals[4]))]
-    widths = [max(len(n), len(v)) for n, v in zip(names, fmt)]
-    return ["".join(n.rjust(w) + " " for n, w in zip(names, widths)).rstrip(" ") + " ",
-            "".join(v.rjust(w) + " " for v, w in zip(fmt, widths))]
+    return _named_vector(names, fmt).splitlines()
 
 
 def groups_line(model) -> str:
@@ -126,7 +128,7 @@ def missing_line(model) -> str | None:
 def summary_text(model) -> str:
     parts = header_lines(model) + [""] + criterion_lines(model) + [""]
     q = zapsmall(_quantiles(model.scaled_resid.to_numpy()), DIGITS + 1)
-    parts += ["Scaled residuals: ", _named_vector(["Min", "1Q", "Median", "3Q", "Max"], q, DIGITS), ""]
+    parts += ["Scaled residuals: ", _named_vector(["Min", "1Q", "Median", "3Q", "Max"], format_real(q, DIGITS)), ""]
     parts += [varcorr_text(model), groups_line(model)]
     miss = missing_line(model)
     if miss:
@@ -135,7 +137,7 @@ def summary_text(model) -> str:
     corr = correlation_text(model)
     if corr:
         parts += ["", corr]
-    for msg in model.optinfo.messages:
+    for msg in list(model.optinfo.messages) + list(model.satterthwaite_notes.values()):
         parts.append(msg)
     return "\n".join(parts)
 

@@ -32,10 +32,11 @@ def format_real(values, digits: int = 7, nsmall: int = 0) -> list[str]:
         return ["NA" if not math.isinf(x) else ("Inf" if x > 0 else "-Inf") for x in xs]
     neg = any(x < 0 for x in fin)
     info = [_sig_and_power(x, digits) for x in fin]
-    left = max(max(kp + 1, 1) for _, kp in info)
+    # R's formatReal: each element's integer part counts its own sign
+    left = max((x < 0) + max(kp + 1, 1) for x, (_, kp) in zip(fin, info))
     rgt = max(max(sig - kp - 1, 0) for sig, kp in info)
     rgt = max(rgt, nsmall)
-    width_fixed = neg + left + rgt + (rgt > 0)
+    width_fixed = left + rgt + (rgt > 0)
     mxsig = max(sig for sig, _ in info)
     exp_digits = max(2, max(len(str(abs(kp))) for _, kp in info))
     width_sci = neg + (mxsig + 1 if mxsig > 1 else mxsig) + 2 + exp_digits
@@ -44,7 +45,8 @@ def format_real(values, digits: int = 7, nsmall: int = 0) -> list[str]:
         if not math.isfinite(x):
             out.append("NA" if math.isnan(x) else ("Inf" if x > 0 else "-Inf"))
         elif width_fixed <= width_sci:
-            out.append(f"{x:.{rgt}f}")
+            text = f"{x:.{rgt}f}"
+            out.append(text[1:] if text.startswith("-") and float(text) == 0 else text)  # no "-0.000"
         else:
             out.append(_sci(x, mxsig - 1))
     # R pads a formatted vector to a common width (room for a sign and the widest integer part)

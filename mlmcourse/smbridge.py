@@ -7,6 +7,7 @@ statsmodels equivalent: a correlated random slope on an inner (nested or crossed
 """
 from __future__ import annotations
 
+import keyword
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,11 @@ class MixedLMSpec:
             args.append("vc_formula={" + ", ".join(f"{k!r}: {v!r}" for k, v in self.vc_formula.items()) + "}")
         prefix = f'{data_name}["_one"] = 1\n' if self.groups == "_one" else ""
         return prefix + "smf.mixedlm(" + ", ".join(args) + f").fit(reml={reml})"
+
+
+def _col(name: str) -> str:
+    """A column as patsy must see it: Q("class") for keywords and odd names."""
+    return name if name.isidentifier() and not keyword.iskeyword(name) else f'Q("{name}")'
 
 
 def _cannot(term_label: str, why: str) -> CourseError:
@@ -81,7 +87,7 @@ def mixedlm_spec(design: Design) -> MixedLMSpec:
                     raise _cannot(td.term.label, "a correlated random slope on a nested factor")
                 key = ":".join(inner)
                 effect = td.cnames[0]
-                cat = " : ".join(f"C({f})" for f in inner)
+                cat = " : ".join(f"C({_col(f)})" for f in inner)
                 name = key if effect == "(Intercept)" else f"{key}_{effect}"
                 vc[name] = f"0 + {cat}" if effect == "(Intercept)" else f"0 + {cat}:{effect}"
                 vc_terms[name] = index[id(td)]
@@ -92,7 +98,7 @@ def mixedlm_spec(design: Design) -> MixedLMSpec:
     for i, td in enumerate(terms):
         if td.p > 1:
             raise _cannot(td.term.label, "a correlated random slope on crossed factors")
-        cat = " : ".join(f"C({f})" for f in td.term.factors)
+        cat = " : ".join(f"C({_col(f)})" for f in td.term.factors)
         effect = td.cnames[0]
         key = td.name if effect == "(Intercept)" else f"{td.name}_{effect}"
         vc[key] = f"0 + {cat}" if effect == "(Intercept)" else f"0 + {cat}:{effect}"
@@ -121,7 +127,8 @@ def statsmodels_loglike(model) -> float:
     ms = mixedlm_spec(model.design)
     sm = to_mixedlm(model.design)
     sm.reml = model.REML
-    sm.cov_pen = sm.fe_pen = None  # what fit() would set: no penalties
+    sm.cov_pen = sm.fe_pen = None  # what fit() would set: no penalties, no singular cov_re
+    sm._cov_sing = 0
     s2 = model.sigma ** 2
     covs = list(model.covariance_matrices().values())
     cov_re = covs[ms.re_term].to_numpy() / s2 if ms.re_term is not None else np.zeros((0, 0))

@@ -113,3 +113,46 @@ def test_singular_fit_is_flagged_like_lme4():
     assert m.singular and m.theta[0] == 0
     assert any("boundary (singular) fit: see help('isSingular')" in str(w.message) for w in caught)
     assert "boundary (singular) fit" in str(m.summary())
+
+
+def test_subset_must_match_the_rows(dat):
+    assert message(lambda: lmer("mathkind ~ ses + (1|schoolid)", data=dat, subset=np.ones(10, bool))) == (
+        "subset= has 10 values but the data has 1190 rows: give one True/False per row, e.g. "
+        "complete_cases(dat, formula).")
+    shuffled = (dat.ses > 0).sort_values()
+    m1 = lmer("mathkind ~ ses + (1|schoolid)", data=dat, subset=shuffled)
+    m2 = lmer("mathkind ~ ses + (1|schoolid)", data=dat, subset=(dat.ses > 0))
+    assert m1.nobs == m2.nobs and m1.criterion == pytest.approx(m2.criterion)  # aligned by label
+    other = pd.Series(True, index=range(5000, 6190))
+    assert message(lambda: lmer("mathkind ~ ses + (1|schoolid)", data=dat, subset=other)).startswith(
+        "subset= is a Series whose index does not match the data's rows.")
+
+
+def test_reml_must_be_a_boolean(dat):
+    assert message(lambda: lmer("mathkind ~ ses + (1|schoolid)", data=dat, REML="False")) == (
+        "REML= must be True or False, not 'False'.")
+
+
+def test_more_random_effects_than_observations():
+    rng = np.random.default_rng(3)
+    d = pd.DataFrame({"g": np.repeat(np.arange(20), 2), "x": rng.normal(size=40), "y": rng.normal(size=40)})
+    assert message(lambda: lmer("y ~ x + (x|g)", data=d)).startswith(
+        "The term (x | g) has 40 random effects (2 per level of 'g' x 20 levels) for 40 observations")
+
+
+def test_r_spellings_get_python_advice(dat):
+    assert message(lambda: lmer("mathkind ~ log(ses + 5) + (1|schoolid)", data=dat)).startswith(
+        "The fixed part 'log(ses + 5)' uses log(), which is R's spelling: in Python write np.log(...)")
+    assert message(lambda: lmer("mathkind ~ I(ses^2) + (1|schoolid)", data=dat)).startswith(
+        "The fixed part 'I(ses^2)' uses '^', which in Python is not a power: write I(ses**2)")
+
+
+def test_complete_cases_refuses_a_typo(dat):
+    assert message(lambda: __import__("mlmcourse").complete_cases(dat, "mathgain ~ ses + mathknw")).startswith(
+        "The formula given to complete_cases uses a column 'mathknw' that is not in the data.")
+
+
+def test_ranova_and_icc_need_a_model():
+    from mlmcourse import icc
+    assert message(lambda: ranova("m")) == "ranova() takes one model from lmer(); got str."
+    assert message(lambda: icc("m")) == "icc() takes a model from lmer(); got str."
