@@ -284,7 +284,8 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
     terms: list[TermDesign] = []
     for t in spec.random:
         levels, codes = _factor_levels(frame, t.factors)
-        lhs = _patsy_matrix(t.lhs, frame, f"random-effects term {t.source}", data)
+        lhs = (pd.DataFrame({"Intercept": np.ones(len(frame))}, index=frame.index) if t.lhs.strip() == "1"
+               else _patsy_matrix(t.lhs, frame, f"random-effects term {t.source}", data))
         if lhs.shape[1] == 0:
             raise CourseError(f"The random-effects term {t.source} has no effects (e.g. '0 | g').")
         if len(levels) < 2:

@@ -38,6 +38,7 @@ class ScalarTermsFactor:
         self.d1 = ZtZ[:q1, :q1].diagonal()
         B0 = ZtZ[:q1, q1:].tocoo()
         self.b_rows, self.b_cols, self.b_data = B0.row, B0.col, B0.data
+        self.B0, self.B0T = B0.tocsr(), B0.T.tocsr()  # B = diag(l1) B0 diag(l2), never rebuilt
         Z22 = ZtZ[q1:, q1:].tocoo()
         self.z_rows, self.z_cols, self.z_data = Z22.row, Z22.col, Z22.data
         q2 = self.q - q1
@@ -57,9 +58,9 @@ class _ScalarFactor:
     def __init__(self, st: ScalarTermsFactor, lam: np.ndarray):
         q1, q2 = st.q1, st.q2
         l1, l2 = lam[:q1], lam[q1:]
+        self.st, self.l1, self.l2 = st, l1, l2
         self.a1 = l1 * l1 * st.d1 + 1.0
         bdata = st.b_data * l1[st.b_rows] * l2[st.b_cols]
-        self.B = sp.csr_matrix((bdata, (st.b_rows, st.b_cols)), shape=(q1, q2))
         logdet = float(np.sum(np.log(self.a1)))
         if q2 == 0:
             self._kind = "none"
@@ -98,6 +99,8 @@ class _ScalarFactor:
         t = rhs[:q1] / a1
         if self._kind == "none":
             return t
-        x2 = self._solve_s(rhs[q1:] - self.B.T @ t)
-        x1 = t - (self.B @ x2) / a1
+        l1 = self.l1[:, None] if rhs.ndim == 2 else self.l1
+        l2 = self.l2[:, None] if rhs.ndim == 2 else self.l2
+        x2 = self._solve_s(rhs[q1:] - l2 * (self.st.B0T @ (l1 * t)))   # B' t
+        x1 = t - l1 * (self.st.B0 @ (l2 * x2)) / a1                     # B x2
         return np.concatenate([x1, x2])
