@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .errors import CourseError
 
@@ -92,7 +92,7 @@ def satterthwaite_table(dev, theta: np.ndarray, sigma: float, beta: np.ndarray,
         denom = float(g @ A @ g)
         df[i] = 2.0 * C[i, i] ** 2 / denom if denom > 0 else np.nan
     tval = beta / se
-    pval = 2.0 * stats.t.sf(np.abs(tval), df)
+    pval = 2.0 * special.stdtr(df, -np.abs(tval))  # two-sided t tail (scipy.stats imports slowly)
     table = pd.DataFrame({"Estimate": beta, "Std. Error": se, "df": df, "t value": tval,
                           "Pr(>|t|)": pval}, index=pd.Index(names, name=None))
     return table, notes

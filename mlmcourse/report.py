@@ -6,7 +6,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from .rformat import SIGNIF_LEGEND, coef_matrix, format_real, print_matrix, stars, zapsmall
+from .rformat import SIGNIF_LEGEND, coef_matrix, format_real, named_vector, print_matrix, stars, zapsmall
 
 DIGITS = 4  # lme4: max(3, getOption("digits") - 3)
 CORR_MAX = 12  # lme4.summary.cor.max
@@ -24,13 +24,6 @@ def abbreviate(name: str, minlength: int) -> str:
                 del chars[i]
             i -= 1
     return "".join(chars[:max(minlength, 1)]) if len(chars) > minlength else "".join(chars)
-
-
-def _named_vector(names, values) -> str:
-    """print() of a named vector: every column as wide as the widest name or value."""
-    w = max(len(v) for v in list(names) + list(values))
-    return ("".join(n.rjust(w) + " " for n in names) + "\n"
-            + "".join(v.rjust(w) + " " for v in values))
 
 
 def _quantiles(x: np.ndarray) -> np.ndarray:
@@ -109,7 +102,7 @@ def criterion_lines(model) -> list[str]:
     vals = [model.aic, model.bic, model.loglik, model.deviance, model.nobs - model.npar]
     rounded = [round(v, 1) for v in vals]
     fmt = format_real(rounded, 7)[:4] + [str(int(vals[4]))]
-    return _named_vector(names, fmt).splitlines()
+    return named_vector(names, fmt).splitlines()
 
 
 def groups_line(model) -> str:
@@ -128,7 +121,7 @@ def missing_line(model) -> str | None:
 def summary_text(model) -> str:
     parts = header_lines(model) + [""] + criterion_lines(model) + [""]
     q = zapsmall(_quantiles(model.scaled_resid.to_numpy()), DIGITS + 1)
-    parts += ["Scaled residuals: ", _named_vector(["Min", "1Q", "Median", "3Q", "Max"], format_real(q, DIGITS)), ""]
+    parts += ["Scaled residuals: ", named_vector(["Min", "1Q", "Median", "3Q", "Max"], format_real(q, DIGITS)), ""]
     parts += [varcorr_text(model), groups_line(model)]
     miss = missing_line(model)
     if miss:

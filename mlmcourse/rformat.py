@@ -15,43 +15,53 @@ SIGNIF_LEGEND = "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"
 DOUBLE_EPS = float(np.finfo(float).eps)
 
 
-def _sig_and_power(x: float, digits: int) -> tuple[int, int]:
-    """Significant digits needed (<= digits) and decimal exponent of |x| rounded to digits."""
-    if x == 0 or not math.isfinite(x):
-        return 1, 0
+def _sci_parts(x: float, digits: int) -> tuple[bool, int, int]:
+    """Sign, decimal exponent and significant digits of |x| shown with ``digits`` digits."""
     mant, exp = f"{abs(x):.{digits - 1}e}".split("e")
-    mant = mant.replace(".", "").rstrip("0")
-    return max(1, len(mant)), int(exp)
+    return x < 0, int(exp), len(mant.replace(".", "").rstrip("0")) or 1
 
 
 def format_real(values, digits: int = 7, nsmall: int = 0) -> list[str]:
-    """R's format(x, digits=) for a numeric vector: a common layout for all elements."""
-    xs = [float(v) for v in values]
-    fin = [x for x in xs if math.isfinite(x)]
-    if not fin:
-        return ["NA" if not math.isinf(x) else ("Inf" if x > 0 else "-Inf") for x in xs]
-    neg = any(x < 0 for x in fin)
-    info = [_sig_and_power(x, digits) for x in fin]
-    # R's formatReal: each element's integer part counts its own sign
-    left = max((x < 0) + max(kp + 1, 1) for x, (_, kp) in zip(fin, info))
-    rgt = max(max(sig - kp - 1, 0) for sig, kp in info)
-    rgt = max(rgt, nsmall)
-    width_fixed = left + rgt + (rgt > 0)
-    mxsig = max(sig for sig, _ in info)
-    exp_digits = max(2, max(len(str(abs(kp))) for _, kp in info))
-    width_sci = neg + (mxsig + 1 if mxsig > 1 else mxsig) + 2 + exp_digits
+    """R's format(x, digits=) for a numeric vector (formatReal): one common number of decimals,
+    enough for every value to show ``digits`` significant digits, or scientific notation when
+    that is narrower; padded to a common width. Non-finite values print as NA/Inf."""
+    xs = [float(v) + 0.0 for v in np.ravel(np.asarray(values, dtype=float))]  # no negative zero
+    finite = [x for x in xs if math.isfinite(x)]
+    if not finite:
+        return [_nonfinite(x) for x in xs]
+    rgt = mxsl = mxns = mxe = -10 ** 9
+    mne = 10 ** 9
+    neg = 0
+    for x in finite:
+        sign, kp, nsig = (False, 0, 1) if x == 0 else _sci_parts(x, digits)
+        left = kp + 1
+        if kp > 0 and abs(x) < 10.0 ** kp:  # rounding to ``digits`` widened the number
+            left -= 1
+        rgt = max(rgt, nsig - left)
+        mxsl = max(mxsl, int(sign) + (1 if left <= 0 else left))  # each element's own sign
+        mxns = max(mxns, nsig)
+        mxe, mne = max(mxe, kp), min(mne, kp)
+        neg = neg or int(sign)
+    rgt = max(rgt, 0, nsmall)
+    width_fixed = mxsl + rgt + (rgt != 0)
+    e_digits = 2 if (mxe >= 100 or mne <= -99) else 1
+    d_sci = mxns - 1
+    width_sci = neg + (d_sci > 0) + d_sci + 4 + e_digits
     out = []
     for x in xs:
         if not math.isfinite(x):
-            out.append("NA" if math.isnan(x) else ("Inf" if x > 0 else "-Inf"))
+            out.append(_nonfinite(x))
         elif width_fixed <= width_sci:
             text = f"{x:.{rgt}f}"
-            out.append(text[1:] if text.startswith("-") and float(text) == 0 else text)  # no "-0.000"
+            out.append(text[1:] if text.startswith("-") and float(text) == 0 else text)  # no "-0.0"
         else:
-            out.append(_sci(x, mxsig - 1))
-    # R pads a formatted vector to a common width (room for a sign and the widest integer part)
-    width = max([len(o) for o in out] + [width_fixed if width_fixed <= width_sci else 0])
+            out.append(_sci(x, d_sci))
+    width = max(len(o) for o in out)
     return [o.rjust(width) for o in out]
+
+
+def _nonfinite(x: float) -> str:
+    return "NA" if math.isnan(x) else ("Inf" if x > 0 else "-Inf")
 
 
 def _sci(x: float, decimals: int) -> str:
@@ -70,48 +80,49 @@ def signif(x: float, digits: int) -> float:
     return round(x, digits - 1 - int(math.floor(math.log10(abs(x)))))
 
 
+def r_round(x, digits: float) -> np.ndarray:
+    """R's round(x, digits): a non-integer number of digits is rounded first."""
+    return np.round(np.asarray(x, dtype=float), int(math.floor(digits + 0.5)))
+
+
 def zapsmall(values, digits: int) -> np.ndarray:
+    """R's zapsmall (R 4.2, which printed the handout): round(x, digits - log10(max |x|))."""
     x = np.asarray(values, dtype=float)
     fin = x[np.isfinite(x)]
-    mx = np.max(np.abs(fin)) if fin.size else 0.0
-    nd = max(0, digits - int(math.ceil(math.log10(mx)))) if mx > 0 else digits
-    return np.round(x, nd)
+    mx = float(np.max(np.abs(fin))) if fin.size else 0.0
+    return r_round(x, max(0.0, digits - math.log10(mx)) if mx > 0 else digits)
 
 
 def format_pval(pvals, digits: int, eps: float = DOUBLE_EPS) -> list[str]:
-    """R's format.pval: tiny p-values as '<2e-16' (or '< 2e-16' beside wide entries)."""
-    pv = [float(p) for p in pvals]
-    is0 = [p < eps for p in pv]
-    rest = [p for p, z in zip(pv, is0) if not z]
-    fixp_vals, sci_vals = [], []
-    for p in rest:
-        expo = math.floor(math.log10(p)) if p > 0 else -50
-        (fixp_vals if (expo >= -3 or (expo == -4 and digits > 1)) else sci_vals).append(p)
-    fx = dict(zip(range(len(fixp_vals)), format_real(fixp_vals, digits))) if fixp_vals else {}
-    sx = dict(zip(range(len(sci_vals)), format_real(sci_vals, digits))) if sci_vals else {}
-    formatted_rest, i_f, i_s = [], 0, 0
-    for p in rest:
-        expo = math.floor(math.log10(p)) if p > 0 else -50
-        if expo >= -3 or (expo == -4 and digits > 1):
-            formatted_rest.append(fx[i_f]); i_f += 1
+    """R's format.pval: p-values below ``eps`` print as '<2e-16' (or '< 2e-16' beside wide ones)."""
+    pv = [float(p) for p in np.ravel(np.asarray(pvals, dtype=float))]
+    out: list[str | None] = [None] * len(pv)
+    ok = [i for i, p in enumerate(pv) if not math.isnan(p)]
+    small = [i for i in ok if pv[i] < eps]
+    rest = [i for i in ok if pv[i] >= eps]
+
+    def expo(p):
+        return math.floor(math.log10(p if p > 0 else 1e-50))
+
+    fix = [i for i in rest if expo(pv[i]) >= -3 or (expo(pv[i]) == -4 and digits > 1)]
+    sci = [i for i in rest if i not in fix]
+    for group in (fix, sci):
+        if group:
+            for i, text in zip(group, format_real([pv[i] for i in group], digits)):
+                out[i] = text.strip()
+    if small:
+        d = max(1, digits - 2)
+        if rest:
+            nc = max(len(out[i]) for i in rest)
+            if d > 1 and d + 6 > nc:
+                d = max(1, nc - 7)
+            sep = "" if (d == 1 and nc <= 6) else " "
         else:
-            formatted_rest.append(sx[i_s]); i_s += 1
-    out, j = [], 0
-    d0 = max(1, digits - 2)
-    if any(not z for z in is0):
-        nc = max(len(s) for s in formatted_rest)
-        if d0 > 1 and d0 + 6 > nc:
-            d0 = max(1, nc - 7)
-        sep = "" if (d0 == 1 and nc <= 6) else " "
-    else:
-        sep = "" if d0 == 1 else " "
-    tiny = "<" + sep + format_real([eps], d0)[0]
-    for z in is0:
-        if z:
-            out.append(tiny)
-        else:
-            out.append(formatted_rest[j]); j += 1
-    return out
+            sep = "" if d == 1 else " "
+        tiny = "<" + sep + format_real([eps], d)[0].strip()
+        for i in small:
+            out[i] = tiny
+    return [o if o is not None else "NA" for o in out]
 
 
 def stars(p: float) -> str:
@@ -121,6 +132,12 @@ def stars(p: float) -> str:
         if p <= cut:
             return sym
     return " "
+
+
+def named_vector(names, values) -> str:
+    """print() of a named vector: every entry right-aligned to one common width."""
+    w = max(len(t) for t in [*names, *values])
+    return "\n".join("".join(t.rjust(w) + " " for t in row) for row in (names, values))
 
 
 def print_matrix(rownames: list[str], colnames: list[str], cells: list[list[str]],

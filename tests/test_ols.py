@@ -2,7 +2,10 @@
 import pytest
 
 from mlmcourse import CourseError, load_classroom
-from mlmcourse.ols import lm, r_format, r_format_pval, r_signif_stars
+from mlmcourse.ols import lm
+from mlmcourse.rformat import format_pval as r_format_pval
+from mlmcourse.rformat import format_real as r_format
+from mlmcourse.rformat import stars as r_signif_stars
 
 # The handout's print(summary(fit1)), line by line (R prints ‘ ’ quotes; we print ASCII).
 HANDOUT_LM = """
