@@ -10,8 +10,9 @@ build time from the npm registry (``npm pack``, cached in ``build/npm``), unpack
 mermaid module, the widget manager) are removed. The build fails if any remote reference is left.
 
 Slides: a new slide at every ``#``/``##`` heading, a sub-slide (down arrow) at ``###`` headings
-and for every figure, which is shown large; long stretches are split. A notebook whose cells
-already carry slideshow metadata (set in JupyterLab's property inspector / RISE) keeps its own.
+and for every figure, which is shown large; long stretches are split. Slideshow metadata set by
+the author (JupyterLab's property inspector / RISE) is kept: 'skip', 'notes' or 'fragment' cells
+as they are, and a notebook with its own 'slide'/'subslide' marks keeps all of its breaks.
 """
 from __future__ import annotations
 
@@ -149,10 +150,18 @@ def prepare(nb):
                              "text/plain": "(interactive widget)"}
             outputs.append(o)
         cell["outputs"] = outputs
-    if any("slideshow" in c.get("metadata", {}) for c in nb.cells):
-        return nb  # the author chose the slides
+    def own(cell):
+        return cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
+
+    if any(own(c) in ("slide", "subslide") for c in nb.cells):
+        return nb  # the author placed the slide breaks (JupyterLab's property inspector / RISE)
     chars = cells = 0
     for i, cell in enumerate(nb.cells):
+        if own(cell):  # e.g. 'skip', 'fragment', 'notes' set by the author: kept
+            if own(cell) not in ("skip", "notes"):
+                chars += _size(cell)
+                cells += 1
+            continue
         level = _heading_level(cell.source) if cell.cell_type == "markdown" else 0
         if i == 0 or level in (1, 2):
             kind = "slide"

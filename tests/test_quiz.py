@@ -237,6 +237,17 @@ def test_numeric_live_answer_tolerance_and_mistake_feedback(quiz):
     assert _saved(quiz)["L-1"]["correct"] is False  # the unreadable try is not recorded as a check
 
 
+def test_an_unexpected_failure_is_shown_not_swallowed(quiz, monkeypatch):
+    def broken(name):
+        raise ZeroDivisionError("division by zero")
+    monkeypatch.setattr(quiz.context, "value", broken)
+    v = quiz.view("L-2")
+    v.input.value = "20.4"
+    v.check_button.click()
+    assert "could not be completed (ZeroDivisionError" in v.feedback.value
+    assert quiz.store.get("L-2")["answer"] == "20.4"
+
+
 def test_answers_restored_in_a_new_session(tmp_path, ctx):
     path = tmp_path / "answers" / "chapter02.json"
     q1 = Quiz(chapter=2, store=AnswerStore(2, path=path, delay=0), context=ctx)

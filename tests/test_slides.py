@@ -113,10 +113,15 @@ def test_slide_breaks_and_widgets(built):
 
 def test_author_slide_metadata_is_kept():
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("## a"), nbformat.v4.new_markdown_cell("## b")]
-    nb.cells[1].metadata["slideshow"] = {"slide_type": "fragment"}
-    out = slides.prepare(nb)
-    assert "slideshow" not in out.cells[0].metadata and out.cells[1].metadata["slideshow"]["slide_type"] == "fragment"
+    nb.cells = [nbformat.v4.new_markdown_cell("## a"), nbformat.v4.new_code_cell("setup()"),
+                nbformat.v4.new_markdown_cell("## b")]
+    nb.cells[1].metadata["slideshow"] = {"slide_type": "skip"}
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in slides.prepare(nb).cells]
+    assert kinds == ["slide", "skip", "slide"]  # author's 'skip' kept, breaks still automatic
+    nb.cells[2].metadata["slideshow"] = {"slide_type": "fragment"}
+    nb.cells[0].metadata["slideshow"] = {"slide_type": "subslide"}
+    out = slides.prepare(nb)  # the author's own breaks: nothing is added
+    assert [c.metadata["slideshow"]["slide_type"] for c in out.cells] == ["subslide", "skip", "fragment"]
 
 
 def test_no_notebooks_is_a_course_error(tmp_path):
