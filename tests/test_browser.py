@@ -42,16 +42,18 @@ def _textarea_value(page, value):
         arg=value, timeout=LONG)
 
 
-def _saved_answer(lab):
+def _saved_answer(lab, checked=True):
+    """Poll the student's answers file until 1-A is saved (and checked, if asked)."""
     path = lab.answers_dir / "chapter02.json"
     deadline = time.time() + 30
+    entry = {}
     while time.time() < deadline:
         if path.exists():
             entry = json.loads(path.read_text())["answers"].get("1-A", {})
-            if entry.get("checked"):
+            if entry.get("answer") == ANSWER and (entry.get("checked") or not checked):
                 return entry
         time.sleep(0.2)
-    return {}
+    return entry
 
 
 def _screenshot(page, locator, name, field="textarea"):
@@ -70,6 +72,8 @@ def test_quiz_answer_check_and_restore_in_jupyterlab(lab_server, browser_page):
     _textarea_value(page, "")  # the fresh quiz: nothing saved yet
     textarea.click()
     page.keyboard.type(ANSWER)
+    typed = _saved_answer(lab, checked=False)  # saved while typing, before any Check
+    assert typed.get("answer") == ANSWER and not typed.get("checked")
     page.locator(".mlm-q-1-A button.mlm-check").last.click()
     feedback = page.locator(".mlm-q-1-A .mlm-feedback").last
     feedback.get_by_text("Model answer").wait_for(timeout=LONG)
