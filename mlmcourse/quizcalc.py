@@ -2,7 +2,7 @@
 
 A question bank names one of these in ``answer_expr`` (or in a ``{name}`` placeholder of its
 texts); the quiz computes it when the student checks, with the course's public API
-(``lmer``, ``anova``, ``ranova``, the variance table ``m.varcorr``), so the expected answer is always the one the
+(``lmer``, ``anova``, ``ranova``, ``icc``, the variance table ``m.varcorr``), so the expected answer is always the one the
 notebooks produce. Fits are cached per process: each model is fitted once, on first use.
 
 Add a computation with the decorator::
@@ -99,9 +99,12 @@ def _varcorr_row(model, group: str, column: str = "Variance") -> float:
 
 
 def _icc(model, group: str) -> float:
-    """A group's share of the total variance (random-intercept models: what icc() reports)."""
-    vc = model.varcorr
-    return _varcorr_row(model, group) / float(vc["Variance"].sum())
+    """A group's share of the total variance, from the course's ``icc()``."""
+    from . import icc
+    shares = icc(model)
+    if group not in shares.index:
+        raise CourseError(f"icc() gives no share for '{group}' (it has: {', '.join(map(str, shares.index))}).")
+    return float(shares[group])
 
 
 def _school_sizes(ctx):
