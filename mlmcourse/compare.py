@@ -36,7 +36,7 @@ class AnovaTable(pd.DataFrame):
 
     def _repr_html_(self) -> str:
         import html
-        return f"<pre>{html.escape(self.to_text())}</pre>"
+        return f"<pre style=\"font-family: monospace; white-space: pre\">{html.escape(self.to_text())}</pre>"
 
 
 def _lr_pvalue(chisq: float, df: float) -> float:

@@ -6,7 +6,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from .rformat import SIGNIF_LEGEND, coef_matrix, format_real, named_vector, print_matrix, stars, zapsmall
+from .rformat import SIGNIF_LEGEND, coef_cells, coef_matrix, format_real, named_vector, print_matrix, stars, zapsmall
 
 DIGITS = 4  # lme4: max(3, getOption("digits") - 3)
 CORR_MAX = 12  # lme4.summary.cor.max
@@ -169,19 +169,13 @@ class ModelSummary:
 
     def _repr_html_(self) -> str:
         m = self.model
-        coef = m.coef_table
-        fmt_coef = pd.DataFrame({
-            "Estimate": format_real(coef["Estimate"], 5),
-            "Std. Error": format_real(coef["Std. Error"], 4),
-            "df": format_real(np.round(coef["df"], 1), 6),
-            "t value": format_real(np.round(coef["t value"], 2), 5),
-            "Pr(>|t|)": [f"{p:.3g}" if p >= 2.2e-16 else "< 2e-16" for p in coef["Pr(>|t|)"]],
-            "": [stars(p) for p in coef["Pr(>|t|)"]],
-        }, index=coef.index)
-        vc = m.varcorr.copy()
-        vc_fmt = pd.DataFrame({"Name": vc["Name"], "Variance": format_real(vc["Variance"], 4),
-                               "Std.Dev.": format_real(vc["Std.Dev."], 4)})
-        vc_fmt.index = vc["Groups"]
+        names, cols, cells, _ = coef_cells(m.coef_table, DIGITS, cs_cols=3, tst_col=3)
+        cols = cols if len(cols) > len(m.coef_table.columns) else cols + [""]
+        fmt_coef = pd.DataFrame([c + [""] * (len(cols) - len(c)) for c in cells], index=names, columns=cols)
+        vc = m.varcorr
+        sds = vc["Std.Dev."].to_numpy()
+        vc_fmt = pd.DataFrame({"Name": vc["Name"].to_numpy(), "Variance": format_real(sds ** 2, DIGITS),
+                               "Std.Dev.": format_real(sds, DIGITS)}, index=vc["Groups"].to_numpy())
         crit = (f"REML criterion at convergence: {m.criterion:.1f}" if m.REML else
                 f"AIC {m.aic:.1f} &middot; BIC {m.bic:.1f} &middot; logLik {m.loglik:.1f} &middot; "
                 f"deviance {m.deviance:.1f}")
@@ -199,5 +193,5 @@ class ModelSummary:
                 + _table_html(vc_fmt, "Random effects")
                 + _table_html(fmt_coef, "Fixed effects")
                 + f"<p style='font-size:smaller'>{html.escape(SIGNIF_LEGEND)}</p>{notes}"
-                + f"<details><summary>R layout (as in the handout)</summary><pre>{html.escape(self.text)}</pre></details>"
+                + f"<details><summary>R layout (as in the handout)</summary><pre style='font-family: monospace; white-space: pre'>{html.escape(self.text)}</pre></details>"
                 + "</div>")

@@ -155,7 +155,17 @@ def print_matrix(rownames: list[str], colnames: list[str], cells: list[list[str]
 
 def coef_matrix(table, digits: int = 4, cs_cols: int | None = None, tst_col: int | None = None,
                 signif_stars: bool = True) -> str:
-    """R's printCoefmat for a table whose last column is a p-value.
+    """R's printCoefmat for a table whose last column is a p-value."""
+    names, colnames, cells, show_stars = coef_cells(table, digits, cs_cols, tst_col, signif_stars)
+    text = print_matrix(names, colnames, cells)
+    if show_stars:
+        text += "\n---\n" + SIGNIF_LEGEND
+    return text
+
+
+def coef_cells(table, digits: int = 4, cs_cols: int | None = None, tst_col: int | None = None,
+               signif_stars: bool = True) -> tuple[list[str], list[str], list[list[str]], bool]:
+    """The cells printCoefmat shows: row names, column names, formatted cells, stars shown.
 
     Columns before the test statistic (Estimate, Std. Error, and df for lmerTest) share one
     rounding; the statistic is rounded to ``digits - 1``; p-values use format.pval."""
@@ -187,10 +197,7 @@ def coef_matrix(table, digits: int = 4, cs_cols: int | None = None, tst_col: int
     if show_stars:
         for i in range(len(names)):
             cells[i].append(stars(pv[i]).ljust(3))
-    text = print_matrix(names, colnames, cells)
-    if show_stars:
-        text += "\n---\n" + SIGNIF_LEGEND
-    return text
+    return names, colnames, cells, show_stars
 
 
 def anova_matrix(table, digits: int = 5, signif_stars: bool = True) -> str:
