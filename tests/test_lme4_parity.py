@@ -31,15 +31,7 @@ MODELS = {m["id"]: m for m in REFERENCE["models"]}
 # within ~1e-8 of the criterion's minimum, so two correct fits agree far inside these.
 # --------------------------------------------------------------------------------------------
 CRIT_ABS = 1e-3        # REML criterion, deviance, logLik, AIC, BIC, LRT / Chisq (absolute, on -2 log L scale)
-FIXEF_REL = 1e-4       # fixed-effect estimates: relative, or 1e-4 of their SE, whichever is looser.
-                       # The first version of this test used 1e-5 (the reference helper's brief);
-                       # it was raised to 1e-4 by the lead for factor.sex. Measured there (19:50 UTC):
-                       # minimising this package's own profiled REML criterion exactly (1-D, scipy)
-                       # gives theta = 0.3184163639, i.e. lme4's 0.3184163609; mlmcourse.lmer stops at
-                       # 0.3184209424 with a criterion 9.9e-9 higher, and 'minority' moves by 3.1e-5
-                       # (1.16e-5 of its SE). So at 1e-5 the gap is mlmcourse's optimiser stopping
-                       # early, not lme4's; a final polish of theta would allow 1e-5 again.
-                       # The handout's printed digits are checked exactly in tests/test_handout_models.py.
+FIXEF_REL = 1e-5       # fixed-effect estimates (relative; absolute 1e-5 * their SE for estimates near 0)
 SE_REL = 1e-4          # standard errors, t values, vcov of the fixed effects (relative)
 CORR_ABS = 1e-3        # correlation of fixed effects, random-effect correlations (absolute)
 VC_REL = 1e-3          # variance components, their standard deviations, sigma (relative)
