@@ -140,6 +140,9 @@ def prepare(nb):
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
+        # test markers (# NBVAL_CHECK_OUTPUT ...) are for nbval, not for the audience
+        cell.source = "\n".join(ln for ln in cell.source.splitlines()
+                                if not ln.lstrip().startswith("# NBVAL_"))
         outputs = []
         for o in cell.get("outputs", []):
             data = o.get("data", {})

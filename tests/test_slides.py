@@ -187,3 +187,14 @@ def test_jupyterlab_rise_is_installed_and_enabled():
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "jupyterlab-rise" in line]
     assert lines, "jupyterlab-rise (live slides in JupyterLab) is not installed"
     assert "enabled" in lines[0] and "OK" in lines[0], lines[0]
+
+
+def test_slides_hide_nbval_markers():
+    import nbformat
+
+    from mlmcourse.slides import prepare
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nx = 1\nx")]
+    assert prepare(nb).cells[0].source == "x = 1\nx"
+    assert nb.cells[0].source.startswith("# NBVAL_CHECK_OUTPUT")  # the notebook itself is unchanged
