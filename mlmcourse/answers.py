@@ -77,34 +77,26 @@ def atomic_write_json(path: Path, data: dict) -> None:
             "you can write to, then restart the kernel."
         ) from None
     text = json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+
+    def keep_backup():
         if path.exists() and _read(path) is not None:
-            _backup(path)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+            _replace_atomically(path.with_name(path.name + ".bak"), path.read_bytes())
+
+    _replace_atomically(path, text.encode("utf-8"), before_replace=keep_backup)
     _fsync_dir(path.parent)
 
 
-def _backup(path: Path) -> None:
-    """Copy the current (valid) file to ``<path>.bak``, itself atomically."""
-    bak = path.with_name(path.name + ".bak")
-    fd, tmp = tempfile.mkstemp(prefix=f".{bak.name}.", suffix=".tmp", dir=path.parent)
+def _replace_atomically(path: Path, payload: bytes, before_replace=None) -> None:
+    """temp file in the same folder -> write -> fsync -> (before_replace) -> os.replace."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
-            dst.write(src.read())
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.replace(tmp, bak)
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        if before_replace is not None:
+            before_replace()
+        os.replace(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)

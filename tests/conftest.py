@@ -64,6 +64,19 @@ class LabServer:
             body = resp.read()
         return json.loads(body) if body else None
 
+    def open_and_run_all(self, page, name: str, timeout: int = 90_000) -> None:
+        """Open ``name`` in the browser, wait until its kernel is idle, then run every cell."""
+        page.goto(self.notebook_url(name))
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout)
+        page.wait_for_function(
+            """(name) => {
+                const app = window.jupyterapp;
+                const w = app && app.shell.currentWidget;
+                const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+                return !!k && k.status === 'idle' && w.context.path.endsWith(name);
+            }""", arg=name, timeout=timeout)
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
     def shutdown_kernels(self) -> None:
         """Stop every kernel (as if the student closed the notebook and came back later)."""
         for s in self.api("sessions"):

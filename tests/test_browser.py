@@ -22,20 +22,6 @@ ANSWER = "i counts students, j classrooms and k schools; beta_0k carries only k 
 LONG = 90_000  # ms: generous waits on conditions, never fixed sleeps
 
 
-def _open_and_run_all(page, lab):
-    page.goto(lab.notebook_url(NOTEBOOK))
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=LONG)
-    # the notebook panel is current and its kernel is up
-    page.wait_for_function(
-        """() => {
-            const app = window.jupyterapp;
-            const w = app && app.shell.currentWidget;
-            const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-            return !!k && k.status === 'idle' && w.context.path.endsWith('05_quiz.ipynb');
-        }""", timeout=LONG)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-
-
 def _textarea_value(page, value):
     page.wait_for_function(
         """(v) => Array.from(document.querySelectorAll('.mlm-q-1-A textarea')).some(t => t.value === v)""",
@@ -65,7 +51,7 @@ def _screenshot(page, locator, name, field="textarea"):
 def test_quiz_answer_check_and_restore_in_jupyterlab(lab_server, browser_page):
     page, lab = browser_page, lab_server
     t0 = time.time()
-    _open_and_run_all(page, lab)
+    lab.open_and_run_all(page, NOTEBOOK)
 
     textarea = page.locator(".mlm-q-1-A textarea").last
     textarea.wait_for(state="visible", timeout=LONG)
@@ -97,7 +83,7 @@ def test_quiz_answer_check_and_restore_in_jupyterlab(lab_server, browser_page):
     # come back later: kernel gone, page reloaded, cells run again
     lab.shutdown_kernels()
     page.reload()
-    _open_and_run_all(page, lab)
+    lab.open_and_run_all(page, NOTEBOOK)
     _textarea_value(page, ANSWER)
     restored = page.locator(".mlm-q-1-A").last
     restored.locator(".mlm-feedback").get_by_text("Model answer").wait_for(timeout=LONG)

@@ -31,23 +31,10 @@ def _write_notebook(root) -> None:
     (root / NOTEBOOK).write_text(json.dumps(nb))
 
 
-def _open_and_run(page, lab) -> None:
-    page.goto(lab.notebook_url(NOTEBOOK))
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=LONG)
-    page.wait_for_function(
-        """(name) => {
-            const app = window.jupyterapp;
-            const w = app && app.shell.currentWidget;
-            const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-            return !!k && k.status === 'idle' && w.context.path.endsWith(name);
-        }""", arg=NOTEBOOK, timeout=LONG)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-
-
 def test_moving_a_slider_replaces_the_figure(lab_server, browser_page):
     page, lab = browser_page, lab_server
     _write_notebook(lab.root)
-    _open_and_run(page, lab)
+    lab.open_and_run_all(page, NOTEBOOK)
 
     image = page.locator(IMAGE).last
     image.wait_for(state="visible", timeout=LONG)
