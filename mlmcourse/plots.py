@@ -233,7 +233,7 @@ def noise_by_group_size(constructed, sizes, predicted=None, label: str = "classr
     colors = palette()
     fig, ax = plt.subplots(figsize=(9 * s, 4.8 * s))
     ax.scatter(n + jitter, c, s=22 * s, color=colors[0], alpha=0.7,
-               label=f"constructed (mean residual)")
+               label="constructed (mean residual)")
     if predicted is not None:
         ax.scatter(n + jitter, np.asarray(predicted, dtype=float), s=22 * s, color=colors[1],
                    marker="D", alpha=0.8, label="mixed model's predicted effect")
@@ -324,7 +324,6 @@ def random_intercept_lines(data: pd.DataFrame, intercepts: pd.Series, slope: flo
     _need(data, [x, y, group])
     s = _scale()
     fig, ax = plt.subplots(figsize=(9 * s, 5 * s))
-    colors = palette()
     keep = list(intercepts.index[:n_groups])
     lo, hi = data[x].quantile([0.02, 0.98])
     xs = np.array([lo, hi])

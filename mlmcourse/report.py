@@ -6,7 +6,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from .rformat import SIGNIF_LEGEND, coef_cells, coef_matrix, format_real, named_vector, print_matrix, stars, zapsmall
+from .rformat import SIGNIF_LEGEND, coef_cells, coef_matrix, format_real, named_vector, print_matrix, zapsmall
 
 DIGITS = 4  # lme4: max(3, getOption("digits") - 3)
 CORR_MAX = 12  # lme4.summary.cor.max
