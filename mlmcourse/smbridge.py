@@ -50,49 +50,64 @@ def _cannot(term_label: str, why: str) -> CourseError:
     )
 
 
+def _nested_in(design: Design, factors: tuple[str, ...], g: str) -> bool:
+    """True when every level of ``factors`` lies within one level of ``g`` in the data."""
+    if g in factors:
+        return True
+    return bool(design.data.groupby(list(factors))[g].nunique().max() == 1)
+
+
+def _outer_factor(design: Design) -> str | None:
+    """The factor statsmodels can use as ``groups``: one that has a term of its own and in
+    which every other term's factor is nested (in the data: class ids unique across schools
+    nest classrooms in schools even when the formula says (1|schoolid) + (1|classid))."""
+    candidates = sorted({td.term.factors[0] for td in design.terms if len(td.term.factors) == 1},
+                        key=lambda f: design.data[f].nunique())
+    for g in candidates:
+        if all(_nested_in(design, td.term.factors, g) for td in design.terms):
+            return g
+    return None
+
+
 def mixedlm_spec(design: Design) -> MixedLMSpec:
     """Translate a design's random terms into statsmodels' groups / re_formula / vc_formula."""
     spec = design.spec
     fixed = f"{spec.response} ~ {spec.fixed}"
     terms = design.terms
-    single = [td for td in terms if len(td.term.factors) == 1]
-    outer = {td.term.factors[0] for td in single}
-    # nested structure: one outer factor, every other term an interaction that contains it
-    if len(outer) == 1:
-        g = next(iter(outer))
-        nested_ok = all(g in td.term.factors for td in terms)
-        if nested_ok:
-            index = {id(td): i for i, td in enumerate(terms)}
-            vc_terms: dict[str, int] = {}
-            re_terms = [td for td in terms if td.term.group == g]
-            re_formula = None
-            vc: dict[str, str] = {}
-            correlated = [td for td in re_terms if td.p > 1]
-            if len(correlated) > 1:
-                raise _cannot(correlated[1].term.label, "two correlated blocks on one factor")
-            main = correlated[0] if correlated else re_terms[0]
-            re_formula = main.term.lhs
-            for td in re_terms:
-                if td is main:
-                    continue
-                key = f"{g}_{'_'.join(td.cnames)}"
-                vc[key] = td.term.lhs if td.term.lhs.replace(" ", "").startswith("0+") \
-                    else f"0 + {td.term.lhs}"
-                vc_terms[key] = index[id(td)]
-            for td in terms:
-                if td.term.group == g:
-                    continue
-                inner = [f for f in td.term.factors if f != g]
-                if td.p > 1:
-                    raise _cannot(td.term.label, "a correlated random slope on a nested factor")
-                key = ":".join(inner)
-                effect = td.cnames[0]
-                cat = " : ".join(f"C({_col(f)})" for f in inner)
-                name = key if effect == "(Intercept)" else f"{key}_{effect}"
-                vc[name] = f"0 + {cat}" if effect == "(Intercept)" else f"0 + {cat}:{effect}"
-                vc_terms[name] = index[id(td)]
-            return MixedLMSpec(fixed=fixed, groups=g, re_formula=re_formula, vc_formula=vc,
-                               re_term=index[id(main)], vc_terms=vc_terms)
+    g = _outer_factor(design)
+    if g is not None:
+        index = {id(td): i for i, td in enumerate(terms)}
+        vc_terms: dict[str, int] = {}
+        re_terms = [td for td in terms if td.term.group == g]
+        re_formula = None
+        vc: dict[str, str] = {}
+        correlated = [td for td in re_terms if td.p > 1]
+        if len(correlated) > 1:
+            raise _cannot(correlated[1].term.label, "two correlated blocks on one factor")
+        with_intercept = [td for td in re_terms if "(Intercept)" in td.cnames]
+        main = correlated[0] if correlated else (with_intercept or re_terms)[0]
+        re_formula = main.term.lhs
+        for td in re_terms:
+            if td is main:
+                continue
+            key = f"{g}_{'_'.join(td.cnames)}"
+            vc[key] = td.term.lhs if td.term.lhs.replace(" ", "").startswith("0+") \
+                else f"0 + {td.term.lhs}"
+            vc_terms[key] = index[id(td)]
+        for td in terms:
+            if td.term.group == g:
+                continue
+            inner = [f for f in td.term.factors if f != g]
+            if td.p > 1:
+                raise _cannot(td.term.label, "a correlated random slope on a nested factor")
+            key = ":".join(inner)
+            effect = td.cnames[0]
+            cat = " : ".join(f"C({_col(f)})" for f in inner)
+            name = key if effect == "(Intercept)" else f"{key}_{effect}"
+            vc[name] = f"0 + {cat}" if effect == "(Intercept)" else f"0 + {cat}:{effect}"
+            vc_terms[name] = index[id(td)]
+        return MixedLMSpec(fixed=fixed, groups=g, re_formula=re_formula, vc_formula=vc,
+                           re_term=index[id(main)], vc_terms=vc_terms)
     # crossed (or otherwise non-nested): one all-ones group, every term a variance component
     vc, vc_terms = {}, {}
     for i, td in enumerate(terms):

@@ -38,8 +38,17 @@ def test_statsmodels_calls_for_the_handout_models():
     assert statsmodels_call("mathgain ~ (1|schoolid/classid)", dat) == (
         "smf.mixedlm('mathgain ~ 1', dat, groups='schoolid', re_formula='1', "
         "vc_formula={'classid': '0 + C(classid)'}).fit(reml=True)")
-    crossed = statsmodels_call("mathgain ~ (1|schoolid) + (1|classid)", dat)
-    assert crossed.startswith('dat["_one"] = 1\n') and "groups='_one'" in crossed
+    # class ids are unique across schools, so the data nest classrooms in schools even when the
+    # formula writes the two factors as separate terms
+    assert statsmodels_call("mathgain ~ (1|schoolid) + (1|classid)", dat) == (
+        "smf.mixedlm('mathgain ~ 1', dat, groups='schoolid', re_formula='1', "
+        "vc_formula={'classid': '0 + C(classid)'}).fit(reml=True)")
+    assert statsmodels_call("mathkind ~ ses + (0 + ses|schoolid) + (1|schoolid)", dat) == (
+        "smf.mixedlm('mathkind ~ ses', dat, groups='schoolid', re_formula='1', "
+        "vc_formula={'schoolid_ses': '0 + ses'}).fit(reml=True)")
+    pen = data("Penicillin")
+    crossed = statsmodels_call("diameter ~ 1 + (1|plate) + (1|sample)", pen, data_name="pen")
+    assert crossed.startswith('pen["_one"] = 1\n') and "groups='_one'" in crossed
 
 
 def test_icc_of_the_handout_models():
