@@ -60,6 +60,7 @@ class Design:
     n_dropped_na: int = 0
     n_subset_out: int = 0
     variables: list[str] = field(default_factory=list)
+    variables_with_na: list[str] = field(default_factory=list)  # the ones that dropped rows
 
     @property
     def n(self) -> int:
@@ -252,8 +253,10 @@ def _select_rows(spec: FormulaSpec, data: pd.DataFrame, subset) -> tuple[pd.Data
         for f in t.factors:
             if f not in data.columns:
                 raise _unknown_column(f, data, f"random-effects term {t.source}")
-    complete = frame[variables].notna().all(axis=1) if variables else pd.Series(True, index=frame.index)
-    return frame.loc[complete], int((~complete).sum()), n_subset_out, variables
+    present = frame[variables].notna() if variables else pd.DataFrame(index=frame.index)
+    complete = present.all(axis=1) if variables else pd.Series(True, index=frame.index)
+    with_na = [str(c) for c in variables if not present[c].all()]
+    return frame.loc[complete], int((~complete).sum()), n_subset_out, variables, with_na
 
 
 def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) -> Design:
@@ -266,7 +269,7 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
             f"The formula '{spec.text}' has no random-effects term such as (1 | schoolid). "
             "lmer() fits mixed models; for a plain regression use lm()."
         )
-    frame, n_na, n_out, variables = _select_rows(spec, data, subset)
+    frame, n_na, n_out, variables, with_na = _select_rows(spec, data, subset)
     if len(frame) == 0:
         raise CourseError("No rows are left after dropping rows with missing values in "
                           f"{', '.join(variables)}: there is nothing to fit.")
@@ -333,7 +336,8 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
     cols = np.concatenate([b[2] for b in blocks])
     Z = sp.csc_matrix((vals, (rows, cols)), shape=(n, offset))
     return Design(spec=spec, y=y, X=X, xnames=xnames, terms=terms, Z=Z, data=frame,
-                  n_dropped_na=n_na, n_subset_out=n_out, variables=[str(v) for v in variables])
+                  n_dropped_na=n_na, n_subset_out=n_out, variables=[str(v) for v in variables],
+                  variables_with_na=with_na)
 
 
 def complete_cases(data: pd.DataFrame, formula: str) -> pd.Series:

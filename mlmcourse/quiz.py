@@ -224,6 +224,28 @@ class QuestionView:
         return "\n".join(parts)
 
 
+def _with_static_fallback(box, section, views):
+    """Give a section's widget a plain rendering of its questions for static views (GitHub,
+    nbviewer, a notebook opened without its kernel): they show text/html or text/plain instead
+    of the interactive widget, which JupyterLab keeps showing (its widget renderer ranks first)."""
+    questions = "".join(f"<li>{v.prompt.value}</li>" for v in views)  # as shown in the widget
+    static_html = (f"<div class='mlm-static-quiz'><h3>{html.escape(section.title)}</h3>{render(section.intro)}"
+                   f"<ol style='list-style:none;padding-left:0'>{questions}</ol>"
+                   "<p><i>Open this notebook in JupyterLab and run it to answer and check.</i></p></div>")
+    static_text = "\n".join([section.title] + [
+        " ".join(re.sub(r"<[^>]+>", " ", html.unescape(v.prompt.value)).split()) for v in views])
+    widget_bundle = box._repr_mimebundle_
+
+    def bundle(**kwargs):
+        data = widget_bundle(**kwargs) or {}
+        if isinstance(data, tuple):
+            data = data[0]
+        return {**data, "text/html": static_html, "text/plain": static_text}
+
+    box._repr_mimebundle_ = bundle
+    return box
+
+
 class Quiz:
     """A chapter's quiz: the bank, the student's saved answers and the question widgets."""
 
@@ -259,7 +281,8 @@ class Quiz:
 
         s = self.bank.section(section_id)
         title = widgets.HTMLMath(f"<h3>{html.escape(s.title)}</h3>{render(s.intro)}")
-        box = widgets.VBox([title] + [self.view(q.id).widget for q in s.questions])
+        views = [self.view(q.id) for q in s.questions]
+        box = _with_static_fallback(widgets.VBox([title] + [v.widget for v in views]), s, views)
         box.add_class("mlm-section")
         return box
 

@@ -114,7 +114,7 @@ def missing_line(model) -> str | None:
     n = model.design.n_dropped_na
     if not n:
         return None
-    cols = ", ".join(model.design.variables)
+    cols = ", ".join(model.design.variables_with_na)
     return f"({n} observation{'s' if n != 1 else ''} deleted due to missingness in {cols})"
 
 
@@ -180,6 +180,11 @@ class ModelSummary:
                 f"AIC {m.aic:.1f} &middot; BIC {m.bic:.1f} &middot; logLik {m.loglik:.1f} &middot; "
                 f"deviance {m.deviance:.1f}")
         notes = "".join(f"<p class='mlm-warn'>{html.escape(msg)}</p>" for msg in m.optinfo.messages)
+        q = format_real(zapsmall(_quantiles(m.scaled_resid.to_numpy()), DIGITS + 1), DIGITS)
+        resid = pd.DataFrame([q], index=["scaled"], columns=["Min", "1Q", "Median", "3Q", "Max"])
+        corr = correlation_text(m)
+        corr_html = (f"<p><b>Correlation of fixed effects</b></p><pre style='font-family: monospace; "
+                     f"white-space: pre'>{html.escape(corr.split(chr(10), 1)[1])}</pre>" if corr else "")
         miss = missing_line(m)
         style = ("<style>.mlm-summary table.mlm-table{border-collapse:collapse;margin:0.4em 0 0.8em}"
                  ".mlm-summary caption{text-align:left;font-weight:bold}"
@@ -190,8 +195,9 @@ class ModelSummary:
                 f"(t-tests use Satterthwaite's method)<br><code>{html.escape(m.formula)}</code><br>"
                 f"{crit}<br>{html.escape(groups_line(m))}"
                 f"{'<br>' + html.escape(miss) if miss else ''}</p>"
+                + _table_html(resid, "Scaled residuals")
                 + _table_html(vc_fmt, "Random effects")
                 + _table_html(fmt_coef, "Fixed effects")
-                + f"<p style='font-size:smaller'>{html.escape(SIGNIF_LEGEND)}</p>{notes}"
+                + f"<p style='font-size:smaller'>{html.escape(SIGNIF_LEGEND)}</p>{corr_html}{notes}"
                 + f"<details><summary>R layout (as in the handout)</summary><pre style='font-family: monospace; white-space: pre'>{html.escape(self.text)}</pre></details>"
                 + "</div>")

@@ -376,3 +376,14 @@ def test_lecture_mode_switches_the_figure_style():
     lecture.lecture_mode(False)
     assert lecture_width > mpl.rcParams["lines.linewidth"]
     assert lecture_font > mpl.rcParams["font.size"]
+
+
+def test_sections_have_a_static_rendering_of_their_questions():
+    """GitHub, nbviewer or a notebook opened without a kernel show text/html, not the widget."""
+    quiz = Quiz(chapter=2)
+    bundle = quiz.section("self-assessment")._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "1-A" in bundle["text/plain"] and "VBox" not in bundle["text/plain"]
+    assert "What does each subscript" in bundle["text/html"]
+    homework = quiz.section("homework")._repr_mimebundle_()["text/plain"]
+    assert "107 school means" in homework and "[[" not in homework  # live values filled in
