@@ -344,9 +344,11 @@ def random_intercept_lines(data: pd.DataFrame, intercepts: pd.Series, slope: flo
     return fig
 
 
-def separate_vs_random(separate: pd.DataFrame, random_intercepts: pd.Series, sizes: pd.Series):
+def separate_vs_random(separate: pd.DataFrame, random_intercepts: pd.Series, sizes: pd.Series,
+                       common_slope: float | None = None):
     """Intercepts from one regression per school against the mixed model's school intercepts.
-    ``separate`` has columns 'intercept' and 'slope' indexed by school."""
+    ``separate`` has columns 'intercept' and 'slope' indexed by school; ``common_slope`` is the
+    mixed model's one slope, drawn across the per-school slopes."""
     common = separate.index.intersection(random_intercepts.index)
     sep = separate.loc[common]
     ri = random_intercepts.loc[common]
@@ -367,10 +369,14 @@ def separate_vs_random(separate: pd.DataFrame, random_intercepts: pd.Series, siz
     ax = axes[1]
     ax.scatter(n, sep["slope"], color=colors[0], s=28 * s, alpha=0.8)
     ax.axhline(0, color="0.5", linewidth=1)
+    if common_slope is not None:
+        ax.axhline(common_slope, color=colors[1], linewidth=2.2,
+                   label=f"mixed model: one slope for all schools ({common_slope:.2f})")
+        ax.legend(loc="lower right")
     ax.set_xlabel("students in the school")
     ax.set_ylabel("ses slope from a separate regression")
-    ax.set_title("Slopes: separate regressions give one\n"
-                 "(very noisy) slope per school; the model, one")
+    ax.set_title("Slopes: one noisy estimate per school from separate\n"
+                 "regressions, one common slope in the mixed model")
     fig.tight_layout()
     return fig
 
