@@ -13,7 +13,8 @@ from scipy import special
 from .design import build_design
 from .errors import CourseError
 from .formula import FormulaSpec, RandomTerm, lhs_terms
-from .model import LmerModel, caller_name
+from .callers import caller_name
+from .model import LmerModel
 from .rformat import anova_matrix
 from .threads import one_blas_thread
 

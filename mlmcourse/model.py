@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from .callers import caller_name
 from .design import Design, build_design
 from .errors import CourseError
 from .fit import FitInfo, optimize_theta
@@ -18,17 +19,6 @@ from .threads import one_blas_thread
 
 class ConvergenceWarning(UserWarning):
     """lme4-style warning: not converged, or a boundary (singular) fit."""
-
-
-def caller_name(obj, frame) -> str | None:
-    """The name a caller used for ``obj`` (R prints 'Data: dat'; Python has to look it up)."""
-    if frame is None:
-        return None
-    for scope in (frame.f_locals, frame.f_globals):
-        for name, value in list(scope.items()):
-            if value is obj and not name.startswith("_"):
-                return name
-    return None
 
 
 class LmerModel:

@@ -11,6 +11,7 @@ import inspect
 import numpy as np
 import pandas as pd
 
+from .callers import caller_name
 from .errors import CourseError
 from .rformat import coef_matrix, format_pval, format_real, named_vector, zapsmall
 
@@ -30,24 +31,6 @@ def r_formatC(x: float, digits: int = _DIGITS) -> str:
 
 
 # --- the fit ---------------------------------------------------------------------------------
-
-def _caller_name(obj, default: str = "data") -> str:
-    """The name the caller gave to ``obj`` (for the ``Call:`` line), if there is one."""
-    frame = inspect.currentframe()
-    try:
-        f = frame.f_back
-        while f is not None and f.f_globals.get("__name__") == __name__:
-            f = f.f_back
-        if f is None:
-            return default
-        for scope in (f.f_locals, f.f_globals):
-            for name, val in scope.items():
-                if val is obj and not name.startswith("_"):
-                    return name
-        return default
-    finally:
-        del frame
-
 
 class LmFit:
     """A fitted ordinary regression. ``summary()`` prints R's summary(lm) layout."""
@@ -141,7 +124,7 @@ def lm(formula: str, data: pd.DataFrame) -> LmFit:
     import patsy
     import statsmodels.formula.api as smf
 
-    data_name = _caller_name(data)
+    data_name = caller_name(data, inspect.currentframe().f_back) or "data"
     try:
         model = smf.ols(formula, data=data, missing="drop")
     except patsy.PatsyError as exc:
