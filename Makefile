@@ -39,13 +39,13 @@ test-fast: setup
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
 slides: setup
-	$(BIN)/python -m mlmcourse.slides notebooks build/slides
+	$(BIN)/python -m mlmcourse slides notebooks build/slides
 
 bench: setup
 	$(BIN)/python tests/benchmarks/run_bench.py
 
 execute: setup
-	$(BIN)/python -m mlmcourse.execute notebooks
+	$(BIN)/python -m mlmcourse execute notebooks
 
 reference:
 	Rscript tests/reference/make_reference.R

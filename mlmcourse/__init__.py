@@ -6,14 +6,28 @@ Write the handout's lme4 formula in Python and get lme4/lmerTest's numbers::
     dat = load_classroom()
     m = lmer("mathkind ~ ses + (1|schoolid/classid)", data=dat)
     m.summary()
+
+The parts of the package, one subpackage each:
+
+- ``engine``: lme4's stages (formula -> design -> penalized least squares -> optimiser ->
+  fitted model -> inference -> comparison), OLS and the statsmodels bridge;
+- ``rprint``: R's number formatting and the summary / anova layouts, as text and HTML;
+- ``quiz``: the self-assessment widgets, question banks, live answers, answer storage, hand-in;
+- ``explore``: the interactive explorations;
+- ``tools``: slides and notebook execution.
+
+At the top sit what the notebooks import directly: the data, the handout's figures
+(``plots``), the constructed effects (``residuals``), the chapter's models (``chapter``),
+lecture mode and the notebook helpers.
 """
-from .compare import anova, ranova
 from .data import load_classroom
-from .design import complete_cases
+from .engine.compare import anova, ranova
+from .engine.inference import icc
+from .engine.model import LmerModel
+from .engine.fit import lmer
+from .engine.ols import lm
+from .engine.rows import complete_cases
 from .errors import CourseError
-from .inference import icc
-from .model import LmerModel, lmer
-from .ols import lm
 
 __all__ = ["load_classroom", "lmer", "lm", "anova", "ranova", "icc", "complete_cases",
            "LmerModel", "CourseError"]

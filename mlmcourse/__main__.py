@@ -1,4 +1,13 @@
-"""Command line: `python -m mlmcourse data` and `python -m mlmcourse answers export`."""
+"""The course's one command line, ``python -m mlmcourse`` (or ``mlmcourse``):
+
+    data                         find or download the course data and verify its checksum
+    answers export | where       your saved quiz answers (the hand-in file)
+    quiz encode | decode | check instructors: question banks
+    slides [SRC] [OUT]           offline reveal.js slides of the notebooks
+    execute PATH...              re-execute notebooks in place
+
+A mistake (a missing file, a wrong option value) prints one line ``error: ...`` and exits with 2.
+"""
 from __future__ import annotations
 
 import argparse
@@ -14,18 +23,24 @@ def _data(args) -> int:
     return 0
 
 
+def parser() -> argparse.ArgumentParser:
+    from .quiz.cli import add_parsers as add_quiz
+    from .tools.execute import add_parser as add_execute
+    from .tools.slides import add_parser as add_slides
+
+    p = argparse.ArgumentParser(prog="python -m mlmcourse", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("data", help="find or download the course data and verify its checksum")
+    d.set_defaults(func=_data)
+    add_quiz(sub)
+    add_slides(sub)
+    add_execute(sub)
+    return p
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlmcourse", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("data", help="find or download the course data and verify its checksum")
-    p.set_defaults(func=_data)
-    try:
-        from .answers_cli import add_answers_parser  # quiz answers: export etc.
-    except ImportError:
-        add_answers_parser = None
-    if add_answers_parser is not None:
-        add_answers_parser(sub)
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         return args.func(args)
     except CourseError as exc:

@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 from mlmcourse import CourseError, load_classroom  # noqa: E402
 from mlmcourse import plots as P  # noqa: E402
 from mlmcourse import residuals as R  # noqa: E402
-from mlmcourse.ols import lm  # noqa: E402
+from mlmcourse.engine.ols import lm  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from mlmcourse import CourseError, load_classroom
-from mlmcourse.ols import lm
+from mlmcourse.engine.ols import lm
 from mlmcourse.residuals import (clt_sd_of_group_means, group_mean_residuals, group_size_weights,
                                  group_sizes, nested_mean_residuals, spread_to_rows,
                                  weighted_sd, within_group_pair_correlation,

@@ -32,7 +32,7 @@ def _moves(widget, values, repeats: int) -> list[float]:
 def explore_update_times(repeats: int = 12) -> list[tuple[str, float]]:
     """Rows (what was moved, median milliseconds per move) for the four explorations."""
     from mlmcourse import load_classroom
-    from mlmcourse.explore import (DATA_SOURCE, SIM_SOURCE, icc_explorer, noise_explorer,
+    from mlmcourse.explore.explorers import (DATA_SOURCE, SIM_SOURCE, icc_explorer, noise_explorer,
                                    separate_regressions_explorer, variance_partition_explorer)
 
     dat = load_classroom()

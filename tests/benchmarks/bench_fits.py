@@ -47,8 +47,8 @@ def _mlmcourse_fit(formula, data, subset=None):
 
 def _statsmodels_fit(formula, data):
     """The same model as plain statsmodels MixedLM, fitted with its defaults."""
-    from mlmcourse.design import build_design
-    from mlmcourse.smbridge import to_mixedlm
+    from mlmcourse.engine.design import build_design
+    from mlmcourse.engine.smbridge import to_mixedlm
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = to_mixedlm(build_design(formula, data))

@@ -1,6 +1,6 @@
 """Bench section: fresh-kernel execution of the chapter notebooks (goal: all together < 20 s).
 
-Each notebook is copied to a temporary folder and executed there by ``mlmcourse.execute`` (the
+Each notebook is copied to a temporary folder and executed there by ``mlmcourse.tools.execute`` (the
 same runner as ``make execute``): a fresh ``python3`` kernel per notebook, cells run in order.
 The committed notebooks are not touched.
 """
@@ -22,7 +22,7 @@ CHAPTER = sorted((ROOT / "notebooks").glob("0[0-4]_*.ipynb"))  # the chapter; 05
 def notebooks(ctx):
     import os
 
-    from mlmcourse.execute import STABLE_ENV, execute_notebook
+    from mlmcourse.tools.execute import STABLE_ENV, execute_notebook
 
     os.environ.update(STABLE_ENV)
     rows, total = [], 0.0

@@ -1,0 +1,16 @@
+"""The model engine, in lme4's own stages (lme4: lFormula -> mkLmerDevfun -> optimizeLmer -> mkMerMod).
+
+    formula.py    lme4 formula -> FormulaSpec (random terms expanded as lme4 expands them)
+    rows.py       the rows a model uses (subset, missing values) and complete_cases
+    design.py     FormulaSpec + rows -> y, X, Z and the grouping factors
+    factor.py     factorisations of A = Lambda' Z'Z Lambda + I (scalar-term Schur / sparse LU)
+    pls.py        the profiled REML/ML criterion by penalized least squares
+    optimize.py   BOBYQA (NLopt) from lme4's start, checked; convergence and singularity
+    fit.py        fit(design, REML, start) -> LmerModel, and lmer(formula, data)
+    model.py      LmerModel: the results of a fit (never runs the optimiser itself)
+    numderiv.py   numerical derivatives (central differences, Richardson extrapolation)
+    inference.py  lmerTest's Satterthwaite table, and the ICC
+    compare.py    anova (likelihood-ratio tests, ML refit) and ranova
+    ols.py        ordinary least squares: lm() with statsmodels, and the bare solve
+    smbridge.py   the same model as a statsmodels MixedLM
+"""

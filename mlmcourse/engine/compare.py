@@ -1,0 +1,154 @@
+"""Model comparison: lme4's anova() (likelihood-ratio tests) and lmerTest's ranova()."""
+from __future__ import annotations
+
+import inspect
+import sys
+import warnings
+
+import numpy as np
+import patsy
+import pandas as pd
+from scipy import special
+
+from .design import build_design
+from ..errors import CourseError
+from .formula import FormulaSpec, RandomTerm, lhs_terms
+from .callers import caller_name
+from .fit import check_flag, fit
+from .model import LmerModel
+from .ols import least_squares
+from ..rprint.tables import AnovaTable
+from .threads import one_blas_thread
+
+
+def _lr_pvalue(chisq: float, df: float) -> float:
+    if not np.isfinite(chisq) or df <= 0:
+        return np.nan
+    return float(special.chdtrc(df, chisq))  # chi-square upper tail (scipy.stats imports slowly)
+
+
+def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None) -> AnovaTable:
+    """Likelihood-ratio tests of nested models, as lme4's ``anova(m1, m2, refit=)``.
+
+    REML fits are refitted by ML first when ``refit=True`` (the default), as needed when the
+    models differ in their fixed effects. Models must be fitted to the same rows."""
+    if len(models) == 1 and isinstance(models[0], (list, tuple)):
+        models = tuple(models[0])
+    if len(models) < 2:
+        raise CourseError("anova() compares two or more models: anova(m1, m2). "
+                          "For the tests of one model's random effects use ranova(m).")
+    for m in models:
+        if not isinstance(m, LmerModel):
+            raise CourseError(f"anova() takes models from lmer(); got {type(m).__name__}.")
+    refit = check_flag(refit, "refit")
+    if names is None:
+        frame = inspect.currentframe().f_back
+        names = [caller_name(m, frame) or f"model{i + 1}" for i, m in enumerate(models)]
+    nobs = [m.nobs for m in models]
+    if len(set(nobs)) > 1:
+        detail = ", ".join(f"{n}: {k} rows" for n, k in zip(names, nobs))
+        raise CourseError(
+            "models were not all fitted to the same size of dataset "
+            f"({detail}). A likelihood-ratio test is only valid when both models use the same "
+            "observations: rows with missing values in the larger model's variables were dropped. "
+            "Fit every model on the same rows, e.g. in_sample = complete_cases(dat, "
+            "'mathgain ~ ses + mathknow') and lmer(..., subset=in_sample)."
+        )
+    notes = []
+    fits = list(models)
+    if not refit and len({m.REML for m in fits}) > 1:
+        notes.append("some models fit with REML = TRUE, some not: their likelihoods are not comparable")
+        warnings.warn(notes[-1], UserWarning, stacklevel=2)
+    if refit and any(m.REML for m in fits):
+        fits = [m.refit(REML=False) if m.REML else m for m in fits]
+        notes.append("refitting model(s) with ML (instead of REML)")
+        print(notes[-1], file=sys.stderr)
+    order = np.argsort([m.npar for m in fits], kind="stable")
+    fits = [fits[i] for i in order]
+    names = [names[i] for i in order]
+    ll = np.array([m.loglik for m in fits])
+    npar = np.array([m.npar for m in fits])
+    chisq = np.r_[np.nan, 2 * np.maximum(0, np.diff(ll))]
+    df = np.r_[np.nan, np.diff(npar)].astype(float)
+    p = [np.nan] + [_lr_pvalue(c, d) for c, d in zip(chisq[1:], df[1:])]
+    table = AnovaTable({
+        "npar": npar, "AIC": [m.aic for m in fits], "BIC": [m.bic for m in fits],
+        "logLik": ll, "deviance": -2 * ll, "Chisq": chisq, "Df": df, "Pr(>Chisq)": p,
+    }, index=names)
+    first = models[0]
+    head = []
+    if first.data_name:
+        head.append(f"Data: {first.data_name}")
+    if first.subset_name:
+        head.append(f"Subset: {first.subset_name}")
+    head.append("Models:")
+    head += [f"{n}: {m.formula}" for n, m in zip(names, fits)]
+    table.heading = "\n".join(head)
+    table.attrs["notes"] = notes
+    return table
+
+
+def _lm_loglik(design, reml: bool) -> float:
+    """Log-likelihood of the linear model without random effects (R's logLik.lm)."""
+    X, y = design.X, design.y
+    n, p = X.shape
+    rss = float(least_squares(X, y).rss)
+    if not reml:
+        return -0.5 * n * (np.log(2 * np.pi) + 1 - np.log(n) + np.log(rss))
+    N = n - p
+    _, logdet = np.linalg.slogdet(X.T @ X)
+    return -0.5 * N * (np.log(2 * np.pi) + 1 - np.log(N) + np.log(rss)) - 0.5 * logdet
+
+
+def _reductions(term: RandomTerm) -> list[tuple[RandomTerm | None, str]]:
+    """lmerTest's reduce.terms: each variable of a term is dropped in turn ('x in (1 + x | g)',
+    and a term left with no variable keeps a random intercept); a plain (1 | g) is removed."""
+    terms = lhs_terms(term.lhs)
+    variables = [t.name() for t in terms if t != patsy.INTERCEPT]
+    if not variables:
+        return [(None, term.label)]
+    out = []
+    intercept = patsy.INTERCEPT in terms
+    for v in variables:
+        rest = [w for w in variables if w != v]
+        lhs = " + ".join((["1"] if intercept or not rest else ["0"]) + rest)
+        out.append((RandomTerm(lhs=lhs, group=term.group, source=term.source), f"{v} in {term.label}"))
+    return out
+
+
+@one_blas_thread
+def ranova(model: LmerModel) -> AnovaTable:
+    """Likelihood-ratio tests for each random-effects term, as lmerTest's ``ranova(m)``.
+
+    Each term is dropped (or a random slope reduced to a random intercept) in turn; the
+    reduced model is fitted by the same method (REML or ML). When no random effect is left the
+    comparison uses the linear model's likelihood (REML for a REML fit), as lmerTest does."""
+    if not isinstance(model, LmerModel):
+        raise CourseError(f"ranova() takes one model from lmer(); got {type(model).__name__}.")
+    spec = model.design.spec
+    terms = list(spec.random)  # formula order, as lmerTest lists them
+    rows = {"<none>": (model.npar, model.loglik)}
+    rows_used = model.design.data  # the reduced models use exactly the full model's rows
+    for i, term in enumerate(terms):
+        for reduced, label in _reductions(term):
+            others = [t for j, t in enumerate(terms) if j != i]
+            # as in R's formulas, a term identical to one already there is not added twice
+            same = reduced is not None and any(
+                (t.group, t.lhs.replace(" ", "")) == (reduced.group, reduced.lhs.replace(" ", "")) for t in others)
+            new_terms = others + ([reduced] if reduced is not None and not same else [])
+            if new_terms:
+                sub = fit(build_design(spec.with_random(new_terms), rows_used), REML=model.REML)
+                rows[label] = (sub.npar, sub.loglik)
+            else:
+                rows[label] = (model.design.p + 1, _lm_loglik(model.design, model.REML))
+    labels = list(rows)
+    npar = np.array([rows[k][0] for k in labels], dtype=float)
+    ll = np.array([rows[k][1] for k in labels])
+    lrt = np.r_[np.nan, 2 * (ll[0] - ll[1:])]
+    df = np.r_[np.nan, npar[0] - npar[1:]]
+    p = [np.nan] + [_lr_pvalue(c, d) for c, d in zip(lrt[1:], df[1:])]
+    table = AnovaTable({"npar": npar.astype(int), "logLik": ll, "AIC": -2 * ll + 2 * npar,
+                        "LRT": lrt, "Df": df, "Pr(>Chisq)": p}, index=labels)
+    table.heading = ("ANOVA-like table for random-effects: Single term deletions\n\nModel:\n"
+                     + spec.expanded)
+    return table

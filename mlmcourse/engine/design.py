@@ -1,0 +1,275 @@
+"""Formula spec + DataFrame -> the model's matrices (y, X, Z) and grouping factors.
+
+Rows are chosen as lme4 does: ``subset`` first, then every row with a missing value in a
+variable the formula uses is dropped (and counted). Problems a student can cause (an unknown
+column, a text outcome, a grouping factor with one level) raise CourseError.
+"""
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import patsy
+import scipy.sparse as sp
+
+from ..errors import CourseError
+from .formula import FormulaSpec, RandomTerm, parse_formula
+from .rows import SAFE_NAME, select_rows, unknown_column
+
+
+@dataclass
+class TermDesign:
+    """One random-effects term, laid out for the model matrices."""
+
+    term: RandomTerm
+    name: str                 # lme4's group name in VarCorr (make.unique'd: 'Subject.1')
+    cnames: list[str]         # effect names: '(Intercept)', 'Days', ...
+    levels: pd.Index          # levels of the grouping factor, in lme4's order
+    codes: np.ndarray         # level code of each row
+    X: np.ndarray             # n x p values of the effects
+    offset: int = 0           # first column of this term in Z
+
+    @property
+    def p(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def nlevels(self) -> int:
+        return len(self.levels)
+
+    @property
+    def q(self) -> int:
+        return self.p * self.nlevels
+
+
+@dataclass
+class Design:
+    spec: FormulaSpec
+    y: np.ndarray
+    X: np.ndarray
+    xnames: list[str]
+    terms: list[TermDesign]
+    Z: sp.csc_matrix
+    data: pd.DataFrame             # the rows used, original index
+    n_dropped_na: int = 0
+    n_subset_out: int = 0
+    variables: list[str] = field(default_factory=list)
+    variables_with_na: list[str] = field(default_factory=list)  # the ones that dropped rows
+
+    @property
+    def n(self) -> int:
+        return len(self.y)
+
+    @property
+    def p(self) -> int:
+        return self.X.shape[1]
+
+
+def _protect(expr: str, data: pd.DataFrame) -> str:
+    """Quote column names patsy cannot read as Python (keywords such as 'class', odd names)."""
+    odd = {str(c) for c in data.columns if keyword.iskeyword(str(c)) or not SAFE_NAME.match(str(c))}
+    if not odd:
+        return expr
+
+    def swap(m: re.Match) -> str:
+        word = m.group(0)
+        return f'Q("{word}")' if word in odd else word
+
+    return re.sub(r"(?<![\w.\"'])[A-Za-z_.][A-Za-z0-9_.]*(?![\w.\"'(])", swap, expr)
+
+
+_R_FACTOR = re.compile(r"(?<![\w.])(?:as\.)?factor\(")
+
+
+def _to_patsy(expr: str) -> str:
+    """R spellings patsy does not know: factor(x) / as.factor(x) -> C(x)."""
+    return _R_FACTOR.sub("C(", expr)
+
+
+def _clean_name(name: str, r_factor: bool = False) -> str:
+    """patsy's column name -> lme4's: 'Intercept' -> '(Intercept)', 'Q("class")' -> 'class',
+    'C(sex)[T.1]' -> 'C(sex)1' (or 'factor(sex)1' when the formula said factor())."""
+    if name == "Intercept":
+        return "(Intercept)"
+    name = re.sub(r"Q\(\"([^\"]+)\"\)", r"\1", name)
+    name = re.sub(r"\[T\.True\]", "TRUE", name)
+    name = re.sub(r"\[(?:T\.)?([^\]]*)\]", r"\1", name)
+    if r_factor:
+        name = re.sub(r"(?<![\w.])C\(", "factor(", name)
+    return name
+
+
+def _r_column_order(mat: pd.DataFrame, patsy_expr: str) -> pd.DataFrame:
+    """patsy puts categorical terms first; R orders terms by degree, then as written."""
+    info = mat.design_info
+    written = {t: i for i, t in enumerate(patsy.ModelDesc.from_formula(patsy_expr).rhs_termlist)}
+    terms = list(info.terms)
+    order = sorted(range(len(terms)), key=lambda i: (len(terms[i].factors), written.get(terms[i], i)))
+    cols = [c for i in order for c in mat.columns[info.term_slices[terms[i]]]]
+    return mat[cols]
+
+
+_FUNCTION_HINTS = {"log": "np.log", "exp": "np.exp", "sqrt": "np.sqrt", "abs": "np.abs",
+                   "scale": "standardize", "poly": "a power with I(x**2)"}
+
+
+def _formula_problem(exc: Exception, expr: str, where: str, data: pd.DataFrame) -> CourseError:
+    msg = str(exc)
+    m = re.search(r"name '([^']+)' is not defined", msg)
+    if m:
+        name = m.group(1)
+        if name in _FUNCTION_HINTS:
+            return CourseError(f"The {where} '{expr}' uses {name}(), which is R's spelling: in Python "
+                               f"write {_FUNCTION_HINTS[name]}(...) instead, e.g. np.log(mathkind).")
+        return unknown_column(name, data, where)
+    if "xor" in msg or "^" in expr:
+        return CourseError(f"The {where} '{expr}' uses '^', which in Python is not a power: write "
+                           "I(ses**2) for ses squared.")
+    first = msg.strip().splitlines()[0]
+    return CourseError(f"The {where} '{expr}' could not be read: {first}. "
+                       "Check it for typos; write it as in lme4, e.g. 'ses + mathknow'.")
+
+
+def _patsy_matrix(expr: str, frame: pd.DataFrame, where: str, data: pd.DataFrame):
+    patsy_expr = _protect(_to_patsy(expr), frame)
+    try:
+        mat = patsy.dmatrix(patsy_expr, frame, NA_action="raise", return_type="dataframe",
+                            eval_env=patsy.EvalEnvironment.capture(0, reference=0))
+    except (patsy.PatsyError, TypeError, ValueError, SyntaxError) as exc:
+        raise _formula_problem(exc, expr, where, data) from None
+    return _r_column_order(mat, patsy_expr)
+
+
+def _response(spec: FormulaSpec, frame: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
+    name = spec.response
+    if name in data.columns:
+        col = frame[name]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+            raise CourseError(
+                f"The outcome '{name}' is not numeric (it holds values such as {col.iloc[0]!r}). "
+                "A linear mixed model needs a numeric outcome: pick a numeric column, or convert "
+                "this one with pd.to_numeric first."
+            )
+        return col.to_numpy(dtype=float)
+    mat = _patsy_matrix(f"0 + {name}", frame, "outcome", data)
+    if mat.shape[1] != 1:
+        raise CourseError(f"The outcome '{name}' is not numeric: it would become {mat.shape[1]} columns.")
+    return mat.to_numpy(dtype=float)[:, 0]
+
+
+def _r_collation(col: pd.Series) -> pd.Series:
+    """Sort text as R does in a UTF-8 locale ('a' < 'A' < 'b' < 'B'); numbers as numbers."""
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return col
+    text = col.astype(str)
+    return text.str.lower() + "\x00" + text.str.swapcase()
+
+
+def _factor_levels(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.Index, np.ndarray]:
+    """Levels of a (possibly interacted) grouping factor, sorted as lme4 sorts them."""
+    keys = frame[list(columns)]
+    uniq = keys.drop_duplicates().sort_values(list(columns), kind="mergesort", key=_r_collation)
+    if len(columns) == 1:  # the factor's own values (ranef["schoolid"].loc[1] works)
+        lookup = pd.Index(uniq.iloc[:, 0], name=columns[0])
+        return lookup, lookup.get_indexer(pd.Index(keys.iloc[:, 0]))
+    labels = [":".join(str(v) for v in row) for row in uniq.itertuples(index=False)]
+    codes = pd.MultiIndex.from_frame(uniq).get_indexer(pd.MultiIndex.from_frame(keys))
+    return pd.Index(labels, name=":".join(columns)), codes
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """R's make.unique: 'g', 'g' -> 'g', 'g.1'."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            out.append(f"{n}.{seen[n]}")
+        else:
+            seen[n] = 0
+            out.append(n)
+    return out
+
+
+def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) -> Design:
+    """Parse (if needed), select rows, and build y, X, Z and the grouping factors."""
+    if not isinstance(data, pd.DataFrame):
+        raise CourseError("data= must be a pandas DataFrame, e.g. the result of load_classroom().")
+    spec = formula if isinstance(formula, FormulaSpec) else parse_formula(formula)
+    if not spec.random:
+        raise CourseError(
+            f"The formula '{spec.text}' has no random-effects term such as (1 | schoolid). "
+            "lmer() fits mixed models; for a plain regression use lm()."
+        )
+    frame, n_na, n_out, variables, with_na = select_rows(spec, data, subset)
+    if len(frame) == 0:
+        raise CourseError("No rows are left after dropping rows with missing values in "
+                          f"{', '.join(variables)}: there is nothing to fit.")
+    y = _response(spec, frame, data)
+    Xdf = _patsy_matrix(spec.fixed, frame, "fixed part", data)
+    X = Xdf.to_numpy(dtype=float)
+    r_factor = bool(_R_FACTOR.search(spec.fixed))
+    xnames = [_clean_name(c, r_factor) for c in Xdf.columns]
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise CourseError(
+            f"The fixed part '{spec.fixed}' gives columns that are not linearly independent "
+            f"({', '.join(xnames)}): one is a combination of others. Remove the redundant predictor."
+        )
+    n = len(y)
+    terms: list[TermDesign] = []
+    for t in spec.random:
+        levels, codes = _factor_levels(frame, t.factors)
+        lhs = (pd.DataFrame({"Intercept": np.ones(len(frame))}, index=frame.index) if t.lhs.strip() == "1"
+               else _patsy_matrix(t.lhs, frame, f"random-effects term {t.source}", data))
+        if lhs.shape[1] == 0:
+            raise CourseError(f"The random-effects term {t.source} has no effects (e.g. '0 | g').")
+        if len(levels) < 2:
+            raise CourseError(
+                f"The grouping factor '{t.group}' in {t.source} has only one level in the rows used "
+                f"({levels[0]}). lme4: grouping factors must have > 1 sampled level. A random effect "
+                "needs several groups: check the subset or choose another factor."
+            )
+        r_factor = bool(_R_FACTOR.search(t.lhs))
+        terms.append(TermDesign(term=t, name=t.group, cnames=[_clean_name(c, r_factor) for c in lhs.columns],
+                                levels=levels, codes=codes, X=lhs.to_numpy(dtype=float)))
+    for td in terms:
+        if td.nlevels >= n:
+            raise CourseError(
+                f"The grouping factor '{td.name}' has {td.nlevels} levels for {n} observations: every "
+                "observation is its own group, so its random effect cannot be told apart from the "
+                "residual (lme4: number of levels of each grouping factor must be < number of "
+                "observations). Remove this term or group by a coarser factor."
+            )
+    for td in terms:
+        if td.q >= n:
+            raise CourseError(
+                f"The term {td.term.label} has {td.q} random effects ({td.p} per level of "
+                f"'{td.name}' x {td.nlevels} levels) for {n} observations: there are not more "
+                "observations than random effects, so its variances cannot be told apart from the "
+                "residual (lme4: number of observations <= number of random effects). Use a "
+                "simpler term, e.g. a random intercept only, or more data."
+            )
+    # lme4 orders the terms by decreasing number of levels (only if not already so)
+    nl = [td.nlevels for td in terms]
+    if any(b > a for a, b in zip(nl, nl[1:])):
+        order = list(reversed(np.argsort(nl, kind="stable")))
+        terms = [terms[i] for i in order]
+    for td, name in zip(terms, _unique_names([td.name for td in terms])):
+        td.name = name
+    blocks, offset = [], 0
+    for td in terms:
+        td.offset = offset
+        rows = np.repeat(np.arange(n), td.p)
+        cols = (td.offset + td.codes[:, None] * td.p + np.arange(td.p)[None, :]).ravel()
+        blocks.append((td.X.ravel(), rows, cols))
+        offset += td.q
+    vals = np.concatenate([b[0] for b in blocks])
+    rows = np.concatenate([b[1] for b in blocks])
+    cols = np.concatenate([b[2] for b in blocks])
+    Z = sp.csc_matrix((vals, (rows, cols)), shape=(n, offset))
+    return Design(spec=spec, y=y, X=X, xnames=xnames, terms=terms, Z=Z, data=frame,
+                  n_dropped_na=n_na, n_subset_out=n_out, variables=[str(v) for v in variables],
+                  variables_with_na=with_na)

@@ -1,0 +1,231 @@
+"""Parse an lme4 formula into a specification (pure: no data, no statsmodels; patsy only to
+split the terms of an ``||`` term).
+
+    "mathgain ~ ses + (1 | schoolid/classid)"
+    -> response "mathgain", fixed "ses",
+       random terms (1 | classid:schoolid) and (1 | schoolid)
+
+lme4's rules, as in its helpers findbars / expandDoubleVerts:
+- ``(x | a/b)`` is ``(x | b:a) + (x | a)`` (nested: the inner factor is named ``b:a``);
+- ``(x || g)`` is ``(1 | g) + (0 + x | g)``: one uncorrelated term per column;
+- ``(x | g)`` has an intercept unless ``0 +`` or ``- 1`` removes it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import patsy
+
+from ..errors import CourseError
+
+
+@dataclass(frozen=True)
+class RandomTerm:
+    """One random-effects term ``(lhs | group)`` after expansion."""
+
+    lhs: str           # model formula of the effects, e.g. "1", "1 + ses", "0 + Days"
+    group: str         # grouping factor: a column, or "b:a" for an interaction
+    source: str        # the term as the student wrote it, e.g. "(1|schoolid/classid)"
+    uncorrelated_of: str | None = None  # the group when this term came from "||"
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        """The columns that make up the grouping factor."""
+        return tuple(self.group.split(":"))
+
+    @property
+    def label(self) -> str:
+        """How lme4 prints the term, e.g. ``(1 | classid:schoolid)``."""
+        return f"({_tidy(self.lhs)} | {self.group})"
+
+
+@dataclass(frozen=True)
+class FormulaSpec:
+    text: str                      # the formula as written
+    response: str
+    fixed: str                     # right-hand side without random terms, "1" if empty
+    random: tuple[RandomTerm, ...] = field(default_factory=tuple)
+
+    @property
+    def printed(self) -> str:
+        """The formula as lme4 prints it (``deparse``): spaces around ``|`` and ``+``."""
+        parts = [] if self.fixed.strip() in ("", "1") and self._fixed_implicit else [_tidy(self.fixed)]
+        parts += [f"({_tidy(t)})" for t in self._random_sources]
+        return f"{self.response} ~ " + " + ".join(parts)
+
+    # the random terms as written (before nested expansion), for printing
+    _random_sources: tuple[str, ...] = ()
+    _fixed_implicit: bool = False
+
+    def with_random(self, terms) -> "FormulaSpec":
+        """The same outcome and fixed part with other random terms (ranova drops or reduces
+        one term at a time; lme4's update(. ~ . - (1 | g)))."""
+        terms = tuple(terms)
+        return FormulaSpec(text=self.text, response=self.response, fixed=self.fixed, random=terms,
+                           _random_sources=tuple(t.label[1:-1] for t in terms),
+                           _fixed_implicit=self._fixed_implicit)
+
+    def without_random(self, term: RandomTerm) -> "FormulaSpec":
+        """The formula with one random term dropped."""
+        return self.with_random(t for t in self.random if t != term)
+
+    @property
+    def expanded(self) -> str:
+        """The formula with nested and ``||`` terms expanded, as lmerTest prints it."""
+        fixed = "" if self._fixed_implicit else _tidy(self.fixed)
+        parts = ([fixed] if fixed else []) + [t.label for t in self.random]
+        return f"{self.response} ~ " + " + ".join(parts)
+
+
+_IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+
+
+def _tidy(expr: str) -> str:
+    """Normalise spacing the way R deparses: ``1+x|g`` -> ``1 + x | g``."""
+    s = re.sub(r"\s+", " ", expr.strip())
+    s = re.sub(r"\s*(\|\||\||\+|~)\s*", lambda m: f" {m.group(1)} ", s)
+    s = re.sub(r"(?<![\w.)])\s*-\s*", " - ", s)  # binary minus spacing
+    s = re.sub(r"\s+", " ", s).strip()
+    return s.replace("( ", "(").replace(" )", ")")
+
+
+def _problem(formula: str, what: str, todo: str) -> CourseError:
+    return CourseError(f"The formula '{formula}' {what}. {todo}")
+
+
+def _split_top_level(rhs: str, formula: str) -> list[str]:
+    """Split the right-hand side at top-level '+' signs, keeping parentheses whole."""
+    terms, depth, start = [], 0, 0
+    for i, ch in enumerate(rhs):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise _problem(formula, "has a ')' without a matching '('",
+                               "Check the parentheses around each random-effects term, e.g. (1 | schoolid).")
+        elif ch == "+" and depth == 0:
+            terms.append(rhs[start:i])
+            start = i + 1
+    if depth != 0:
+        raise _problem(formula, "has unbalanced parentheses (a '(' is never closed)",
+                       "Close each random-effects term, e.g. (1 | schoolid).")
+    terms.append(rhs[start:])
+    return [t.strip() for t in terms]
+
+
+def _is_random(term: str) -> bool:
+    if not (term.startswith("(") and term.endswith(")")):
+        return False
+    inner = term[1:-1]
+    depth = 0
+    for ch in inner:  # a '|' at the top level of the parentheses
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return True
+    return False
+
+
+def _has_intercept(lhs: str) -> bool:
+    return patsy.INTERCEPT in lhs_terms(lhs)
+
+
+def lhs_terms(lhs: str) -> list:
+    try:
+        return patsy.ModelDesc.from_formula(lhs).rhs_termlist
+    except patsy.PatsyError as exc:
+        raise CourseError(f"The random-effects part '{lhs}' could not be read ({exc}). "
+                          "Write it as in lme4, e.g. (1 + ses || schoolid).") from None
+
+
+def _lhs_variables(lhs: str) -> list[str]:
+    """The terms of an lhs like ``x * late`` (x, late, x:late), for ``||`` splitting."""
+    return [t.name() for t in lhs_terms(lhs) if t != patsy.INTERCEPT]
+
+
+def _expand_group(group: str, formula: str, term: str) -> list[str]:
+    """``a/b/c`` -> ``["c:b:a", "b:a", "a"]`` (lme4's names), ``a:b`` stays."""
+    group = group.replace(" ", "")
+    if not group:
+        raise _problem(formula, f"has a random term {term} with nothing after '|'",
+                       "Name the grouping factor after the bar, e.g. (1 | schoolid).")
+    pieces = group.split("/")
+    if any(not p for p in pieces):
+        raise _problem(formula, f"has an incomplete nesting '{group}' in {term}",
+                       "Write nested factors as outer/inner, e.g. (1 | schoolid/classid).")
+    for p in pieces:
+        for name in p.split(":"):
+            if not _IDENT.match(name) and not name.startswith("Q("):
+                raise _problem(formula, f"has a grouping factor '{p}' in {term} that is not a column name",
+                               "Group by a column of the data, e.g. (1 | schoolid).")
+    groups = []
+    for depth in range(len(pieces), 0, -1):
+        groups.append(":".join(reversed(pieces[:depth])))
+    return groups
+
+
+def _parse_random(term: str, formula: str) -> list[RandomTerm]:
+    inner = term[1:-1]
+    double = "||" in inner
+    lhs, group = (inner.split("||", 1) if double else inner.split("|", 1))
+    lhs = lhs.strip()
+    if not lhs:
+        raise _problem(formula, f"has a random term {term} with nothing before the bar",
+                       "Say which effects vary, e.g. (1 | schoolid) for a random intercept.")
+    if "|" in group:
+        raise _problem(formula, f"has more than one bar in {term}",
+                       "Write one random-effects term per pair of parentheses.")
+    out: list[RandomTerm] = []
+    for g in _expand_group(group, formula, term):
+        if not double:
+            out.append(RandomTerm(lhs=lhs, group=g, source=term))
+            continue
+        if _has_intercept(lhs):
+            out.append(RandomTerm(lhs="1", group=g, source=term, uncorrelated_of=g))
+        for var in _lhs_variables(lhs):
+            out.append(RandomTerm(lhs=f"0 + {var}", group=g, source=term, uncorrelated_of=g))
+    return out
+
+
+def parse_formula(formula: str) -> FormulaSpec:
+    """Parse an lme4 mixed-model formula; raise CourseError with advice on a typo."""
+    if not isinstance(formula, str) or not formula.strip():
+        raise CourseError("The model formula is empty. Write it as in lme4, e.g. "
+                          "'mathkind ~ ses + (1 | schoolid)'.")
+    text = formula.strip()
+    if text.count("~") != 1:
+        what = "has no '~'" if "~" not in text else "has more than one '~'"
+        raise _problem(text, what, "Write the outcome, then '~', then the predictors, e.g. "
+                       "'mathkind ~ ses + (1 | schoolid)'.")
+    response, rhs = (s.strip() for s in text.split("~"))
+    if not response:
+        raise _problem(text, "has no outcome before '~'", "Put the outcome column first, e.g. 'mathkind ~ ses'.")
+    if not rhs:
+        raise _problem(text, "has nothing after '~'", "Add predictors, or '1' for an intercept-only model.")
+    if "|" in response:
+        raise _problem(text, "has a '|' in the outcome", "Random-effects terms go after '~'.")
+    terms = _split_top_level(rhs, text)
+    if any(t == "" for t in terms):
+        raise _problem(text, "has an empty term (two '+' in a row, or a '+' at an end)",
+                       "Remove the extra '+'.")
+    fixed_terms, random_terms, sources = [], [], []
+    for term in terms:
+        if _is_random(term):
+            random_terms.extend(_parse_random(term, text))
+            sources.append(term[1:-1])
+        elif "|" in term:
+            raise _problem(text, f"has a bar '|' outside parentheses in '{term}'",
+                           "Put each random-effects term in parentheses, e.g. (1 | schoolid).")
+        elif re.fullmatch(r"\(\s*\)", term):
+            raise _problem(text, "has an empty random-effects term '()'",
+                           "Write what varies and by which group, e.g. (1 | schoolid).")
+        else:
+            fixed_terms.append(term)
+    implicit = not fixed_terms
+    fixed = " + ".join(fixed_terms) if fixed_terms else "1"
+    return FormulaSpec(text=text, response=response, fixed=fixed, random=tuple(random_terms),
+                       _random_sources=tuple(sources), _fixed_implicit=implicit)

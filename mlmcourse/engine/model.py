@@ -1,0 +1,240 @@
+"""The fitted model students hold: the results of ``fit(design, REML)`` (see ``fit.py``).
+
+An LmerModel holds what a fit found (the design, the profiled deviance, the optimiser's report
+and the penalized least-squares solution at the optimum) and derives lme4's and lmerTest's
+numbers from them; it never runs the optimiser itself."""
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CourseError
+from .design import Design
+from .inference import satterthwaite_table
+from .optimize import FitInfo
+from .pls import PLSState, ProfiledDeviance
+from .threads import one_blas_thread
+
+
+class LmerModel:
+    """A linear mixed model fitted by REML or ML, with lme4's and lmerTest's numbers."""
+
+    def __init__(self, design: Design, REML: bool, deviance: ProfiledDeviance, optinfo: FitInfo,
+                 state: PLSState, data_name: str | None = None, subset_name: str | None = None,
+                 source_data: pd.DataFrame | None = None, subset=None):
+        self.design = design
+        self.REML = bool(REML)
+        self.data_name = data_name
+        self.subset_name = subset_name
+        self._source_data = source_data
+        self._subset = subset
+        self._dev = deviance
+        self.optinfo = optinfo
+        self._state = state
+
+    # -- basic quantities -----------------------------------------------------------------------
+    @property
+    def formula(self) -> str:
+        return self.design.spec.printed
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The rows the model used (after subset and dropping missing values)."""
+        return self.design.data
+
+    @property
+    def theta(self) -> np.ndarray:
+        return self.optinfo.theta
+
+    @property
+    def singular(self) -> bool:
+        return self.optinfo.singular
+
+    @property
+    def converged(self) -> bool:
+        return self.optinfo.converged
+
+    @property
+    def nobs(self) -> int:
+        return self.design.n
+
+    @property
+    def ngroups(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for td in self.design.terms:
+            out.setdefault(td.term.group, td.nlevels)
+        return out
+
+    @property
+    def npar(self) -> int:
+        """Fixed effects + covariance parameters + residual SD (lme4's df in logLik)."""
+        return self.design.p + self._dev.ntheta + 1
+
+    @property
+    def sigma(self) -> float:
+        return self._dev.sigma_from(self._state, self.REML)
+
+    @property
+    def fixef(self) -> pd.Series:
+        return pd.Series(self._state.beta, index=self.design.xnames, name="Estimate")
+
+    # -- likelihood ------------------------------------------------------------------------------
+    @property
+    def criterion(self) -> float:
+        """The optimised objective: REML criterion, or ML deviance."""
+        return self._dev.profiled_from(self._state, self.REML)
+
+    @property
+    def reml_criterion(self) -> float | None:
+        """'REML criterion at convergence' (None for an ML fit)."""
+        return self.criterion if self.REML else None
+
+    @property
+    def loglik(self) -> float:
+        """Log-likelihood (the REML log-likelihood for a REML fit, as lme4's logLik)."""
+        return -0.5 * self.criterion
+
+    @property
+    def deviance(self) -> float:
+        """-2 log-likelihood, as in the 'deviance' column of anova()."""
+        return self.criterion
+
+    @property
+    def aic(self) -> float:
+        return self.criterion + 2 * self.npar
+
+    @property
+    def bic(self) -> float:
+        return self.criterion + np.log(self.nobs) * self.npar
+
+    # -- effects and residuals -------------------------------------------------------------------
+    @cached_property
+    def _b(self) -> np.ndarray:
+        return self._dev.lambda_of(self.theta) @ self._state.u
+
+    @property
+    def ranef(self) -> dict[str, pd.DataFrame]:
+        """Conditional modes (BLUPs) of the random effects, one DataFrame per term."""
+        out = {}
+        for td in self.design.terms:
+            block = self._b[td.offset: td.offset + td.q].reshape(td.nlevels, td.p)
+            out[td.name] = pd.DataFrame(block, index=td.levels, columns=td.cnames)
+        return out
+
+    @cached_property
+    def fitted(self) -> pd.Series:
+        f = self.design.X @ self._state.beta + self.design.Z @ self._b
+        return pd.Series(f, index=self.design.data.index, name="fitted")
+
+    @property
+    def resid(self) -> pd.Series:
+        r = self.design.y - self.fitted.to_numpy()
+        return pd.Series(r, index=self.design.data.index, name="resid")
+
+    @property
+    def scaled_resid(self) -> pd.Series:
+        return self.resid / self.sigma
+
+    # -- covariance of the estimates -------------------------------------------------------------
+    @property
+    def vcov(self) -> pd.DataFrame:
+        v = self.sigma ** 2 * np.linalg.inv(self._state.RXtRX)
+        return pd.DataFrame(v, index=self.design.xnames, columns=self.design.xnames)
+
+    @property
+    def corr_fixef(self) -> pd.DataFrame:
+        v = self.vcov.to_numpy()
+        s = np.sqrt(np.diag(v))
+        return pd.DataFrame(v / np.outer(s, s), index=self.design.xnames, columns=self.design.xnames)
+
+    @cached_property
+    @one_blas_thread
+    def _satterthwaite(self):
+        return satterthwaite_table(self._dev, self.theta, self.sigma, self._state.beta,
+                                   self.design.xnames, self.REML)
+
+    @property
+    def satterthwaite_notes(self) -> dict[str, str]:
+        """Warnings from the Satterthwaite computation (e.g. a Hessian not positive definite)."""
+        return dict(self._satterthwaite[1])
+
+    @property
+    def coef_table(self) -> pd.DataFrame:
+        """lmerTest's table: Estimate, Std. Error, df (Satterthwaite), t value, Pr(>|t|)."""
+        return self._satterthwaite[0].copy()
+
+    # -- variance components ---------------------------------------------------------------------
+    def covariance_matrices(self) -> dict[str, pd.DataFrame]:
+        """Covariance matrix of each term's random effects (sigma^2 T T')."""
+        out, k = {}, 0
+        for td in self.design.terms:
+            p = td.p
+            T = np.zeros((p, p))
+            for c in range(p):
+                for r in range(c, p):
+                    T[r, c] = self.theta[k]
+                    k += 1
+            cov = self.sigma ** 2 * T @ T.T
+            out[td.name] = pd.DataFrame(cov, index=td.cnames, columns=td.cnames)
+        return out
+
+    @property
+    def varcorr(self) -> pd.DataFrame:
+        """Variance components as lme4's VarCorr: Groups, Name, Variance, Std.Dev., Corr."""
+        rows = []
+        for name, cov in self.covariance_matrices().items():
+            sd = np.sqrt(np.diag(cov.to_numpy()))
+            for i, effect in enumerate(cov.index):
+                corr = (cov.iloc[i, 0] / (sd[i] * sd[0]) if i > 0 and sd[i] * sd[0] > 0
+                        else (0.0 if i > 0 else np.nan))
+                rows.append({"Groups": name, "Name": effect, "Variance": sd[i] ** 2,
+                             "Std.Dev.": sd[i], "Corr": corr})
+        rows.append({"Groups": "Residual", "Name": "", "Variance": self.sigma ** 2,
+                     "Std.Dev.": self.sigma, "Corr": np.nan})
+        df = pd.DataFrame(rows)
+        if df["Corr"].isna().all():
+            df = df.drop(columns="Corr")
+        return df
+
+    # -- refitting -------------------------------------------------------------------------------
+    def _context(self) -> dict:
+        return {"data_name": self.data_name, "subset_name": self.subset_name,
+                "source_data": self._source_data, "subset": self._subset}
+
+    def refit(self, REML: bool | None = None) -> "LmerModel":
+        """The same model fitted again (e.g. by ML for a likelihood-ratio test), from this theta."""
+        from .fit import check_flag, fit
+        reml = self.REML if REML is None else check_flag(REML, "REML")
+        return fit(self.design, REML=reml, start=self.theta, **self._context())
+
+    def update(self, formula: str, REML: bool | None = None) -> "LmerModel":
+        """A new model on the same data and subset (like R's update())."""
+        from .design import build_design
+        from .fit import check_flag, fit
+        if self._source_data is None:
+            raise CourseError("This model does not know its data; call lmer() again instead.")
+        design = build_design(formula, self._source_data, subset=self._subset)
+        reml = self.REML if REML is None else check_flag(REML, "REML")
+        return fit(design, REML=reml, **self._context())
+
+    # -- statsmodels ----------------------------------------------------------------------------
+    def to_statsmodels(self):
+        """The same model as a statsmodels MixedLM (for comparison); see mlmcourse.smbridge."""
+        from .smbridge import to_mixedlm
+        return to_mixedlm(self.design)
+
+    # -- display ---------------------------------------------------------------------------------
+    def summary(self):
+        """lmerTest's summary; prints as text, renders as tables in a notebook."""
+        from ..rprint.summary import ModelSummary
+        return ModelSummary(self)
+
+    def __repr__(self) -> str:
+        from ..rprint.summary import short_text
+        return short_text(self)
+
+    def _repr_html_(self) -> str:
+        from ..rprint.summary import ModelSummary
+        return ModelSummary(self)._repr_html_()

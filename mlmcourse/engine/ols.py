@@ -1,0 +1,127 @@
+"""Ordinary least squares with R's ``summary(lm(...))`` layout.
+
+``lm("mathkind ~ ses", data=dat)`` fits the regression with statsmodels and prints the summary
+the way R prints it (same rows, same number formatting), so the course's first regression looks
+exactly like the handout's.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .callers import caller_name
+from ..errors import CourseError
+
+__all__ = ["lm", "LmFit", "least_squares", "LeastSquares"]
+
+
+class LeastSquares(NamedTuple):
+    beta: np.ndarray
+    resid: np.ndarray
+    rss: float
+
+
+def least_squares(X, y) -> LeastSquares:
+    """Ordinary least squares of y on the columns of X (X holds the intercept column, if any):
+    the one hand-written solve of the package (the explorations' fast paths and ranova's
+    no-random-effects likelihood); students fit regressions with :func:`lm` (statsmodels)."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    y = np.asarray(y, dtype=float)
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ beta
+    return LeastSquares(beta, resid, float(resid @ resid))
+
+
+# --- the fit ---------------------------------------------------------------------------------
+
+class LmFit:
+    """A fitted ordinary regression. ``summary()`` prints R's summary(lm) layout."""
+
+    def __init__(self, formula: str, results, data: pd.DataFrame, n_dropped: int, data_name: str):
+        self.formula = formula
+        self.statsmodels = results
+        self.data = data
+        self.n_dropped = n_dropped
+        self.data_name = data_name
+        names = ["(Intercept)" if n == "Intercept" else n for n in results.params.index]
+        self.coef_table = pd.DataFrame(
+            {"Estimate": results.params.to_numpy(), "Std. Error": results.bse.to_numpy(),
+             "t value": results.tvalues.to_numpy(), "Pr(>|t|)": results.pvalues.to_numpy()},
+            index=pd.Index(names, name=None))
+        self.resid = pd.Series(results.resid, index=data.index, name="resid")
+        self.fitted = pd.Series(results.fittedvalues, index=data.index, name="fitted")
+        self.df_resid = int(round(results.df_resid))
+        self.sigma = float(np.sqrt(results.scale))
+        self.rsquared = float(results.rsquared)
+        self.rsquared_adj = float(results.rsquared_adj)
+        self.nobs = int(results.nobs)
+        self._has_slopes = int(round(results.df_model)) > 0
+
+    @property
+    def coef(self) -> pd.Series:
+        return self.coef_table["Estimate"]
+
+    def call_text(self) -> str:
+        call = f"lm(formula = {self.formula}, data = {self.data_name})"
+        if len(call) > 70:  # R's deparse breaks long calls before the data argument
+            call = f"lm(formula = {self.formula}, \n    data = {self.data_name})"
+        return call
+
+    def summary_text(self) -> str:
+        """R's summary(lm) printout."""
+        from ..rprint.lmsummary import lm_summary_text
+        return lm_summary_text(self)
+
+    def summary(self) -> None:
+        """Print the summary in R's layout."""
+        print(self.summary_text())
+
+    def __repr__(self) -> str:
+        return f"<lm fit: {self.formula}, {self.nobs} observations; call .summary() for the table>"
+
+
+def _check_inputs(formula, data) -> None:
+    if not isinstance(formula, str) or "~" not in formula:
+        raise CourseError(
+            f"lm() needs a formula as text with an outcome, a '~' and predictors, such as "
+            f"\"mathkind ~ ses\"; it got {formula!r}.")
+    if "|" in formula:
+        raise CourseError(
+            f"The formula {formula!r} has a random-effect term with '|'. lm() fits ordinary "
+            "regression only: drop the (... | group) term, or fit the model with lmer().")
+    if not isinstance(data, pd.DataFrame):
+        raise CourseError(f"lm() needs the data as a pandas DataFrame (such as load_classroom()); "
+                          f"it got a {type(data).__name__}.")
+
+
+def lm(formula: str, data: pd.DataFrame) -> LmFit:
+    """Fit ``formula`` by ordinary least squares, dropping rows with missing values (as R does).
+
+    >>> fit = lm("mathkind ~ ses", data=dat)   # doctest: +SKIP
+    >>> fit.summary()                          # doctest: +SKIP
+    """
+    _check_inputs(formula, data)
+    import patsy
+    import statsmodels.formula.api as smf
+
+    data_name = caller_name(data, inspect.currentframe().f_back) or "data"
+    try:
+        model = smf.ols(formula, data=data, missing="drop")
+    except patsy.PatsyError as exc:
+        known = ", ".join(map(str, data.columns))
+        raise CourseError(
+            f"The formula {formula!r} could not be read against the data ({str(exc).splitlines()[0]}). "
+            f"Check the spelling of each variable; the data has the columns: {known}.") from None
+    used_index = data.index[model.data.row_labels] if model.data.row_labels is not None and not isinstance(
+        model.data.row_labels, pd.Index) else pd.Index(model.data.row_labels)
+    if model.nobs <= model.exog.shape[1]:
+        raise CourseError(f"Only {int(model.nobs)} complete rows are left for {formula!r}: too few "
+                          "to estimate its coefficients. Check the data for missing values.")
+    results = model.fit()
+    used = data.loc[used_index]
+    return LmFit(formula, results, used, len(data) - len(used), data_name)

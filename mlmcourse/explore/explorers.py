@@ -1,0 +1,201 @@
+"""Interactive explorations of chapter 2: see the variance components move.
+
+Each function returns an :class:`~mlmcourse.explore_widgets.Exploration`; put it last in a cell
+to show its controls and its figure::
+
+    from mlmcourse.explore import icc_explorer, noise_explorer
+    icc_explorer()
+    noise_explorer(dat)
+
+The numbers come from pure functions (``explore_sim``, ``explore_models``), the pictures from
+``explore_figures``; the chapter's models are fitted once per data set and cached.
+"""
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from ..errors import CourseError
+from .figures import (IccFigure, NoiseFigure, SeparateRegressionsFigure, VariancePartitionFigure,
+                              icc_alt_text, noise_alt_text, separate_regressions_alt_text,
+                              variance_partition_alt_text)
+from .models import (CHAPTER_MODELS, RI_MODEL, chapter_fit, noise_panel_data, own_ols_lines,
+                             partition_table, require_classroom, school_lines)
+from .sim import icc_panel_data, noise_panel_simulated
+from .widgets import Exploration
+
+__all__ = ["icc_explorer", "noise_explorer", "separate_regressions_explorer", "variance_partition_explorer"]
+
+STYLE = {"description_width": "16em"}
+WIDE = widgets.Layout(width="40em")
+
+
+def _float_slider(label, value, lo, hi, step=0.5):
+    return widgets.FloatSlider(value=value, min=lo, max=hi, step=step, description=label, style=STYLE,
+                               layout=WIDE, continuous_update=False, readout_format=".1f")
+
+
+def _int_slider(label, value, lo, hi):
+    return widgets.IntSlider(value=value, min=lo, max=hi, description=label, style=STYLE, layout=WIDE,
+                             continuous_update=False)
+
+
+def _sample_controls(seed: int):
+    seed_box = widgets.BoundedIntText(value=seed, min=1, max=10_000, description="sample number",
+                                      style=STYLE, layout=widgets.Layout(width="24em"))
+    button = widgets.Button(description="draw a new sample", icon="refresh",
+                            layout=widgets.Layout(width="16em"))
+
+    def next_sample(_button):
+        seed_box.value = seed_box.value + 1 if seed_box.value < seed_box.max else 1
+
+    button.on_click(next_sample)
+    return seed_box, button
+
+
+# --- 1. ICC and dependence ----------------------------------------------------------------------
+
+def icc_explorer(sigma_zeta: float = 17.6, sigma_eps: float = 36.2, n_per_school: int = 10,
+                 n_schools: int = 60, seed: int = 1) -> Exploration:
+    """Simulate schools; compare the model's ICC with the correlation of pairs within a school.
+
+    Defaults are the handout's estimates for ``mathkind ~ ses + (1|schoolid)`` (17.58 and 36.16).
+    """
+    figure = IccFigure()
+    seed_box, button = _sample_controls(seed)
+    controls = {
+        "sigma_zeta": _float_slider("σζ: SD between schools", sigma_zeta, 0, 40),
+        "sigma_eps": _float_slider("σε: SD within a school", sigma_eps, 1, 60),
+        "n_per_school": _int_slider("students per school", n_per_school, 2, 40),
+        "seed": seed_box,
+    }
+
+    def render(v):
+        panel = icc_panel_data(v["sigma_zeta"], v["sigma_eps"], v["n_per_school"], n_schools, v["seed"])
+        return figure.update(panel).png(), icc_alt_text(panel)
+
+    return Exploration("ICC and dependence", controls, render, buttons={"new_sample": button},
+                       note=f"{n_schools} simulated schools; the correlation in one sample varies around "
+                            "the ICC: draw a few new samples")
+
+
+# --- 2. Following the noise ---------------------------------------------------------------------
+
+DATA_SOURCE = "the classroom data (schools)"
+SIM_SOURCE = "a simulation (groups such as classrooms)"
+
+
+def _one_student_share(data) -> float:
+    """Share of classrooms with one student in the data (the handout's 'following the noise')."""
+    sizes = data.groupby("classid").size()
+    return float((sizes == 1).mean())
+
+
+def noise_explorer(data, source: str = DATA_SOURCE, sigma_zeta: float = 10.0, share_single=None,
+                   mean_size: int = 4, seed: int = 1) -> Exploration:
+    """Constructed mean-residual effects beside the mixed model's BLUPs (shrinkage), for the
+    classroom data's schools or for simulated groups with a chosen share of one-student groups."""
+    require_classroom(data)
+    data_panel = noise_panel_data(data)      # fits mathkind ~ ses + (1|schoolid) once (cached)
+    if share_single is None:
+        share_single = round(_one_student_share(data), 2)
+    figures = {DATA_SOURCE: NoiseFigure(), SIM_SOURCE: NoiseFigure()}   # one per source: both stay drawn
+    seed_box, button = _sample_controls(seed)
+    controls = {
+        "source": widgets.Dropdown(options=[DATA_SOURCE, SIM_SOURCE], value=source, description="groups from",
+                                   style=STYLE, layout=WIDE),
+        "sigma_zeta": _float_slider("σζ: true SD of group effects", sigma_zeta, 0, 30),
+        "share_single": widgets.FloatSlider(value=share_single, min=0, max=0.9, step=0.01,
+                                            description="share of one-student groups", style=STYLE,
+                                            layout=WIDE, continuous_update=False, readout_format=".0%"),
+        "mean_size": _int_slider("students in the other groups (mean)", mean_size, 2, 12),
+        "seed": seed_box,
+    }
+    sim_controls = [controls[k] for k in ("sigma_zeta", "share_single", "mean_size", "seed")] + [button]
+
+    def render(v):
+        simulated = v["source"] == SIM_SOURCE
+        for widget in sim_controls:
+            widget.disabled = not simulated
+        if simulated:
+            panel = noise_panel_simulated(v["sigma_zeta"], v["share_single"], v["mean_size"], seed=v["seed"])
+        else:
+            panel = data_panel
+        return figures[v["source"]].update(panel).png(), noise_alt_text(panel)
+
+    other = SIM_SOURCE if source == DATA_SOURCE else DATA_SOURCE
+    render({**{k: w.value for k, w in controls.items()}, "source": other})   # draw the other one now
+    return Exploration("Following the noise", controls, render, buttons={"new_sample": button},
+                       note="the sliders act on the simulation; σε is 36, as in the data")
+
+
+# --- 3. Random intercepts vs separate regressions ------------------------------------------------
+
+def default_school(data) -> int:
+    """A school worth a first look: of those with at least 8 students, the one whose own OLS slope
+    is farthest from the common slope."""
+    slopes = own_ols_lines(data).dropna()
+    common = float(chapter_fit(data, RI_MODEL).fixef["ses"])
+    candidates = slopes[slopes["n"] >= 8] if (slopes["n"] >= 8).any() else slopes
+    return int((candidates["slope"] - common).abs().idxmax())
+
+
+def separate_regressions_explorer(data, school=None, show_pooled: bool = True) -> Exploration:
+    """Choose a school: its students, its random-intercept line and its own OLS line."""
+    sizes = require_classroom(data).groupby("schoolid").size()
+    school = default_school(data) if school is None else school
+    if school not in sizes.index:
+        raise CourseError(f"There is no school {school!r} in the data; choose one of {list(sizes.index)[:5]}...")
+    first = school_lines(data, int(school))
+    figure = SeparateRegressionsFigure(first)
+    figure.update(first, not show_pooled).png()      # draw the checkbox's other state now
+    options = [(f"school {s} ({n} students)", int(s)) for s, n in sizes.items()]
+    controls = {
+        "school": widgets.Dropdown(options=options, value=int(school), description="school", style=STYLE,
+                                   layout=WIDE),
+        "show_pooled": widgets.Checkbox(value=show_pooled, description="show the OLS line that ignores schools",
+                                        style=STYLE, layout=WIDE),
+    }
+
+    def render(v):
+        lines = school_lines(data, v["school"])
+        return figure.update(lines, v["show_pooled"]).png(), separate_regressions_alt_text(lines)
+
+    return Exploration("Random intercepts vs separate regressions", controls, render,
+                       note="mathkind ~ ses + (1|schoolid) against one regression per school")
+
+
+# --- 4. Variance partition -----------------------------------------------------------------------
+
+def _outcome(label: str) -> str:
+    return label.split(" ", 1)[0]
+
+
+def variance_partition_explorer(data, model: str = "mathkind ~ ses + (1|schoolid/classid)",
+                                scale: str = "share") -> Exploration:
+    """A stacked bar of school / classroom / residual variance for each of the chapter's models."""
+    require_classroom(data)
+    if model not in CHAPTER_MODELS:
+        raise CourseError(f"'{model}' is not one of the chapter's models: choose one of {list(CHAPTER_MODELS)}.")
+    for label in CHAPTER_MODELS:      # fit every model now, so that choosing one is immediate
+        chapter_fit(data, label)
+    tables = {outcome: partition_table(data, outcome) for outcome in {_outcome(m) for m in CHAPTER_MODELS}}
+    figures: dict = {}
+    controls = {
+        "model": widgets.Dropdown(options=list(CHAPTER_MODELS), value=model, description="model",
+                                  style={"description_width": "5em"}, layout=widgets.Layout(width="46em")),
+        "scale": widgets.ToggleButtons(options=[("share of the total", "share"), ("variance", "variance")],
+                                       value=scale, description="show", style={"description_width": "5em"}),
+    }
+
+    for outcome, table in tables.items():        # draw every figure now: choosing is then immediate
+        for kind in ("share", "variance"):
+            figures[(outcome, kind)] = VariancePartitionFigure(table, kind)
+            figures[(outcome, kind)].update(table["model"].iloc[0]).png()
+
+    def render(v):
+        outcome = _outcome(v["model"])
+        figure = figures[(outcome, v["scale"])].update(v["model"])
+        return figure.png(), variance_partition_alt_text(tables[outcome], v["model"])
+
+    return Exploration("Variance partition", controls, render,
+                       note="the chapter's models; choose one to see where its variance sits")

@@ -1,0 +1,23 @@
+"""The self-assessment: widgets, question banks, live answers, answer storage and hand-in.
+
+    from mlmcourse.quiz import Quiz
+    quiz = Quiz(chapter=2)
+
+    widgets.py    Quiz and QuestionView (ipywidgets)
+    bank.py       question banks: YAML files in questions/, read and checked
+    live.py       live answers computed from the chapter's models
+    store.py      where answers are saved, and how
+    handin.py     the hand-in file ("W2 Activity Form")
+    cli.py        `python -m mlmcourse answers ...` and `python -m mlmcourse quiz ...`
+"""
+
+
+def __getattr__(name):
+    # Quiz needs ipywidgets; the command line and the store do not: import it when asked
+    if name in ("Quiz", "QuestionView"):
+        from . import widgets
+        return getattr(widgets, name)
+    raise AttributeError(name)
+
+
+__all__ = ["Quiz"]

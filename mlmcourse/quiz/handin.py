@@ -1,0 +1,135 @@
+"""The hand-in file: a student's saved answers with the question texts (e.g. "W2 Activity Form").
+
+Used by the quiz's Export button and by ``python -m mlmcourse answers export``. Only the
+student's own answers go in (no model answers); automatic questions also say whether the
+last check was right.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import re
+from datetime import datetime
+from pathlib import Path
+
+from .store import AnswerStore, answers_dir
+from ..errors import CourseError
+from .bank import Bank, load_bank
+
+FORMATS = ("md", "html")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-") or "answers"
+
+
+def default_filename(bank: Bank, student: str, fmt: str) -> str:
+    name = _slug(bank.form)
+    if student.strip():
+        name += "-" + _slug(student)
+    return f"{name}.{fmt}"
+
+
+def _answer_text(q, entry: dict) -> str:
+    ans = entry.get("answer")
+    if ans is None or (isinstance(ans, str) and not ans.strip()):
+        return "(no answer)"
+    if q.kind == "choice":
+        try:
+            return f"{int(ans) + 1}. {q.choices[int(ans)]}"
+        except (ValueError, IndexError):
+            return "(no answer)"
+    return str(ans).strip()
+
+
+def _status(q, entry: dict) -> str:
+    if not q.auto or not entry.get("checked"):
+        return ""
+    return "checked: correct" if entry.get("correct") else "checked: not correct"
+
+
+def render_markdown(bank: Bank, data: dict) -> str:
+    student = str(data.get("student", "")).strip()
+    lines = [f"# {bank.form}", "", f"*{bank.title}*", "",
+             f"**Name:** {student or '(fill in your name)'}  ",
+             f"**Exported:** {datetime.now().strftime('%Y-%m-%d %H:%M')}", ""]
+    answers = data.get("answers", {})
+    for s in bank.sections:
+        lines += [f"## {s.title}", ""]
+        for q in s.questions:
+            entry = answers.get(q.id, {})
+            lines.append(f"### {q.id}")
+            lines.append("")
+            lines.append(q.prompt.strip())
+            lines.append("")
+            if q.kind == "choice":
+                lines += [f"{i + 1}. {c}" for i, c in enumerate(q.choices)] + [""]
+            status = _status(q, entry)
+            lines.append("**Answer:**" + (f" _({status})_" if status else ""))
+            lines.append("")
+            lines += ["> " + line if line.strip() else ">" for line in _answer_text(q, entry).splitlines()]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def render_html(bank: Bank, data: dict) -> str:
+    esc = lambda t: html.escape(str(t), quote=False)  # noqa: E731
+    student = str(data.get("student", "")).strip()
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           f"<title>{esc(bank.form)}</title>",
+           "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.4}"
+           ".answer{border-left:4px solid #2c5d8f;padding:.3em .8em;background:#f4f7fb;white-space:pre-wrap}"
+           ".status{color:#555;font-style:italic}</style></head><body>",
+           f"<h1>{esc(bank.form)}</h1>", f"<p><i>{esc(bank.title)}</i></p>",
+           f"<p><b>Name:</b> {esc(student) or '(fill in your name)'}<br>"
+           f"<b>Exported:</b> {datetime.now().strftime('%Y-%m-%d %H:%M')}</p>"]
+    answers = data.get("answers", {})
+    for s in bank.sections:
+        out.append(f"<h2>{esc(s.title)}</h2>")
+        for q in s.questions:
+            entry = answers.get(q.id, {})
+            out.append(f"<h3>{esc(q.id)}</h3>")
+            out.append("".join(f"<p>{esc(p)}</p>" for p in q.prompt.split("\n\n")))
+            if q.kind == "choice":
+                out.append("<ol>" + "".join(f"<li>{esc(c)}</li>" for c in q.choices) + "</ol>")
+            status = _status(q, entry)
+            out.append("<p><b>Answer:</b>" + (f' <span class="status">({status})</span>' if status else "") + "</p>")
+            out.append(f'<div class="answer">{esc(_answer_text(q, entry))}</div>')
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def export_answers(chapter: int = 2, out: str | Path | None = None, fmt: str | None = None,
+                   student: str | None = None, store: AnswerStore | None = None,
+                   bank: Bank | None = None, with_link: bool = False):
+    """Write the hand-in file; return its path (and an HTML download link if ``with_link``).
+
+    ``fmt`` is 'md' or 'html' (default: from ``out``'s suffix, else 'md'); ``out`` defaults to
+    ``<answers folder>/handin/<form>-<name>.<fmt>``."""
+    bank = bank if bank is not None else load_bank(chapter=chapter)
+    store = store if store is not None else AnswerStore(bank.chapter)
+    if fmt is None:
+        suffix = Path(out).suffix.lower().lstrip(".") if out else ""
+        fmt = {"markdown": "md", "htm": "html"}.get(suffix, suffix) or "md"
+    if fmt not in FORMATS:
+        raise CourseError(f"The export format '{fmt}' is not known: use 'md' (Markdown) or 'html'.")
+    data = dict(store.data)
+    if student is not None:
+        data["student"] = student
+    text = render_markdown(bank, data) if fmt == "md" else render_html(bank, data)
+    path = Path(out) if out else answers_dir() / "handin" / default_filename(bank, str(data.get("student", "")), fmt)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise CourseError(f"The hand-in file could not be written to {path} ({exc.strerror or exc}). "
+                          "Choose another place, e.g. `--out ~/handin.md`.") from None
+    if not with_link:
+        return path
+    mime = "text/markdown" if fmt == "md" else "text/html"
+    b64 = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    link = (f'<a download="{html.escape(path.name)}" href="data:{mime};charset=utf-8;base64,{b64}">'
+            "Download it</a>.")
+    return path, link

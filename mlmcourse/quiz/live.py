@@ -1,0 +1,283 @@
+"""Live answers of the quiz: named computations on the classroom data and the fitted models.
+
+A question bank names one of these in ``answer_expr`` (or in a ``{name}`` placeholder of its
+texts); the quiz computes it when the student checks, with the course's public API
+(``lmer``, ``anova``, ``ranova``, ``icc``, the variance table ``m.varcorr``), so the expected answer is always the one the
+notebooks produce. Fits are cached per process: each model is fitted once, on first use.
+
+Add a computation with the decorator::
+
+    @computation("icc_school_mathgain", "ICC of schools, mathgain ~ (1|schoolid)")
+    def _(ctx):
+        return float(icc(ctx.fit("mathgain ~ (1|schoolid)"))["schoolid"])
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ..errors import CourseError
+
+COMPUTATIONS: dict[str, "Computation"] = {}
+
+
+class Computation:
+    def __init__(self, name: str, description: str, fn):
+        self.name, self.description, self.fn = name, description, fn
+
+    def __repr__(self) -> str:
+        return f"<computation {self.name}: {self.description}>"
+
+
+def computation(name: str, description: str):
+    def register(fn):
+        COMPUTATIONS[name] = Computation(name, description, fn)
+        return fn
+    return register
+
+
+class Context:
+    """The classroom data, the fitted models and the computed values, each made once."""
+
+    def __init__(self, data=None):
+        self._data = data
+        self._fits: dict = {}
+        self._values: dict = {}
+        self._lock = threading.RLock()
+
+    @property
+    def data(self):
+        if self._data is None:
+            from ..data import load_classroom
+            self._data = load_classroom()
+        return self._data
+
+    def fit(self, formula: str, REML: bool = True, subset: str | None = None):
+        """``lmer(formula)`` on the classroom data, fitted once; ``subset`` names a row mask."""
+        key = (formula, REML, subset)
+        with self._lock:
+            if key not in self._fits:
+                from .. import lmer
+                kwargs = {"REML": REML}
+                if subset is not None:
+                    kwargs["subset"] = self.mask(subset)
+                self._fits[key] = lmer(formula, data=self.data, **kwargs)
+            return self._fits[key]
+
+    def mask(self, name: str):
+        if name == "in_sample":  # rows with mathgain, ses and mathknow all observed
+            return self.data[["mathgain", "ses", "mathknow"]].notna().all(axis=1).to_numpy()
+        raise CourseError(f"Unknown row subset '{name}' in a quiz computation.")
+
+    def value(self, name: str):
+        with self._lock:
+            if name not in self._values:
+                if name not in COMPUTATIONS:
+                    raise CourseError(f"The quiz asks for the computation '{name}', which does not exist "
+                                      f"(known: {', '.join(sorted(COMPUTATIONS))}).")
+                self._values[name] = COMPUTATIONS[name].fn(self)
+            return self._values[name]
+
+
+_default: Context | None = None
+
+
+def default_context() -> Context:
+    global _default
+    if _default is None:
+        _default = Context()
+    return _default
+
+
+def _varcorr_row(model, group: str, column: str = "Variance") -> float:
+    vc = model.varcorr
+    rows = vc[vc["Groups"] == group]
+    if rows.empty:
+        raise CourseError(f"The model has no variance component for '{group}'.")
+    return float(rows[column].iloc[0])
+
+
+def _icc(model, group: str) -> float:
+    """A group's share of the total variance, from the course's ``icc()``."""
+    from .. import icc
+    shares = icc(model)
+    if group not in shares.index:
+        raise CourseError(f"icc() gives no share for '{group}' (it has: {', '.join(map(str, shares.index))}).")
+    return float(shares[group])
+
+
+def _school_sizes(ctx):
+    return ctx.data.groupby("schoolid").size()
+
+
+# -- counts --------------------------------------------------------------------------------
+@computation("n_schools", "number of schools in the classroom data")
+def _n_schools(ctx):
+    return int(ctx.data["schoolid"].nunique())
+
+
+@computation("n_classrooms", "number of classrooms in the classroom data")
+def _n_classrooms(ctx):
+    return int(ctx.data["classid"].nunique())
+
+
+@computation("min_school_size", "fewest students sampled in one school")
+def _min_school_size(ctx):
+    return int(_school_sizes(ctx).min())
+
+
+@computation("n_schools_one_student", "schools with a single student")
+def _n_schools_one(ctx):
+    return int((_school_sizes(ctx) == 1).sum())
+
+
+@computation("n_schools_two_students", "schools with exactly two students")
+def _n_schools_two(ctx):
+    return int((_school_sizes(ctx) == 2).sum())
+
+
+@computation("n_schools_estimable",
+             "schools whose own regression of mathkind on ses leaves residual df > 0")
+def _n_schools_estimable(ctx):
+    count = 0
+    for _, d in ctx.data.groupby("schoolid"):
+        X = np.column_stack([np.ones(len(d)), d["ses"].to_numpy(float)])
+        if len(d) - np.linalg.matrix_rank(X) > 0:
+            count += 1
+    return count
+
+
+@computation("n_in_sample", "students with mathgain, ses and mathknow all observed")
+def _n_in_sample(ctx):
+    return int(ctx.mask("in_sample").sum())
+
+
+# -- constructed (residual-based) effects --------------------------------------------------
+@computation("sd_school_mean_resid",
+             "SD of the school means of the OLS residuals of mathkind ~ ses (one value per school)")
+def _sd_school_mean_resid(ctx):
+    d = ctx.data
+    X = np.column_stack([np.ones(len(d)), d["ses"].to_numpy(float)])
+    y = d["mathkind"].to_numpy(float)
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ beta
+    means = d.assign(_r=resid).groupby("schoolid")["_r"].mean()
+    return float(means.std(ddof=1))
+
+
+# -- fitted models -------------------------------------------------------------------------
+F_KIND_SES = "mathkind ~ ses + (1|schoolid)"
+F_KIND_SES_NESTED = "mathkind ~ ses + (1|schoolid/classid)"
+F_GAIN_SCHOOL = "mathgain ~ (1|schoolid)"
+F_GAIN_NESTED = "mathgain ~ (1|schoolid/classid)"
+F_GAIN_NULL_IN = "mathgain ~ 1 + (1|schoolid/classid)"
+F_GAIN_BLOCK_IN = "mathgain ~ ses + mathknow + (1|schoolid/classid)"
+
+
+@computation("sd_school_mathkind_ses", "sigma_zeta (Std.Dev.) in mathkind ~ ses + (1|schoolid)")
+def _sd_school_kind(ctx):
+    return _varcorr_row(ctx.fit(F_KIND_SES), "schoolid", "Std.Dev.")
+
+
+@computation("var_school_mathkind_ses", "school variance in mathkind ~ ses + (1|schoolid)")
+def _var_school_kind(ctx):
+    return _varcorr_row(ctx.fit(F_KIND_SES), "schoolid")
+
+
+@computation("var_resid_mathkind_ses", "residual variance in mathkind ~ ses + (1|schoolid)")
+def _var_resid_kind(ctx):
+    return _varcorr_row(ctx.fit(F_KIND_SES), "Residual")
+
+
+@computation("icc_school_mathkind_ses", "ICC of schools in mathkind ~ ses + (1|schoolid)")
+def _icc_kind(ctx):
+    return _icc(ctx.fit(F_KIND_SES), "schoolid")
+
+
+@computation("var_class_mathkind_ses",
+             "classroom variance in mathkind ~ ses + (1|schoolid/classid)")
+def _var_class_kind(ctx):
+    return _varcorr_row(ctx.fit(F_KIND_SES_NESTED), "classid:schoolid")
+
+
+@computation("sd_class_mathkind_ses",
+             "classroom Std.Dev. in mathkind ~ ses + (1|schoolid/classid)")
+def _sd_class_kind(ctx):
+    return _varcorr_row(ctx.fit(F_KIND_SES_NESTED), "classid:schoolid", "Std.Dev.")
+
+
+@computation("icc_school_mathgain", "ICC of schools in mathgain ~ (1|schoolid)")
+def _icc_gain(ctx):
+    return _icc(ctx.fit(F_GAIN_SCHOOL), "schoolid")
+
+
+@computation("var_school_mathgain", "school variance in mathgain ~ (1|schoolid)")
+def _var_school_gain(ctx):
+    return _varcorr_row(ctx.fit(F_GAIN_SCHOOL), "schoolid")
+
+
+@computation("var_resid_mathgain", "residual variance in mathgain ~ (1|schoolid)")
+def _var_resid_gain(ctx):
+    return _varcorr_row(ctx.fit(F_GAIN_SCHOOL), "Residual")
+
+
+@computation("sd_ratio_mathgain", "a wrong ICC: sigma_zeta / (sigma_zeta + sigma_eps), SDs not variances")
+def _sd_ratio_gain(ctx):
+    m = ctx.fit(F_GAIN_SCHOOL)
+    s, e = _varcorr_row(m, "schoolid", "Std.Dev."), _varcorr_row(m, "Residual", "Std.Dev.")
+    return s / (s + e)
+
+
+@computation("var_ratio_mathgain", "a wrong ICC: between / within variance (a ratio, not a share)")
+def _var_ratio_gain(ctx):
+    return ctx.value("var_school_mathgain") / ctx.value("var_resid_mathgain")
+
+
+def _ranova_row(model, row: str, column: str) -> float:
+    from .. import ranova
+    table = ranova(model)
+    if row not in table.index:
+        raise CourseError(f"ranova() has no row '{row}' (rows: {', '.join(map(str, table.index))}).")
+    return float(table.loc[row, column])
+
+
+@computation("lrt_school_mathgain", "LRT for (1|schoolid) in mathgain ~ (1|schoolid), by ranova")
+def _lrt_school_gain(ctx):
+    return _ranova_row(ctx.fit(F_GAIN_SCHOOL), "(1 | schoolid)", "LRT")
+
+
+@computation("lrt_class_mathgain",
+             "LRT for classrooms: mathgain ~ (1|schoolid) vs (1|schoolid/classid), REML, no refit")
+def _lrt_class_gain(ctx):
+    from .. import anova
+    table = anova(ctx.fit(F_GAIN_SCHOOL), ctx.fit(F_GAIN_NESTED), refit=False)
+    return float(table["Chisq"].iloc[-1])
+
+
+@computation("lrt_school_row_nested_mathgain",
+             "ranova row '(1 | schoolid)' of mathgain ~ (1|schoolid/classid): the wrong row for classrooms")
+def _lrt_school_row(ctx):
+    return _ranova_row(ctx.fit(F_GAIN_NESTED), "(1 | schoolid)", "LRT")
+
+
+@computation("p_class_mathgain", "p-value of the classroom LRT for mathgain")
+def _p_class_gain(ctx):
+    return _ranova_row(ctx.fit(F_GAIN_NESTED), "(1 | classid:schoolid)", "Pr(>Chisq)")
+
+
+@computation("lrt_block_ses_mathknow",
+             "LRT (ML refit) adding ses + mathknow to mathgain ~ 1 + (1|schoolid/classid), in_sample rows")
+def _lrt_block(ctx):
+    from .. import anova
+    table = anova(ctx.fit(F_GAIN_NULL_IN, subset="in_sample"),
+                  ctx.fit(F_GAIN_BLOCK_IN, subset="in_sample"), refit=True)
+    return float(table["Chisq"].iloc[-1])
+
+
+@computation("reml_diff_block",
+             "a wrong LRT: difference of the REML criteria of the two block models")
+def _reml_diff_block(ctx):
+    small = ctx.fit(F_GAIN_NULL_IN, subset="in_sample")
+    big = ctx.fit(F_GAIN_BLOCK_IN, subset="in_sample")
+    return float(small.reml_criterion - big.reml_criterion)

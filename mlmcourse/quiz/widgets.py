@@ -1,0 +1,344 @@
+"""Self-assessment widgets: the chapter quizzes, answered in the notebook.
+
+    from mlmcourse.quiz import Quiz
+    quiz = Quiz(chapter=2)
+    quiz.header()                       # name field, where answers are saved, instructor control
+    quiz.section("self-assessment")     # one section of the bank (see quiz.bank.sections)
+    quiz.export_panel()                 # the hand-in button ("W2 Activity Form")
+
+Questions come from the chapter's bank (``mlmcourse/questions/chapter02.yml``, see
+``mlmcourse.quizbank``); numeric answers are computed live (``mlmcourse.quizcalc``); answers are
+saved as the student types (``mlmcourse.answers``) and restored when the notebook is run again.
+
+Instructors: ``python -m mlmcourse quiz encode FILE`` hides the plain solution fields of a bank
+file, ``python -m mlmcourse quiz decode FILE`` prints them, ``python -m mlmcourse quiz check FILE``
+validates a bank.
+"""
+from __future__ import annotations
+
+import atexit
+import html
+import os
+import re
+from pathlib import Path
+
+from .. import lecture
+from .store import AnswerStore
+from ..errors import CourseError
+from .bank import Bank, Question, fill, load_bank
+from .live import Context, default_context
+
+_INLINE = [
+    (re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
+    (re.compile(r"\*\*([^*]+)\*\*"), r"<b>\1</b>"),
+    (re.compile(r"(?<![\w*])\*([^*\s][^*]*)\*(?![\w*])"), r"<i>\1</i>"),
+]
+
+
+def render(text: str) -> str:
+    """A little Markdown (paragraphs, `code`, **bold**, *italic*) to HTML; $math$ is left for MathJax."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
+    out = []
+    for p in paragraphs:
+        p = html.escape(" ".join(line.strip() for line in p.splitlines()), quote=False)
+        for pattern, repl in _INLINE:
+            p = pattern.sub(repl, p)
+        out.append(f"<p>{p}</p>")
+    return "\n".join(out)
+
+
+def parse_number(text: str) -> float:
+    """A student's number: '0.091', ' 0,091 ', '1e-3', '9.1%' (-> 0.091)."""
+    t = (text or "").strip().replace(" ", "")
+    if not t:
+        raise CourseError("Type a number first, then press Check.")
+    percent = t.endswith("%")
+    if percent:
+        t = t[:-1]
+    if t.count(",") == 1 and "." not in t:
+        t = t.replace(",", ".")
+    try:
+        value = float(t)
+    except ValueError:
+        raise CourseError(f"'{text.strip()}' is not a number. Type digits only, e.g. 0.123 or 42.") from None
+    return value / 100 if percent else value
+
+
+def _box(kind: str, body: str) -> str:
+    colors = {"ok": "#1b7837", "bad": "#b2182b", "info": "#2c5d8f", "hidden": "#666666"}
+    return (f'<div class="mlm-fb mlm-fb-{kind}" style="border-left:4px solid {colors[kind]};'
+            f'padding:4px 10px;margin:4px 0">{body}</div>')
+
+
+class QuestionView:
+    """One question: its text, an input, a Check button and the feedback."""
+
+    def __init__(self, question: Question, store: AnswerStore, context: Context):
+        import ipywidgets as widgets
+
+        self.q, self.store, self.context = question, store, context
+        label = f"<b>{html.escape(question.id)}</b>"
+        if question.companion_of:
+            label += f' <span style="color:#666">(check for {html.escape(question.companion_of)})</span>'
+        self.prompt = widgets.HTMLMath(value=f"{label}{render(self._fill(question.prompt))}")
+        saved = store.get(question.id)
+        if question.kind == "open":
+            self.input = widgets.Textarea(value=str(saved.get("answer", "")), placeholder="Your answer...",
+                                          layout=widgets.Layout(width="95%", height="7em"))
+        elif question.kind == "choice":
+            with_math = any("$" in c for c in question.choices)  # then the list above shows them
+            options = [(f"Choice {i + 1}" if with_math else c, i) for i, c in enumerate(question.choices)]
+            idx = saved.get("answer")
+            self.input = widgets.RadioButtons(options=options, value=idx if isinstance(idx, int)
+                                              and 0 <= idx < len(options) else None,
+                                              layout=widgets.Layout(width="95%"))
+            self.choice_text = widgets.HTMLMath(value="<ol>" + "".join(
+                f"<li>{render(c)}</li>" for c in question.choices) + "</ol>")
+        else:
+            self.input = widgets.Text(value=str(saved.get("answer", "")), placeholder="a number",
+                                      description="Answer:", continuous_update=True)
+        self.input.add_class("mlm-answer")
+        self.check_button = widgets.Button(description="Check", button_style="primary",
+                                           tooltip="Compare your answer with the solution")
+        self.check_button.add_class("mlm-check")
+        self.feedback = widgets.HTMLMath(value="")
+        self.feedback.add_class("mlm-feedback")
+        children = [self.prompt]
+        if question.kind == "choice" and any("$" in c for c in question.choices):
+            children.append(self.choice_text)
+        if question.kind == "numeric" and question.tolerance is not None:
+            children.append(widgets.HTML(f'<span style="color:#666;font-size:90%">Checked '
+                                         f"{question.tolerance.describe()}.</span>"))
+        children += [self.input, self.check_button, self.feedback]
+        self.widget = widgets.VBox(children, layout=widgets.Layout(margin="0 0 14px 0"))
+        self.widget.add_class("mlm-question")
+        self.widget.add_class("mlm-q-" + re.sub(r"[^A-Za-z0-9_-]", "_", question.id))
+        self.input.observe(self._on_input, names="value")
+        self.check_button.on_click(lambda _b: self.check())
+        self.result: dict | None = None
+        if saved.get("checked"):
+            self._evaluate(save=False)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _fill(self, text: str) -> str:
+        try:
+            return fill(text, self.context.value)
+        except CourseError as exc:
+            return f"{text}\n\n(value not available: {exc})"
+
+    def _on_input(self, change) -> None:
+        self.store.update(self.q.id, answer=change["new"], kind=self.q.kind)
+
+    # -- checking --------------------------------------------------------------------------
+    def check(self) -> dict:
+        """What the Check button does: evaluate, show feedback, save now."""
+        return self._evaluate(save=True)
+
+    def _evaluate(self, save: bool) -> dict:
+        try:
+            result = getattr(self, "_check_" + self.q.kind)()
+        except CourseError as exc:
+            result = {"status": "error", "message": str(exc)}
+        except Exception as exc:  # a bug must not look like a dead button: say so, briefly
+            result = {"status": "error", "message": (
+                f"The check could not be completed ({type(exc).__name__}: {exc}). Your answer is "
+                "kept; run the notebook's cells again, and tell your instructor if this persists.")}
+        self.result = result
+        if save and result["status"] != "error":
+            self.store.update(self.q.id, answer=self.input.value, kind=self.q.kind, checked=True,
+                              correct=result.get("correct"))
+            try:
+                self.store.flush()
+            except CourseError as exc:
+                result["save_error"] = str(exc)
+        self.refresh()
+        return result
+
+    def _check_open(self) -> dict:
+        if not str(self.input.value).strip():
+            raise CourseError("Write your own answer first, then press Check to compare it with the model answer.")
+        return {"status": "open", "correct": None}
+
+    def _check_choice(self) -> dict:
+        if self.input.value is None:
+            raise CourseError("Pick one of the choices first, then press Check.")
+        idx = int(self.input.value)
+        return {"status": "ok" if idx == self.q.answer else "bad", "correct": idx == self.q.answer,
+                "choice": idx}
+
+    def _check_numeric(self) -> dict:
+        value = parse_number(str(self.input.value))
+        target = self.context.value(self.q.answer_expr) if self.q.answer_expr else self.q.answer
+        correct = self.q.tolerance.accepts(value, float(target))
+        result = {"status": "ok" if correct else "bad", "correct": correct, "value": value,
+                  "target": float(target), "mistake": None}
+        if not correct:
+            for m in self.q.mistakes:
+                mv = self.context.value(m.expr) if m.expr else m.value
+                if (m.tolerance or self.q.tolerance).accepts(value, float(mv)):
+                    result["mistake"] = self._fill(m.message)
+                    break
+        return result
+
+    # -- showing ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self.feedback.value = self.feedback_html()
+
+    def feedback_html(self) -> str:
+        r = self.result
+        if r is None:
+            return ""
+        if r["status"] == "error":
+            return _box("bad", render(r["message"]))
+        hidden = lecture.solutions_hidden()
+        parts = []
+        if r["status"] == "open":
+            if hidden:
+                parts.append(_box("hidden", "<p>Your answer is saved. The model answer appears when "
+                                            "your instructor reveals the solutions.</p>"))
+            else:
+                body = "<p><b>Model answer</b></p>" + render(self._fill(self.q.model_answer))
+                if self.q.key_points:
+                    body += "<p><b>Key points to compare with your answer</b></p><ul>" + "".join(
+                        f"<li>{html.escape(k, quote=False)}</li>" for k in self.q.key_points) + "</ul>"
+                parts.append(_box("info", body))
+        else:
+            head = "<p><b>Correct.</b></p>" if r["correct"] else "<p><b>Not quite.</b></p>"
+            body = head
+            if self.q.kind == "choice" and self.q.choice_feedback and not hidden:
+                body += render(self._fill(self.q.choice_feedback[r["choice"]]))
+            if r.get("mistake"):
+                body += render(r["mistake"])
+            if not hidden:
+                if self.q.kind == "numeric" and not r["correct"]:
+                    body += (f"<p>You entered {r['value']:g}; the course's fit gives "
+                             f"{r['target']:.6g} ({self.q.tolerance.describe()} counts as right).</p>")
+                if self.q.explanation:
+                    body += render(self._fill(self.q.explanation))
+            else:
+                body += "<p>The explanation appears when your instructor reveals the solutions.</p>"
+            parts.append(_box("ok" if r["correct"] else "bad", body))
+        if r.get("save_error"):
+            parts.append(_box("bad", render(r["save_error"])))
+        return "\n".join(parts)
+
+
+def _with_static_fallback(box, section, views):
+    """Give a section's widget a plain rendering of its questions for static views (GitHub,
+    nbviewer, a notebook opened without its kernel): they show text/html or text/plain instead
+    of the interactive widget, which JupyterLab keeps showing (its widget renderer ranks first)."""
+    questions = "".join(f"<li>{v.prompt.value}</li>" for v in views)  # as shown in the widget
+    static_html = (f"<div class='mlm-static-quiz'><h3>{html.escape(section.title)}</h3>{render(section.intro)}"
+                   f"<ol style='list-style:none;padding-left:0'>{questions}</ol>"
+                   "<p><i>Open this notebook in JupyterLab and run it to answer and check.</i></p></div>")
+    static_text = "\n".join([section.title] + [
+        " ".join(re.sub(r"<[^>]+>", " ", html.unescape(v.prompt.value)).split()) for v in views])
+    widget_bundle = box._repr_mimebundle_
+
+    def bundle(**kwargs):
+        data = widget_bundle(**kwargs) or {}
+        if isinstance(data, tuple):
+            data = data[0]
+        return {**data, "text/html": static_html, "text/plain": static_text}
+
+    box._repr_mimebundle_ = bundle
+    return box
+
+
+class Quiz:
+    """A chapter's quiz: the bank, the student's saved answers and the question widgets."""
+
+    def __init__(self, chapter: int = 2, store: AnswerStore | None = None,
+                 context: Context | None = None, bank: Bank | None = None):
+        self.bank = bank if bank is not None else load_bank(chapter=chapter)
+        self.chapter = self.bank.chapter
+        self.store = store if store is not None else AnswerStore(self.chapter)
+        self.context = context if context is not None else default_context()
+        self.views: dict[str, QuestionView] = {}
+        self.export_result = None
+        atexit.register(self._flush_quietly)
+        lecture.subscribe(self._on_lecture_change)
+
+    def _flush_quietly(self) -> None:
+        try:
+            self.store.flush()
+        except CourseError:
+            pass
+
+    def _on_lecture_change(self) -> None:
+        for view in self.views.values():
+            view.refresh()
+
+    def view(self, qid: str) -> QuestionView:
+        if qid not in self.views:
+            self.views[qid] = QuestionView(self.bank.question(qid), self.store, self.context)
+        return self.views[qid]
+
+    def section(self, section_id: str):
+        """The widgets of one section of the bank."""
+        import ipywidgets as widgets
+
+        s = self.bank.section(section_id)
+        title = widgets.HTMLMath(f"<h3>{html.escape(s.title)}</h3>{render(s.intro)}")
+        views = [self.view(q.id) for q in s.questions]
+        box = _with_static_fallback(widgets.VBox([title] + [v.widget for v in views]), s, views)
+        box.add_class("mlm-section")
+        return box
+
+    def header(self):
+        """Name field, where the answers are saved, and (in lecture mode) the Reveal button."""
+        import ipywidgets as widgets
+
+        name = widgets.Text(value=self.store.student, description="Your name:",
+                            placeholder="for the hand-in form", continuous_update=True,
+                            style={"description_width": "initial"})
+        name.add_class("mlm-student")
+        name.observe(lambda ch: self.store.set_student(ch["new"]), names="value")
+        note = "restored from its backup copy, " if self.store.restored_from_backup else ""
+        shown = str(self.store.path)
+        home = str(Path.home())
+        if shown.startswith(home + os.sep):
+            shown = "~" + shown[len(home):]
+        info = widgets.HTML(
+            f'<span style="color:#555">Your answers are saved automatically ({note}to '
+            f"<code>{html.escape(shown)}</code>) and come back when you run this "
+            "notebook again.</span>")
+        self.name_widget = name
+        return widgets.VBox([name, info, lecture.reveal_control()])
+
+    def export_panel(self):
+        """The hand-in button: writes the activity form and offers it for download."""
+        import ipywidgets as widgets
+
+        from .handin import export_answers
+
+        fmt = widgets.ToggleButtons(options=[("Markdown", "md"), ("HTML", "html")], value="md",
+                                    description="Format:")
+        button = widgets.Button(description=f"Export {self.bank.form}", icon="download",
+                                button_style="success", layout=widgets.Layout(width="auto"))
+        button.add_class("mlm-export")
+        out = widgets.HTML("")
+        out.add_class("mlm-export-result")
+
+        def on_click(_b):
+            try:
+                self.store.flush()
+                path, link = export_answers(self.chapter, fmt=fmt.value, store=self.store, bank=self.bank,
+                                            with_link=True)
+                self.export_result = path
+                out.value = _box("ok", f"<p>Written to <code>{html.escape(str(path))}</code>. "
+                                       f"{link} Hand this file in.</p>")
+            except CourseError as exc:
+                out.value = _box("bad", render(str(exc)))
+
+        button.on_click(on_click)
+        self.export_button, self.export_output, self.export_format = button, out, fmt
+        return widgets.VBox([fmt, button, out])
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.header())
+        for s in self.bank.sections:
+            display(self.section(s.id))
+        display(self.export_panel())

@@ -1,0 +1,1 @@
+"""Course tools: offline reveal.js slides (slides.py) and executing the notebooks (execute.py)."""

@@ -1,0 +1,95 @@
+"""The handout's models, printed: every line of R's output, reproduced by mlmcourse.
+
+The expected text is the handout's own R output (tests/fixtures/handout_output.json, rebuilt
+by extract_handout_output.py). Lines are compared exactly, except for trailing blanks.
+Known, documented differences are listed in KNOWN_DIFFERENCES with the reason.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from mlmcourse import CourseError, anova, complete_cases, lm, lmer, load_classroom, ranova
+
+HANDOUT = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "handout_output.json").read_text())
+
+
+@lru_cache(maxsize=None)
+def fits():
+    dat = load_classroom()
+    in_sample = complete_cases(dat, "mathgain ~ ses + mathknow")
+    out = {
+        "lmer_fit1": lmer("mathkind~ses+(1|schoolid)", data=dat),
+        "fit3": lmer("mathkind~ses+(1|schoolid/classid)", data=dat),
+        "lmer_fit2": lmer("mathgain~(1|schoolid)", data=dat),
+        "lmer_fit3": lmer("mathgain~(1|schoolid/classid)", data=dat),
+        "lmer_fit4": lmer("mathgain~ses+mathknow+(1|schoolid/classid)", data=dat),
+        "fit7": lmer("mathgain~1+(1|schoolid/classid)", data=dat, subset=in_sample),
+        "fit8": lmer("mathgain~ses+mathknow+(1|schoolid/classid)", data=dat, subset=in_sample),
+    }
+    return out
+
+
+def lines(text: str) -> list[str]:
+    return [ln.rstrip().replace("\t", "    ") for ln in text.strip("\n").splitlines()]
+
+
+def expected(name: str) -> list[str]:
+    return [ln.rstrip() for ln in HANDOUT[name]]
+
+
+def assert_same_lines(got: list[str], want: list[str]):
+    want = [w for w in want if w.strip()]
+    got = [g for g in got if g.strip()]
+    missing = [w for w in want if w not in got]
+    assert not missing, "lines of the handout not reproduced:\n" + "\n".join(missing) + "\n--- got:\n" + "\n".join(got)
+
+
+@pytest.mark.parametrize("name, key", [("lmer_fit1", "lmer_fit1"), ("fit3", "fit3"),
+                                       ("lmer_fit4", "lmer_fit4"), ("fit7", "fit7"), ("fit8", "fit8")])
+def test_lmer_summaries_match_the_handout_line_by_line(name, key):
+    text = str(fits()[name].summary())
+    want = expected(key)
+    if name in ("fit7", "fit8"):
+        # the handout's models were fitted with data=dat, subset=in_sample
+        assert " Subset: in_sample" in text
+    assert_same_lines(lines(text), want)
+
+
+def test_ranova_tables_match_the_handout():
+    f = fits()
+    assert_same_lines(lines(ranova(f["lmer_fit2"]).to_text()), expected("ranova_fit2"))
+    assert_same_lines(lines(ranova(f["lmer_fit3"]).to_text()), expected("ranova_fit3"))
+
+
+def test_anova_without_refit_matches_the_handout():
+    f = fits()
+    table = anova(f["lmer_fit2"], f["lmer_fit3"], refit=False, names=["lmer.fit2", "lmer.fit3"])
+    assert_same_lines(lines(table.to_text()), expected("anova_fit2_fit3"))
+
+
+def test_anova_with_refit_matches_the_handout(capsys):
+    f = fits()
+    table = anova(f["fit7"], f["fit8"], refit=True, names=["fit7", "fit8"])
+    err = capsys.readouterr().err
+    assert "refitting model(s) with ML (instead of REML)" in err
+    want = [w for w in expected("anova_fit7_fit8") if not w.startswith("refitting")]
+    assert_same_lines(lines(table.to_text()), want)
+
+
+def test_anova_on_different_rows_fails_with_lme4s_words():
+    f = fits()
+    with pytest.raises(CourseError) as err:
+        anova(f["lmer_fit3"], f["lmer_fit4"], refit=False)
+    msg = str(err.value)
+    assert "models were not all fitted to the same size of dataset" in msg
+    assert "1190" in msg and "1081" in msg and "complete_cases" in msg
+
+
+def test_lm_summary_matches_the_handout():
+    dat = load_classroom()
+    fit1 = lm("mathkind~ses", data=dat)
+    assert_same_lines(lines(fit1.summary_text()), [w for w in expected("lm_fit1") if not w.startswith("lm(formula")])

@@ -1,0 +1,444 @@
+"""The interactive explorations (issue 5): pure computations with known answers, figures, wiring.
+
+Known answers come from the handout (lme4 output) and from the model itself (a simulated ICC
+converges to sigma_zeta^2 / (sigma_zeta^2 + sigma_eps^2)). No timing is asserted here: the update
+times are measured by ``make bench`` (tests/benchmarks/bench_explore.py).
+"""
+from __future__ import annotations
+
+import base64
+import io
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from mlmcourse import CourseError, load_classroom
+from mlmcourse.explore import models as em
+from mlmcourse.explore.explorers import (DATA_SOURCE, SIM_SOURCE, icc_explorer, noise_explorer,
+                               separate_regressions_explorer, variance_partition_explorer)
+from mlmcourse.explore.fastfit import fit_random_intercept, group_mean_residuals, ols_residuals
+from mlmcourse.explore.figures import (IccFigure, NoiseFigure, SeparateRegressionsFigure,
+                                       VariancePartitionFigure, figure_png, icc_alt_text, icc_figure,
+                                       noise_figure, separate_regressions_figure, variance_partition_figure)
+from mlmcourse.explore.sim import (group_sizes_with_singletons, icc_panel_data, model_icc,
+                                   noise_panel_simulated, sample_pairs, simulate_groups, simulate_schools,
+                                   within_pair_correlation)
+
+# Handout values (lme4 + lmerTest output printed in chapter02_mlm_conceptualization.txt)
+FIT1 = {"b0": 465.746, "b1": 10.722, "var_school": 309.0, "sd_school": 17.58, "var_resid": 1308.0,
+        "sd_resid": 36.16, "reml": 12038.7}
+OLS1 = {"b0": 466.845, "b1": 14.359, "sigma": 40.08}
+CONSTRUCTED_SD = 22.43
+
+
+@pytest.fixture(scope="module")
+def dat():
+    return load_classroom()
+
+
+def png_pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+
+def share_of_different_pixels(a: bytes, b: bytes) -> float:
+    pa, pb = png_pixels(a), png_pixels(b)
+    assert pa.shape == pb.shape
+    return float((np.abs(pa - pb).max(axis=2) > 40).mean())
+
+
+# --- the fast random-intercept fit, against the handout's lme4 numbers ---------------------------
+
+def test_fast_fit_reproduces_handout_fit1(dat):
+    X = np.column_stack([np.ones(len(dat)), dat["ses"]])
+    fit = fit_random_intercept(dat["mathkind"], X, dat["schoolid"])
+    assert fit.fixef[0] == pytest.approx(FIT1["b0"], abs=5e-3)
+    assert fit.fixef[1] == pytest.approx(FIT1["b1"], abs=5e-3)
+    assert fit.sigma_zeta ** 2 == pytest.approx(FIT1["var_school"], abs=0.5)
+    assert fit.sigma_zeta == pytest.approx(FIT1["sd_school"], abs=5e-3)
+    assert fit.sigma == pytest.approx(FIT1["sd_resid"], abs=5e-3)
+    assert fit.reml_criterion == pytest.approx(FIT1["reml"], abs=0.05)
+
+
+def test_fast_fit_reproduces_handout_unconditional_means_model(dat):
+    # lmer.fit2 <- lmer(mathgain ~ (1|schoolid)): REML logLik -5888.3 (ranova's <none> row)
+    fit = fit_random_intercept(dat["mathgain"], np.ones(len(dat)), dat["schoolid"])
+    assert -fit.reml_criterion / 2 == pytest.approx(-5888.3, abs=0.05)
+
+
+def test_fast_fit_agrees_with_the_course_lmer(dat):
+    m = em.chapter_fit(dat, em.RI_MODEL)
+    X = np.column_stack([np.ones(len(dat)), dat["ses"]])
+    fit = fit_random_intercept(dat["mathkind"], X, dat["schoolid"])
+    ranef = m.ranef["schoolid"].iloc[:, 0]
+    assert [str(s) for s in ranef.index] == [str(s) for s in np.unique(dat["schoolid"])]
+    np.testing.assert_allclose(fit.blups, ranef.to_numpy(float), atol=2e-3)
+    assert fit.sigma == pytest.approx(float(m.sigma), rel=1e-4)
+
+
+def test_fast_fit_boundary_when_groups_do_not_differ():
+    # every group has the same mean: the REML estimate of sigma_zeta is 0 and BLUPs are 0
+    y = np.tile([1.0, 2.0, 3.0], 20)
+    groups = np.repeat(np.arange(20), 3)
+    fit = fit_random_intercept(y, np.ones(len(y)), groups)
+    assert fit.sigma_zeta == pytest.approx(0.0, abs=1e-3)
+    np.testing.assert_allclose(fit.blups, 0.0, atol=1e-3)
+
+
+def test_blups_are_shrunken_mean_residuals_and_shrink_more_in_small_groups():
+    sim = simulate_groups(15.0, 36.0, group_sizes_with_singletons(120, 0.3, 6), seed=3)
+    fit = fit_random_intercept(sim["y"], np.ones(len(sim)), sim["group"])
+    # BLUP = n theta^2 / (1 + n theta^2) * (mean residual from the GLS fit)
+    gls_mean_resid = group_mean_residuals(sim["y"] - fit.fixef[0], sim["group"])
+    np.testing.assert_allclose(fit.blups, fit.shrinkage * gls_mean_resid, atol=1e-9)
+    by_size = pd.Series(fit.shrinkage, index=fit.group_sizes).groupby(level=0).first().sort_index()
+    assert by_size.is_monotonic_increasing and by_size.iloc[0] < by_size.iloc[-1]
+    assert ((0 < fit.shrinkage) & (fit.shrinkage < 1)).all()
+
+
+def test_fast_fit_errors_are_course_errors():
+    with pytest.raises(CourseError):
+        fit_random_intercept([1.0, 2.0, 3.0], np.ones(3), [1, 1, 1])       # one group
+    with pytest.raises(CourseError):
+        fit_random_intercept([1.0, np.nan, 3.0, 4.0], np.ones(4), [1, 1, 2, 2])
+
+
+def test_constructed_effects_reproduce_handout_sd(dat):
+    X = np.column_stack([np.ones(len(dat)), dat["ses"]])
+    constructed = group_mean_residuals(ols_residuals(dat["mathkind"], X), dat["schoolid"])
+    assert len(constructed) == 107
+    assert np.std(constructed, ddof=1) == pytest.approx(CONSTRUCTED_SD, abs=5e-3)
+
+
+# --- 1. ICC --------------------------------------------------------------------------------------
+
+def test_model_icc_formula_and_errors():
+    assert model_icc(17.58, 36.16) == pytest.approx(309.0 / (309.0 + 1307.5), abs=1e-3)
+    assert model_icc(0, 5) == 0 and model_icc(5, 0) == 1
+    for bad in [(-1, 5), (0, 0), (np.nan, 3)]:
+        with pytest.raises(CourseError):
+            model_icc(*bad)
+
+
+def test_within_pair_correlation_equals_brute_force_over_pairs():
+    data = simulate_schools(10, 20, 4, 7, seed=5)
+    y, school = data["y"].to_numpy(), data["school"].to_numpy()
+    d = y - y.mean()
+    products = [d[i] * d[j] for i, j in itertools.permutations(range(len(y)), 2) if school[i] == school[j]]
+    expected = np.mean(products) / np.mean(d ** 2)
+    assert within_pair_correlation(y, school) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("sigma_zeta, sigma_eps", [(17.6, 36.2), (30.0, 20.0), (0.0, 30.0)])
+def test_simulated_pair_correlation_converges_to_the_model_icc(sigma_zeta, sigma_eps):
+    truth = model_icc(sigma_zeta, sigma_eps)
+    errors = []
+    for n_schools in (50, 5000):
+        panel = icc_panel_data(sigma_zeta, sigma_eps, 10, n_schools, seed=11)
+        errors.append(abs(panel.pair_correlation - truth))
+    assert errors[1] < 0.02
+    # averaged over seeds, the small simulation is further from the truth than the large one
+    small = np.mean([abs(icc_panel_data(sigma_zeta, sigma_eps, 10, 50, seed=s).pair_correlation - truth)
+                     for s in range(1, 21)])
+    assert small > errors[1]
+
+
+def test_simulation_shape_and_reproducibility():
+    a = simulate_schools(10, 20, 5, 8, seed=2)
+    b = simulate_schools(10, 20, 5, 8, seed=2)
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) == 40 and a.groupby("school").size().eq(5).all()
+    assert a.groupby("school")["zeta"].nunique().eq(1).all()
+    assert not a["y"].equals(simulate_schools(10, 20, 5, 8, seed=3)["y"])
+    with pytest.raises(CourseError):
+        icc_panel_data(10, 20, 1, 8)                       # no pair within a school
+    with pytest.raises(CourseError):
+        simulate_schools(10, 20, 5, 1)
+
+
+def test_sampled_pairs_are_two_different_students_of_one_school():
+    data = simulate_schools(10, 20, 6, 30, seed=4)
+    data["y"] = data["school"] * 1000 + np.tile(np.arange(6), 30)   # encode school and student
+    pairs = sample_pairs(data, max_pairs=300, seed=1)
+    assert len(pairs) == 300
+    assert (pairs["first"] // 1000 == pairs["second"] // 1000).all()
+    assert (pairs["first"] != pairs["second"]).all()
+
+
+# --- 2. following the noise ----------------------------------------------------------------------
+
+def test_group_sizes_with_singletons():
+    sizes = group_sizes_with_singletons(100, 0.25, 5)
+    assert len(sizes) == 100 and (sizes == 1).sum() == 25
+    others = sizes[sizes > 1]
+    assert others.min() == 2 and others.max() == 8 and others.mean() == pytest.approx(5, abs=0.2)
+    with pytest.raises(CourseError):
+        group_sizes_with_singletons(100, 1.5, 5)
+
+
+def test_noise_panel_on_the_data_gives_the_handout_numbers(dat):
+    panel = em.noise_panel_data(dat)
+    assert panel.constructed_sd == pytest.approx(CONSTRUCTED_SD, abs=5e-3)
+    assert panel.sigma_zeta_hat == pytest.approx(FIT1["sd_school"], abs=5e-3)
+    assert panel.sigma_zeta_true is None and len(panel.groups) == 107
+    g = panel.groups
+    # each BLUP is its school's mean residual from the mixed model's fixed part, times
+    # n sigma_zeta^2 / (n sigma_zeta^2 + sigma^2): the fewer students, the stronger the shrinkage
+    m = em.chapter_fit(dat, em.RI_MODEL)
+    b0, b1 = float(m.fixef.iloc[0]), float(m.fixef["ses"])
+    mean_resid = group_mean_residuals(dat["mathkind"] - b0 - b1 * dat["ses"], dat["schoolid"])
+    s2z, s2 = FIT1["sd_school"] ** 2, float(m.sigma) ** 2
+    lam = g["size"] * s2z / (g["size"] * s2z + s2)
+    np.testing.assert_allclose(g["blup"], lam * mean_resid, atol=0.02)
+    small = g[g["size"] <= 5]
+    large = g[g["size"] >= 15]
+    ratio = lambda part: (part["blup"].abs().sum() / part["constructed"].abs().sum())  # noqa: E731
+    assert ratio(small) < ratio(large)
+
+
+def test_more_one_student_groups_inflate_the_constructed_sd_not_the_estimate():
+    def averaged(share):
+        panels = [noise_panel_simulated(10.0, share, 4, n_groups=150, seed=s) for s in range(1, 13)]
+        return (np.mean([p.constructed_sd for p in panels]), np.mean([p.sigma_zeta_hat for p in panels]))
+
+    few, many = averaged(0.0), averaged(0.7)
+    assert many[0] > few[0] + 5                    # constructed SD follows the noise
+    assert few[0] > 10 and many[0] > 10            # and overstates sigma_zeta = 10 in both
+    assert abs(few[1] - 10) < 3 and abs(many[1] - 10) < 4   # the mixed model stays near the truth
+
+
+# --- 3. random intercepts vs separate regressions -----------------------------------------------
+
+def test_school_lines(dat):
+    lines = em.school_lines(dat, 5)
+    m = em.chapter_fit(dat, em.RI_MODEL)
+    assert lines.fixed == pytest.approx((FIT1["b0"], FIT1["b1"]), abs=5e-3)
+    assert lines.random_intercept[1] == lines.fixed[1]                         # parallel
+    zeta = float(m.ranef["schoolid"].iloc[:, 0].loc[[i for i in m.ranef["schoolid"].index if str(i) == "5"][0]])
+    assert lines.random_intercept[0] == pytest.approx(lines.fixed[0] + zeta)
+    school = dat[dat["schoolid"] == 5]
+    slope, intercept = np.polyfit(school["ses"], school["mathkind"], 1)
+    assert lines.own_ols == pytest.approx((intercept, slope))
+    assert abs(lines.own_ols[1] - lines.fixed[1]) > 5                           # not parallel
+    assert lines.pooled_ols == pytest.approx((OLS1["b0"], OLS1["b1"]), abs=5e-3)
+    assert len(lines.points) == len(school) and len(lines.others) == len(dat) - len(school)
+    with pytest.raises(CourseError):
+        em.school_lines(dat, 999)
+
+
+def test_own_regressions_not_estimable_in_tiny_schools(dat):
+    slopes = em.own_ols_lines(dat)
+    assert len(slopes) == 107
+    tiny = slopes[slopes["n"] < 3]
+    assert len(tiny) > 0 and tiny["slope"].isna().all()
+    lines = em.school_lines(dat, int(tiny.index[0]))
+    assert lines.own_ols is None and lines.random_intercept[1] == lines.fixed[1]
+
+
+# --- 4. variance partition ------------------------------------------------------------------------
+
+def test_variance_partition_reproduces_handout_fit3(dat):
+    part = em.variance_partition(em.chapter_fit(dat, "mathkind ~ ses + (1|schoolid/classid)"))
+    assert list(part.index) == ["school", "classroom", "residual"]
+    assert part["variance"].tolist() == pytest.approx([301.52, 20.44, 1294.08], abs=0.02)
+    assert part["share"].sum() == pytest.approx(1.0)
+
+
+def test_variance_partition_every_chapter_model(dat):
+    for outcome in ("mathkind", "mathgain"):
+        table = em.partition_table(dat, outcome)
+        shares = table.groupby("model")["share"].sum()
+        np.testing.assert_allclose(shares.to_numpy(), 1.0)
+    ols = em.variance_partition(em.chapter_fit(dat, "mathkind ~ ses (OLS, no school effects)"))
+    assert ols.loc["residual", "share"] == 1.0
+    assert np.sqrt(ols.loc["residual", "variance"]) == pytest.approx(OLS1["sigma"], abs=5e-3)
+    fit8 = em.variance_partition(em.chapter_fit(
+        dat, "mathgain ~ ses + mathknow + (1|schoolid/classid), complete cases"))
+    assert fit8["variance"].tolist() == pytest.approx([92.11, 104.64, 1018.67], abs=0.02)
+    with pytest.raises(CourseError):
+        em.chapter_fit(dat, "mathkind ~ nonsense")
+
+
+def test_cache_fits_once(dat, monkeypatch):
+    em.chapter_fit(dat, em.RI_MODEL)
+    calls = []
+    monkeypatch.setattr(em, "_lmer", lambda: (lambda *a, **k: calls.append(a)))
+    assert em.chapter_fit(dat.copy(), em.RI_MODEL) is em.chapter_fit(dat, em.RI_MODEL)   # same contents
+    assert calls == []
+
+
+def test_data_explorations_reject_other_data():
+    with pytest.raises(CourseError):
+        em.noise_panel_data(pd.DataFrame({"y": [1.0, 2.0]}))
+    with pytest.raises(CourseError):
+        em.data_key([1, 2, 3])
+
+
+# --- figures ----------------------------------------------------------------------------------------
+
+def test_icc_figure_updated_in_place_equals_fresh_figure():
+    a, b = icc_panel_data(17.6, 36.2, 10, 60, seed=1), icc_panel_data(35, 10, 3, 60, seed=2)
+    live = IccFigure()
+    first = live.update(a).png()
+    second = live.update(b).png()
+    assert share_of_different_pixels(first, second) > 0.005               # the figure changed
+    assert share_of_different_pixels(second, figure_png(icc_figure(b))) < 0.002   # same as fresh
+    assert share_of_different_pixels(live.update(a).png(), first) == 0.0
+    texts = [t.get_text() for t in icc_figure(b).axes[1].texts] + [icc_figure(b).axes[1].get_title(loc="left")]
+    assert any(f"r = {b.pair_correlation:.2f}" in t and f"ICC = {b.model_icc:.2f}" in t for t in texts)
+
+
+def test_noise_figure_both_sources(dat):
+    data_panel = em.noise_panel_data(dat)
+    sim = noise_panel_simulated(12, 0.4, 4, seed=2)
+    live = NoiseFigure()
+    one = live.update(data_panel).png()
+    two = live.update(sim).png()
+    assert share_of_different_pixels(two, figure_png(noise_figure(sim))) < 0.002
+    assert share_of_different_pixels(one, figure_png(noise_figure(data_panel))) < 0.002
+    fig = noise_figure(data_panel)
+    labels = [t.get_text() for t in fig.axes[1].texts]
+    assert "22.43" in labels and "17.58" in labels
+
+
+def test_separate_regressions_and_partition_figures(dat):
+    lines5, lines12 = em.school_lines(dat, 5), em.school_lines(dat, 12)
+    live = SeparateRegressionsFigure(lines5)
+    a = live.update(lines5).png()
+    b = live.update(lines12, show_pooled=False).png()
+    assert share_of_different_pixels(a, b) > 0.002
+    assert share_of_different_pixels(b, figure_png(separate_regressions_figure(lines12, False))) < 0.002
+    table = em.partition_table(dat, "mathgain")
+    models = list(dict.fromkeys(table["model"]))
+    live = VariancePartitionFigure(table, "share")
+    first, last = live.update(models[0]).png(), live.update(models[-1]).png()
+    assert share_of_different_pixels(first, last) > 0.001
+    assert share_of_different_pixels(last, figure_png(variance_partition_figure(table, models[-1], "share"))) < 0.002
+
+
+def test_alt_texts_say_the_numbers(dat):
+    panel = icc_panel_data(20, 30, 8, 60)
+    assert f"{panel.model_icc:.2f}" in icc_alt_text(panel)
+    e = noise_explorer(dat)
+    assert "22.43" in e.alt and "17.58" in e.alt
+
+
+# --- widgets: the wiring ---------------------------------------------------------------------------
+
+class FakeHandle:
+    def __init__(self):
+        self.updates = []
+
+    def update(self, obj, **kwargs):
+        self.updates.append((obj, kwargs))
+
+
+def test_icc_explorer_slider_changes_the_figure():
+    e = icc_explorer()
+    assert e.values == {"sigma_zeta": 17.6, "sigma_eps": 36.2, "n_per_school": 10, "seed": 1}
+    e._handle = FakeHandle()
+    before = e.png
+    e.controls["sigma_zeta"].value = 35.0
+    assert e.updates == 1 and e.png != before and e.last_ms is not None
+    bundle, kwargs = e._handle.updates[-1]
+    assert kwargs["raw"] and base64.b64decode(bundle["image/png"]) == e.png
+    assert "35" in kwargs["metadata"]["image/png"]["alt"] and bundle["text/plain"] == e.alt
+    assert "35" in e.description.value
+    e.buttons["new_sample"].click()
+    assert e.values["seed"] == 2 and e.updates == 2
+
+
+def test_explorer_shows_course_error_and_keeps_the_figure(monkeypatch):
+    e = icc_explorer()
+    before = e.png
+
+    def broken(*args, **kwargs):
+        raise CourseError("Something the student can fix.")
+
+    monkeypatch.setattr("mlmcourse.explore.explorers.icc_panel_data", broken)
+    e.controls["sigma_eps"].value = 10.0
+    assert "Something the student can fix." in e.message.value
+    assert e.png == before and e.updates == 0
+
+
+def test_noise_explorer_switches_source(dat):
+    e = noise_explorer(dat)
+    assert e.controls["sigma_zeta"].disabled
+    first = e.png
+    e.controls["source"].value = SIM_SOURCE
+    assert not e.controls["sigma_zeta"].disabled and e.png != first
+    sim = e.png
+    e.controls["share_single"].value = 0.6
+    assert e.png != sim
+    e.controls["source"].value = DATA_SOURCE
+    assert share_of_different_pixels(e.png, first) == 0.0
+
+
+def test_separate_regressions_explorer(dat):
+    e = separate_regressions_explorer(dat)
+    slopes = em.own_ols_lines(dat).dropna()
+    chosen = e.values["school"]
+    assert slopes.loc[chosen, "n"] >= 8
+    first = e.png
+    e.controls["school"].value = 12
+    assert e.png != first and "school 12" in e.alt
+    with pytest.raises(CourseError):
+        separate_regressions_explorer(dat, school=12345)
+
+
+def test_variance_partition_explorer(dat):
+    e = variance_partition_explorer(dat)
+    first = e.png
+    e.controls["model"].value = "mathgain ~ (1|schoolid/classid)"
+    assert e.png != first and "mathgain ~ (1|schoolid/classid)" in e.alt
+    e.controls["scale"].value = "variance"
+    assert e.updates == 2
+    with pytest.raises(CourseError):
+        variance_partition_explorer(dat, model="y ~ x")
+
+
+def test_figures_ignore_the_notebook_style():
+    """A seaborn theme or lecture mode set by the notebook does not change the explorations' layout."""
+    import matplotlib as mpl
+    import seaborn as sns
+
+    panel = icc_panel_data(17.6, 36.2, 10, 60)
+    plain = IccFigure().update(panel).png()
+    with mpl.rc_context():
+        sns.set_theme(context="talk", style="whitegrid", font_scale=1.3)
+        themed = IccFigure().update(panel).png()
+        assert mpl.rcParams["font.size"] != 10.0        # the theme is really in force here
+    assert share_of_different_pixels(plain, themed) == 0.0
+
+
+@pytest.mark.parametrize("explorer", [noise_explorer, separate_regressions_explorer, variance_partition_explorer])
+@pytest.mark.parametrize("bad", [[1, 2, 3], pd.DataFrame({"mathkind": [1.0]})])
+def test_data_explorers_explain_wrong_data(explorer, bad):
+    with pytest.raises(CourseError, match="load_classroom"):
+        explorer(bad)
+
+
+def test_a_burst_of_changes_in_a_running_loop_is_drawn_once_with_the_last_values():
+    import asyncio
+
+    e = icc_explorer()
+    e._handle = FakeHandle()
+
+    async def burst():
+        for value in (20.0, 25.0, 30.0, 35.0):
+            e.controls["sigma_zeta"].value = value
+        assert e.updates == 0                      # nothing drawn yet: the redraw is deferred
+        await asyncio.sleep(0.3)
+
+    asyncio.run(burst())
+    assert e.updates == 1 and len(e._handle.updates) == 1
+    assert "sigma_zeta 35," in e._handle.updates[0][1]["metadata"]["image/png"]["alt"]
+
+
+def test_static_text_of_the_controls_is_readable():
+    e = icc_explorer()
+    text = e.box._repr_mimebundle_()["text/plain"]
+    assert text == "[ICC and dependence: controls that move when the notebook runs in JupyterLab]"
+    assert e.bundle()["text/plain"] == e.alt and e.metadata()["image/png"]["alt"] == e.alt

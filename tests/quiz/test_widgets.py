@@ -1,0 +1,392 @@
+"""The chapter-2 quiz: the bank, its validation, the widgets driven from Python, lecture mode."""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlmcourse import lecture
+from mlmcourse.quiz.store import AnswerStore
+from mlmcourse.errors import CourseError
+from mlmcourse.quiz.widgets import Quiz, parse_number, render
+from mlmcourse.quiz.bank import bank_path, decode_text, encode_text, load_bank
+from mlmcourse.quiz.live import COMPUTATIONS, Context
+
+HANDOUT_IDS = ["1-A", "1-B", "1-C", "1-D", "1-E", "2-A", "2-B", "2-C"]
+
+
+@pytest.fixture(autouse=True)
+def _student_view():
+    lecture.lecture_mode(False)
+    yield
+    lecture.lecture_mode(False)
+
+
+@pytest.fixture(scope="module")
+def data():
+    from mlmcourse import load_classroom
+    return load_classroom()
+
+
+@pytest.fixture
+def ctx(data):
+    """Live data computations; the model-based values preset, so these tests need no fit."""
+    c = Context(data=data)
+    c._values.update({"icc_school_mathgain": 0.0908, "sd_ratio_mathgain": 0.2401,
+                      "var_ratio_mathgain": 0.0998, "var_school_mathgain": 109.24,
+                      "var_resid_mathgain": 1094.0})
+    return c
+
+
+@pytest.fixture
+def quiz(tmp_path, ctx):
+    store = AnswerStore(2, path=tmp_path / "answers" / "chapter02.json", delay=0)
+    return Quiz(chapter=2, store=store, context=ctx)
+
+
+def _raw():
+    return yaml.safe_load(bank_path(2).read_text())
+
+
+def _write(tmp_path, raw) -> Path:
+    p = tmp_path / "bank.yml"
+    p.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return p
+
+
+# -- the bank ----------------------------------------------------------------------------
+def test_bank_has_every_handout_question_with_a_model_answer():
+    bank = load_bank(chapter=2)
+    ids = [q.id for q in bank.questions]
+    for qid in HANDOUT_IDS:
+        q = bank.question(qid)
+        assert q.kind == "open" and len(q.model_answer) > 100 and q.key_points
+    assert ids[:1] == ["1-A"]
+    auto = [q for q in bank.questions if q.auto]
+    assert any(q.kind == "choice" for q in auto) and any(q.kind == "numeric" for q in auto)
+    assert {s.id for s in bank.sections} >= {"self-assessment", "levels", "lab-quiz", "homework"}
+    assert bank.form == "W2 Activity Form"
+
+
+def test_live_numeric_questions_name_registered_computations():
+    bank = load_bank(chapter=2)
+    live = {q.answer_expr for q in bank.questions if q.answer_expr}
+    assert {"n_schools", "icc_school_mathgain", "var_class_mathkind_ses", "lrt_class_mathgain",
+            "lrt_block_ses_mathknow"} <= live
+    assert live <= set(COMPUTATIONS)
+
+
+def test_model_answers_are_not_readable_in_the_file():
+    text = bank_path(2).read_text()
+    bank = load_bank(chapter=2)
+    for q in bank.questions:
+        for secret in [q.model_answer, q.explanation, *q.key_points]:
+            for line in (secret or "").splitlines():
+                if len(line.strip()) > 25:
+                    assert line.strip() not in text, (q.id, line)
+    assert "b64:" in text
+
+
+def test_encode_decode_roundtrip_cli(tmp_path, capsys):
+    raw = _raw()
+    plain = copy.deepcopy(raw)
+    from mlmcourse.quiz.bank import _map_secrets
+    _map_secrets(plain, lambda v: decode_text(v))
+    plain["sections"][0]["questions"][0]["model_answer"] = "A brand new plain model answer."
+    p = _write(tmp_path, plain)
+    from mlmcourse.__main__ import main as course_main
+
+    def main(argv):
+        return course_main(["quiz", *argv])
+    assert main(["encode", str(p)]) == 0
+    assert "A brand new plain model answer." not in p.read_text()
+    assert load_bank(p).question("1-A").model_answer == "A brand new plain model answer."
+    capsys.readouterr()
+    assert main(["decode", str(p)]) == 0
+    assert "A brand new plain model answer." in capsys.readouterr().out
+    assert main(["check", str(p)]) == 0
+    assert "20 questions, valid" in capsys.readouterr().out
+    p.write_text(p.read_text().replace("kind: numeric", "kind: number", 1))
+    assert main(["check", str(p)]) == 2
+    assert "'kind' is 'number'" in capsys.readouterr().err
+    assert decode_text(encode_text("ü $\\zeta_k$")) == "ü $\\zeta_k$"
+
+
+def _q(raw, qid):
+    for s in raw["sections"]:
+        for q in s["questions"]:
+            if q["id"] == qid:
+                return q
+    raise KeyError(qid)
+
+
+MALFORMED = [
+    ("no prompt", "1-A", lambda q: q.pop("prompt"), "'1-A'.*prompt"),
+    ("unknown kind", "1-B", lambda q: q.update(kind="essay"), "'1-B'.*kind.*essay"),
+    ("open without model answer", "1-C", lambda q: q.pop("model_answer"), "'1-C'.*model_answer"),
+    ("unknown computation", "L-1", lambda q: q.update(answer_expr="icc_typo"), "'L-1'.*icc_typo"),
+    ("answer and answer_expr", "L-1", lambda q: q.update(answer=0.1), "'L-1'.*exactly one"),
+    ("no tolerance", "L-2", lambda q: q.pop("tolerance"), "'L-2'.*tolerance"),
+    ("bad tolerance", "L-2", lambda q: q.update(tolerance="about"), "'L-2'.*tolerance.*about"),
+    ("choice out of range", "1-B.mc", lambda q: q.update(answer=9), "'1-B.mc'.*numbered 1 to 4"),
+    ("one choice", "2-A.mc", lambda q: q.update(choices=["only"]), "'2-A.mc'.*two 'choices'"),
+    ("misspelt field", "1-D", lambda q: q.update(modle_answer="x"), "'1-D'.*modle_answer"),
+    ("damaged encoding", "1-E", lambda q: q.update(model_answer="b64:@@@not base64"), "'1-E'.*damaged"),
+    ("unknown placeholder", "H-1", lambda q: q.update(prompt="SD of [[nope:.2f]]"), "'H-1'.*nope"),
+    ("mistake without message", "L-3", lambda q: q["mistakes"][0].pop("message"), "'L-3'.*mistake 1"),
+]
+
+
+@pytest.mark.parametrize("what,qid,mutate,pattern", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_question_names_the_question_and_the_problem(tmp_path, what, qid, mutate, pattern):
+    raw = _raw()
+    mutate(_q(raw, qid))
+    with pytest.raises(CourseError, match=pattern):
+        load_bank(_write(tmp_path, raw))
+
+
+def test_duplicate_id_and_bad_yaml(tmp_path):
+    raw = _raw()
+    _q(raw, "1-C")["id"] = "1-B"
+    with pytest.raises(CourseError, match="'1-B'.*used twice"):
+        load_bank(_write(tmp_path, raw))
+    bad = tmp_path / "bad.yml"
+    bad.write_text("chapter: 2\nsections:\n  - id: x\n   questions: [\n")
+    with pytest.raises(CourseError, match="not valid YAML near line"):
+        load_bank(bad)
+
+
+# -- small helpers -----------------------------------------------------------------------
+def test_parse_number_and_render():
+    assert parse_number(" 0,091 ") == pytest.approx(0.091)
+    assert parse_number("9.1%") == pytest.approx(0.091)
+    with pytest.raises(CourseError, match="not a number"):
+        parse_number("about 7")
+    html = render("Use `icc(m)` and the **Variance** column, *not* Std.Dev.: $a < b$\n\nNext")
+    assert "<code>icc(m)</code>" in html and "<b>Variance</b>" in html and "<i>not</i>" in html
+    assert "$a &lt; b$" in html and html.count("<p>") == 2
+
+
+# -- widgets -----------------------------------------------------------------------------
+def _saved(quiz):
+    return json.loads(quiz.store.path.read_text())["answers"]
+
+
+def test_open_question_check_reveals_model_answer_and_saves(quiz):
+    v = quiz.view("1-A")
+    v.check()
+    assert "Write your own answer first" in v.feedback.value
+    v.input.value = "i is a student, j a classroom, k a school"
+    assert _saved(quiz)["1-A"]["answer"] == "i is a student, j a classroom, k a school"
+    v.check_button.click()
+    assert "Model answer" in v.feedback.value
+    assert "Key points" in v.feedback.value and quiz.bank.question("1-A").key_points[0] in v.feedback.value
+    assert _saved(quiz)["1-A"]["checked"] is True
+
+
+def test_choice_question_right_and_wrong(quiz):
+    v = quiz.view("1-B.mc")
+    v.input.value = 0
+    v.check_button.click()
+    assert "Not quite" in v.feedback.value and "different schools" in v.feedback.value
+    assert _saved(quiz)["1-B.mc"]["correct"] is False
+    v.input.value = 1
+    v.check_button.click()
+    assert "Correct" in v.feedback.value
+    assert _saved(quiz)["1-B.mc"] == {**_saved(quiz)["1-B.mc"], "answer": 1, "correct": True}
+
+
+def test_numeric_count_of_estimates_is_computed_from_the_data(quiz, data):
+    n_schools = data["schoolid"].nunique()
+    sizes = data.groupby("schoolid").size()
+    v = quiz.view("1-D.n")
+    v.input.value = str(n_schools)
+    v.check_button.click()
+    fb = v.feedback.value
+    assert "Correct" in fb
+    # the explanation carries the live counts: schools of two students leave no residual df
+    assert f"{(sizes == 2).sum()} schools have only" in fb
+    assert f"Only {(sizes >= 3).sum()} schools" in fb
+    v.input.value = str(data["classid"].nunique())
+    v.check_button.click()
+    assert "Not quite" in v.feedback.value and "number of classrooms" in v.feedback.value
+    w = quiz.view("1-D.df")
+    w.input.value = str((sizes >= 3).sum())
+    w.check_button.click()
+    assert "Correct" in w.feedback.value
+
+
+def test_numeric_live_answer_tolerance_and_mistake_feedback(quiz):
+    v = quiz.view("L-1")
+    v.input.value = "0.091"
+    v.check_button.click()
+    assert "Correct" in v.feedback.value and "0.091" in v.feedback.value
+    v.input.value = "0.240"   # divided the standard deviations
+    v.check_button.click()
+    assert "Not quite" in v.feedback.value and "standard deviations" in v.feedback.value
+    assert "0.0908" in v.feedback.value  # the live value, shown after a wrong answer
+    v.input.value = "0.5"
+    v.check_button.click()
+    assert "Not quite" in v.feedback.value and "standard deviations" not in v.feedback.value
+    v.input.value = "zero point one"
+    v.check_button.click()
+    assert "is not a number" in v.feedback.value
+    assert _saved(quiz)["L-1"]["correct"] is False  # the unreadable try is not recorded as a check
+
+
+def test_an_unexpected_failure_is_shown_not_swallowed(quiz, monkeypatch):
+    def broken(name):
+        raise ZeroDivisionError("division by zero")
+    monkeypatch.setattr(quiz.context, "value", broken)
+    v = quiz.view("L-2")
+    v.input.value = "20.4"
+    v.check_button.click()
+    assert "could not be completed (ZeroDivisionError" in v.feedback.value
+    assert quiz.store.get("L-2")["answer"] == "20.4"
+
+
+def test_answers_restored_in_a_new_session(tmp_path, ctx):
+    path = tmp_path / "answers" / "chapter02.json"
+    q1 = Quiz(chapter=2, store=AnswerStore(2, path=path, delay=0), context=ctx)
+    q1.header()
+    q1.name_widget.value = "Ada"
+    q1.view("1-C").input.value = "independent school effects"
+    q1.view("1-C").check()
+    q1.view("2-A.mc").input.value = 1
+    q2 = Quiz(chapter=2, store=AnswerStore(2, path=path, delay=0), context=ctx)
+    q2.header()
+    assert q2.name_widget.value == "Ada"
+    assert q2.view("1-C").input.value == "independent school effects"
+    assert "Model answer" in q2.view("1-C").feedback.value  # checked before: feedback shown again
+    assert q2.view("2-A.mc").input.value == 1 and q2.view("2-A.mc").feedback.value == ""
+
+
+def test_section_widgets_and_css_classes(quiz):
+    box = quiz.section("self-assessment")
+    classes = [c for w in box.children[1:] for c in w._dom_classes]
+    assert "mlm-q-1-A" in classes and "mlm-q-1-D_n" in classes
+    with pytest.raises(CourseError, match="no section 'nope'"):
+        quiz.section("nope")
+
+
+def test_export_button_writes_the_form(quiz, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLMCOURSE_ANSWERS_DIR", str(tmp_path / "answers"))
+    quiz.header()
+    quiz.name_widget.value = "Ada Lovelace"
+    quiz.view("1-A").input.value = "students in classrooms in schools"
+    panel = quiz.export_panel()
+    quiz.export_button.click()
+    path = quiz.export_result
+    assert path.name == "W2-Activity-Form-Ada-Lovelace.md"
+    text = path.read_text()
+    assert "Ada Lovelace" in text and "students in classrooms in schools" in text
+    assert "Written to" in quiz.export_output.value and "download=" in quiz.export_output.value
+    quiz.export_format.value = "html"
+    quiz.export_button.click()
+    assert quiz.export_result.suffix == ".html"
+    assert panel is not None
+
+
+# -- lecture mode ------------------------------------------------------------------------
+def test_lecture_mode_hides_solutions_until_revealed(quiz, monkeypatch):
+    from mlmcourse import plots
+    calls = []
+    monkeypatch.setattr(plots, "set_style", lambda lecture=False: calls.append(lecture))
+    lecture.lecture_mode(True)
+    assert calls == [True]
+    quiz.header()
+    v = quiz.view("1-B")
+    v.input.value = "zeta_k"
+    v.check_button.click()
+    assert "Model answer" not in v.feedback.value and "instructor reveals" in v.feedback.value
+    n = quiz.view("L-1")
+    n.input.value = "0.2401"
+    n.check_button.click()
+    assert "Not quite" in n.feedback.value and "0.0908" not in n.feedback.value
+    lecture.reveal_solutions()
+    assert "Model answer" in v.feedback.value  # existing feedback updates on reveal
+    assert "0.0908" in n.feedback.value
+    lecture.lecture_mode(False)
+    assert calls == [True, False]
+    assert "Model answer" in v.feedback.value
+
+
+def test_reveal_button_is_the_instructor_control():
+    button = lecture.reveal_control()
+    assert button.layout.display == "none"  # students never see it
+    lecture.lecture_mode(True)
+    assert button.layout.display == "" and lecture.solutions_hidden()
+    button.value = True
+    assert not lecture.solutions_hidden()
+    lecture.reveal_solutions(False)
+    assert button.value is False
+
+
+def test_lecture_env_var(monkeypatch):
+    import importlib
+    try:
+        for value, expected in [("1", True), ("yes", True), ("0", False), ("", False)]:
+            monkeypatch.setenv("MLMCOURSE_LECTURE", value)
+            importlib.reload(lecture)
+            assert lecture.is_lecture() is expected and lecture.solutions_hidden() is expected
+    finally:
+        monkeypatch.delenv("MLMCOURSE_LECTURE")
+        importlib.reload(lecture)
+
+
+# -- live values against lme4 ------------------------------------------------------------
+# lme4 1.1 + lmerTest on classroom.csv (see the R lines in each comment); the handout prints most.
+LME4 = {
+    "n_schools": (107, 0),
+    "n_schools_estimable": (105, 0),            # sum(df.residual(lm(mathkind~ses)) per school > 0)
+    "n_in_sample": (1081, 0),
+    "sd_school_mean_resid": (22.43479, 1e-4),   # sd(tapply(residuals(fit1), schoolid, mean))
+    "sd_school_mathkind_ses": (17.57764, 0.01),
+    "icc_school_mathkind_ses": (0.1911387, 0.001),
+    "icc_school_mathgain": (0.09078713, 0.001),  # VarCorr(lmer(mathgain~(1|schoolid)))
+    "var_class_mathkind_ses": (20.43572, 0.2),
+    "lrt_class_mathgain": (7.9048, 0.005),
+    "lrt_school_row_nested_mathgain": (7.8875, 0.005),
+    "lrt_block_ses_mathknow": (3.5921, 0.005),
+    "reml_diff_block": (8.614095, 0.01),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(LME4))
+def test_live_values_match_lme4(name, data):
+    ctx = _shared_context(data)
+    expected, tol = LME4[name]
+    assert ctx.value(name) == pytest.approx(expected, abs=tol)
+
+
+_CTX = {}
+
+
+def _shared_context(data):
+    if "ctx" not in _CTX:
+        _CTX["ctx"] = Context(data=data)
+    return _CTX["ctx"]
+
+
+def test_lecture_mode_switches_the_figure_style():
+    import matplotlib as mpl
+    lecture.lecture_mode(True)
+    lecture_width, lecture_font = mpl.rcParams["lines.linewidth"], mpl.rcParams["font.size"]
+    lecture.lecture_mode(False)
+    assert lecture_width > mpl.rcParams["lines.linewidth"]
+    assert lecture_font > mpl.rcParams["font.size"]
+
+
+def test_sections_have_a_static_rendering_of_their_questions():
+    """GitHub, nbviewer or a notebook opened without a kernel show text/html, not the widget."""
+    quiz = Quiz(chapter=2)
+    bundle = quiz.section("self-assessment")._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "1-A" in bundle["text/plain"] and "VBox" not in bundle["text/plain"]
+    assert "What does each subscript" in bundle["text/html"]
+    homework = quiz.section("homework")._repr_mimebundle_()["text/plain"]
+    assert "107 school means" in homework and "[[" not in homework  # live values filled in

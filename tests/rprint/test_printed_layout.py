@@ -1,0 +1,96 @@
+"""Layouts beyond the handout, against lme4/lmerTest's own printout (tests/reference/printed/,
+written by make_printed.R): an ML fit (AIC table), correlated and uncorrelated random slopes
+(Corr column, 'Subject.1'), and ranova reducing a random slope."""
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mlmcourse import lmer, load_classroom, ranova
+
+PRINTED = Path(__file__).resolve().parents[1] / "reference" / "printed"
+
+
+def lines(text):
+    return [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+
+
+NUMBER = re.compile(r"-?\d+\.?\d*(?:e[-+]\d+)?")
+DF_REL = 1e-7  # numerical derivatives give Satterthwaite df to ~1e-8 relative: 1169.61988 vs 1169.61989
+
+
+def same_layout(want: str, got: str) -> bool:
+    """Same characters apart from digits, and every number within DF_REL (relative)."""
+    if NUMBER.sub("#", want) != NUMBER.sub("#", got) or len(want) != len(got):
+        return False
+    pairs = zip(NUMBER.findall(want), NUMBER.findall(got))
+    return all(abs(float(a) - float(b)) <= DF_REL * max(abs(float(a)), 1.0) for a, b in pairs)
+
+
+def check(ours: str, name: str):
+    want = lines((PRINTED / f"{name}.txt").read_text())
+    got = lines(ours)
+    missing = [w for w in want if w not in got and not w.startswith("(")
+               and not any(same_layout(w, g) for g in got)]
+    assert not missing, "\n".join(missing) + "\n--- got:\n" + "\n".join(got)
+
+
+@pytest.fixture(scope="module")
+def ss():
+    return pd.read_csv(Path(__file__).resolve().parents[1] / "reference" / "data" / "sleepstudy.csv")
+
+
+def test_ml_summary_layout():
+    dat = load_classroom()
+    m = lmer("mathgain ~ ses + mathknow + (1 | schoolid/classid)", data=dat, REML=False)
+    check(str(m.summary()), "classroom_ml_summary")
+
+
+def test_correlated_slope_summary_and_ranova(ss):
+    m = lmer("Reaction ~ Days + (Days | Subject)", data=ss)
+    check(str(m.summary()), "sleepstudy_slope_summary")
+    check(ranova(m).to_text(), "sleepstudy_slope_ranova")
+
+
+def test_uncorrelated_slope_summary(ss):
+    m = lmer("Reaction ~ Days + (Days || Subject)", data=ss)
+    check(str(m.summary()), "sleepstudy_uncorr_summary")
+
+
+def test_ranova_reduces_each_slope_in_turn():
+    sim = pd.read_csv(Path(__file__).resolve().parents[1] / "reference" / "data" / "sim_slopes.csv")
+    m = lmer("y ~ x + z + (1 + x + z | subj)", data=sim)
+    check(ranova(m).to_text(), "sim_two_slopes_ranova")
+
+
+def test_ranova_of_uncorrelated_terms(ss):
+    m = lmer("Reaction ~ Days + (Days || Subject)", data=ss)
+    check(ranova(m).to_text(), "sleepstudy_uncorr_ranova")
+
+
+def test_wide_estimates_print_in_fixed_notation():
+    dat = load_classroom()
+    check(str(lmer("mathgain ~ mathkind + ses + (1 | schoolid)", data=dat).summary()),
+          "classroom_wide_estimates_summary")
+
+
+def test_fixed_effects_in_r_order_with_a_categorical_after_a_number():
+    cake = pd.read_csv(Path(__file__).resolve().parents[1] / "reference" / "data" / "cake.csv")
+    m = lmer("angle ~ temp + recipe + (1 | replicate)", data=cake)
+    assert list(m.fixef.index) == ["(Intercept)", "temp", "recipeB", "recipeC"]
+    check(str(m.summary()), "cake_term_order_summary")
+
+
+def test_ml_aic_line_widths(ss):
+    check(str(lmer("Reaction ~ Days + (1 | Subject)", data=ss, REML=False).summary()),
+          "sleepstudy_ml_summary")
+
+
+def test_ranova_uses_the_models_own_rows():
+    """A dropped term whose variable has missing values must not bring rows back (LRT 1075)."""
+    dat = load_classroom()
+    m = lmer("mathgain ~ ses + (1|schoolid) + (0 + mathknow|classid)", data=dat)
+    table = ranova(m)
+    assert m.nobs == 1081
+    assert table["LRT"].iloc[1:].abs().max() < 50
