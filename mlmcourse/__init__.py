@@ -22,9 +22,9 @@ lecture mode and the notebook helpers.
 """
 from .data import load_classroom
 from .engine.compare import anova, ranova
+from .engine.fit import lmer
 from .engine.inference import icc
 from .engine.model import LmerModel
-from .engine.fit import lmer
 from .engine.ols import lm
 from .engine.rows import complete_cases
 from .errors import CourseError

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import userfiles
 from .errors import CourseError
 
 CLASSROOM_FILE = "classroom.csv"
@@ -21,19 +22,23 @@ CLASSROOM_COLUMNS = {
     "ses": "float", "yearstea": "float", "mathknow": "float", "housepov": "float",
     "mathprep": "float", "classid": "int", "schoolid": "int", "childid": "int",
 }
+# the columns the chapter's models (and the explorations) use
+MODEL_COLUMNS = ("mathkind", "mathgain", "ses", "mathknow", "schoolid", "classid")
 CLASSROOM_SHAPE = {"rows": 1190, "schoolid": 107, "classid": 312}
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def cache_dir() -> Path:
-    """The project's data cache (``$MLMCOURSE_DATA_DIR`` overrides it)."""
+    """Where a downloaded copy is kept: ``$MLMCOURSE_DATA_DIR``, else the per-user cache folder
+    (never the course folder, which may be read-only)."""
     env = os.environ.get("MLMCOURSE_DATA_DIR")
-    return Path(env) if env else PROJECT_ROOT / "data" / "cache"
+    return Path(env).expanduser() if env else userfiles.cache_dir("data")
 
 
 def candidate_paths() -> list[Path]:
-    """Where the loader looks, in order."""
+    """Where the loader looks, in order: the download cache, then the course's shared data
+    folder beside the checkout (read only)."""
     return [cache_dir() / CLASSROOM_FILE, PROJECT_ROOT.parent / "shared" / "data" / CLASSROOM_FILE]
 
 

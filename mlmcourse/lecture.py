@@ -4,7 +4,8 @@
     lecture_mode()          # figures in the lecture style; quiz solutions hidden
     lecture_mode(False)     # back to the student view
 
-(or start Jupyter with the environment variable ``MLMCOURSE_LECTURE=1``). In lecture mode the
+(or start Jupyter with the environment variable ``MLMCOURSE_LECTURE=1``; the figures then take the
+lecture style when the notebook calls ``plots.set_style()``). In lecture mode the
 quiz still saves answers and says whether an automatic answer is right, but model answers, key
 points and explanations stay hidden until the instructor presses the quiz's "Reveal solutions"
 button (or calls ``reveal_solutions()``).
@@ -31,13 +32,8 @@ def lecture_mode(on: bool = True) -> None:
 
 
 def _apply_plot_style(on: bool) -> None:
-    try:
-        from . import plots
-    except ImportError:  # the figures module is optional for the quiz
-        return
-    set_style = getattr(plots, "set_style", None)
-    if set_style is not None:
-        set_style(lecture=on)
+    from . import plots
+    plots.set_style(lecture=on)
 
 
 def is_lecture() -> bool:
@@ -97,9 +93,4 @@ def reveal_control():
     return button
 
 
-if _env_on():
-    _state["on"] = True
-    try:
-        _apply_plot_style(True)
-    except Exception:  # a figure style problem must not stop the quiz from loading
-        pass
+_state["on"] = _env_on()   # MLMCOURSE_LECTURE=1: lecture mode from the start (figures follow at set_style())

@@ -2,8 +2,8 @@
 
 Every function returns a matplotlib Figure (nothing is drawn on a global figure), with labelled
 axes and a title that says what to look for. ``show(fig, alt=...)`` displays a figure in a
-notebook with alt text and closes it. ``set_style(lecture=True)`` makes everything bigger for a
-projector.
+notebook with alt text and closes it. ``set_style()`` applies the course's style (call it once,
+before the first figure); ``set_style(lecture=True)`` makes everything bigger for a projector.
 """
 from __future__ import annotations
 
@@ -28,8 +28,14 @@ def palette() -> list:
     return sns.color_palette("colorblind")
 
 
-def set_style(lecture: bool = False) -> None:
-    """Normal style for reading, or ``lecture=True``: larger fonts and thicker lines for a projector."""
+def set_style(lecture: bool | None = None) -> None:
+    """Apply the course's figure style (seaborn's whitegrid, colorblind palette): the one call a
+    notebook makes before drawing. ``lecture=True``: larger fonts and thicker lines for a
+    projector; by default, whatever lecture mode says (``mlmcourse.lecture``). Nothing is
+    styled on import."""
+    if lecture is None:
+        from .lecture import is_lecture
+        lecture = is_lecture()
     _LECTURE["on"] = bool(lecture)
     sns.set_theme(context="talk" if lecture else "notebook", style="whitegrid",
                   palette="colorblind", font_scale=1.15 if lecture else 1.0,
@@ -402,6 +408,3 @@ def level2_intercepts(intercepts, b0: float, sigma_zeta: float):
                  "scatter around $b_0$ (predictions are shrunk, so a bit less than the curve)")
     fig.tight_layout()
     return fig
-
-
-set_style(False)

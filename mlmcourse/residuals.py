@@ -11,7 +11,7 @@ import pandas as pd
 from .errors import CourseError
 
 __all__ = ["group_mean_residuals", "spread_to_rows", "within_group_residuals",
-           "nested_mean_residuals", "group_sizes", "group_size_weights", "weighted_sd",
+           "nested_mean_residuals", "group_sizes", "group_size_weights",
            "clt_sd_of_group_means", "within_group_pair_correlation"]
 
 
@@ -84,17 +84,6 @@ def group_size_weights(groups) -> pd.Series:
     """Share of the rows in each group (R: ``prop.table(table(group))``); sums to 1."""
     n = group_sizes(groups)
     return (n / n.sum()).rename("weight")
-
-
-def weighted_sd(values, weights) -> float:
-    """Standard deviation of ``values`` with the given (relative) weights."""
-    v = np.asarray(values, dtype=float)
-    w = np.asarray(weights, dtype=float)
-    if v.shape != w.shape or (w < 0).any() or w.sum() <= 0:
-        raise CourseError("weighted_sd needs one non-negative weight per value, not all zero.")
-    w = w / w.sum()
-    mean = np.sum(w * v)
-    return float(np.sqrt(np.sum(w * (v - mean) ** 2)))
 
 
 def clt_sd_of_group_means(sigma_eps: float, sizes) -> float:

@@ -38,8 +38,7 @@ def test_explain_errors_displays_and_continues(monkeypatch):
 
 
 def test_other_errors_keep_their_traceback():
-    with pytest.raises(ZeroDivisionError):
-        with explain_errors():
-            1 / 0
+    with pytest.raises(ZeroDivisionError), explain_errors():
+        1 / 0  # noqa: B018
     with pytest.raises(KeyError):
         show_error(lambda: {}["x"])

@@ -5,10 +5,16 @@ import pytest
 
 from mlmcourse import CourseError, load_classroom
 from mlmcourse.engine.ols import lm
-from mlmcourse.residuals import (clt_sd_of_group_means, group_mean_residuals, group_size_weights,
-                                 group_sizes, nested_mean_residuals, spread_to_rows,
-                                 weighted_sd, within_group_pair_correlation,
-                                 within_group_residuals)
+from mlmcourse.residuals import (
+    clt_sd_of_group_means,
+    group_mean_residuals,
+    group_size_weights,
+    group_sizes,
+    nested_mean_residuals,
+    spread_to_rows,
+    within_group_pair_correlation,
+    within_group_residuals,
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +53,6 @@ def test_small_example_by_hand():
     assert nested_mean_residuals(resid, school, klass).to_dict() == {10: -1.0, 11: 1.0, 20: -3.0, 21: 6.0}
     assert group_sizes(school).to_dict() == {1: 2, 2: 3}
     assert group_size_weights(school).tolist() == pytest.approx([0.4, 0.6])
-
-
-def test_weighted_sd():
-    assert weighted_sd([1, 3], [1, 1]) == pytest.approx(1.0)
-    assert weighted_sd([1, 3, 5], [0, 1, 1]) == pytest.approx(1.0)
-    with pytest.raises(CourseError):
-        weighted_sd([1, 2], [1])
 
 
 def test_clt_sd_formula_and_simulation():

@@ -50,7 +50,7 @@ class ScalarTermsFactor:
         self.s_diagonal = bool(np.all(pattern.row == pattern.col))
         self.q2 = q2
 
-    def factor(self, lam: np.ndarray) -> "_ScalarFactor":
+    def factor(self, lam: np.ndarray) -> _ScalarFactor:
         return _ScalarFactor(self, lam)
 
 

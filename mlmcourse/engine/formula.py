@@ -58,7 +58,7 @@ class FormulaSpec:
     _random_sources: tuple[str, ...] = ()
     _fixed_implicit: bool = False
 
-    def with_random(self, terms) -> "FormulaSpec":
+    def with_random(self, terms) -> FormulaSpec:
         """The same outcome and fixed part with other random terms (ranova drops or reduces
         one term at a time; lme4's update(. ~ . - (1 | g)))."""
         terms = tuple(terms)
@@ -66,7 +66,7 @@ class FormulaSpec:
                            _random_sources=tuple(t.label[1:-1] for t in terms),
                            _fixed_implicit=self._fixed_implicit)
 
-    def without_random(self, term: RandomTerm) -> "FormulaSpec":
+    def without_random(self, term: RandomTerm) -> FormulaSpec:
         """The formula with one random term dropped."""
         return self.with_random(t for t in self.random if t != term)
 

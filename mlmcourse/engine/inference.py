@@ -16,60 +16,7 @@ import pandas as pd
 from scipy import special
 
 from ..errors import CourseError
-
-_ZERO_TOL = np.sqrt(np.finfo(float).eps / 7e-7)
-
-
-def _steps(x: np.ndarray, d: float, eps: float) -> np.ndarray:
-    return np.abs(d * x) + eps * (np.abs(x) < _ZERO_TOL)
-
-
-def _richardson(estimates: list, r: int) -> np.ndarray:
-    """Combine estimates at steps h, h/2, h/4, ... (error in h^2, h^4, ...)."""
-    a = [np.asarray(e, dtype=float) for e in estimates]
-    for m in range(1, r):
-        f = 4.0 ** m
-        a = [(f * a[k + 1] - a[k]) / (f - 1.0) for k in range(len(a) - 1)]
-    return a[0]
-
-
-def hessian(f, x: np.ndarray, d: float = 0.1, eps: float = 1e-4, r: int = 4) -> np.ndarray:
-    """Hessian of a scalar function by central differences and Richardson extrapolation."""
-    x = np.asarray(x, dtype=float)
-    k = len(x)
-    f0 = f(x)
-    h0 = _steps(x, d, eps)
-    ests = []
-    for level in range(r):
-        h = h0 / 2.0 ** level
-        H = np.zeros((k, k))
-        for i in range(k):
-            ei = np.zeros(k)
-            ei[i] = h[i]
-            H[i, i] = (f(x + ei) - 2.0 * f0 + f(x - ei)) / h[i] ** 2
-            for j in range(i):
-                ej = np.zeros(k)
-                ej[j] = h[j]
-                H[i, j] = H[j, i] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej)
-                                     + f(x - ei - ej)) / (4.0 * h[i] * h[j])
-        ests.append(H)
-    return _richardson(ests, r)
-
-
-def jacobian(f, x: np.ndarray, d: float = 1e-4, eps: float = 1e-4, r: int = 4) -> list[np.ndarray]:
-    """Derivatives of an array-valued function, one array per coordinate of x."""
-    x = np.asarray(x, dtype=float)
-    h0 = _steps(x, d, eps)
-    out = []
-    for i in range(len(x)):
-        ests = []
-        for level in range(r):
-            h = h0[i] / 2.0 ** level
-            e = np.zeros(len(x))
-            e[i] = h
-            ests.append((f(x + e) - f(x - e)) / (2.0 * h))
-        out.append(_richardson(ests, r))
-    return out
+from .numderiv import hessian, jacobian
 
 
 def satterthwaite_table(dev, theta: np.ndarray, sigma: float, beta: np.ndarray,
@@ -96,6 +43,15 @@ def satterthwaite_table(dev, theta: np.ndarray, sigma: float, beta: np.ndarray,
     table = pd.DataFrame({"Estimate": beta, "Std. Error": se, "df": df, "t value": tval,
                           "Pr(>|t|)": pval}, index=pd.Index(names, name=None))
     return table, notes
+
+
+def icc_from_sd(sigma_between: float, sigma_within: float) -> float:
+    """The ICC a random-intercept model implies: sigma_b^2 / (sigma_b^2 + sigma_w^2), the
+    correlation of two observations of the same group (net of the fixed effects)."""
+    total = sigma_between ** 2 + sigma_within ** 2
+    if not total > 0:
+        raise CourseError("With both standard deviations at 0 the ICC is undefined; raise one of them.")
+    return sigma_between ** 2 / total
 
 
 def icc(model) -> pd.Series:

@@ -12,8 +12,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .callers import caller_name
 from ..errors import CourseError
+from .callers import caller_name
 
 __all__ = ["lm", "LmFit", "least_squares", "LeastSquares"]
 

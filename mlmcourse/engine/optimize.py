@@ -14,6 +14,7 @@ import nlopt
 import numpy as np
 from scipy import optimize
 
+from .numderiv import gradient_hessian
 from .pls import ProfiledDeviance
 
 SINGULAR_TOL = 1e-4      # lme4's isSingular() tolerance on the diagonal of theta
@@ -32,25 +33,6 @@ class FitInfo:
     evaluations: int
     messages: list[str] = field(default_factory=list)
     optimizer: str = ""
-
-
-def _derivs(f, x: np.ndarray, h: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient and Hessian by central differences (lme4's deriv12, delta = 1e-4)."""
-    k = len(x)
-    f0 = f(x)
-    g, H = np.zeros(k), np.zeros((k, k))
-    for i in range(k):
-        ei = np.zeros(k)
-        ei[i] = h
-        fp, fm = f(x + ei), f(x - ei)
-        g[i] = (fp - fm) / (2 * h)
-        H[i, i] = (fp - 2 * f0 + fm) / h ** 2
-        for j in range(i):
-            ej = np.zeros(k)
-            ej[j] = h
-            H[i, j] = H[j, i] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej)
-                                 + f(x - ei - ej)) / (4 * h * h)
-    return g, H
 
 
 def _scaled_gradient(g: np.ndarray, H: np.ndarray) -> np.ndarray:
@@ -135,7 +117,7 @@ def optimize_theta(dev: ProfiledDeviance, reml: bool, start: np.ndarray | None =
             best_fun, best_x, name = r.fun, r.x, "Nelder-Mead"
     theta = np.maximum(best_x, lower)
     crit = dev.profiled(theta, reml)
-    grad, hess = _derivs(lambda t: dev.profiled(t, reml), theta)
+    grad, hess = gradient_hessian(lambda t: dev.profiled(t, reml), theta)
     free = theta > lower + 1e-6  # parameters on the boundary are not held to a zero gradient
     scaled = _scaled_gradient(grad[free], hess[np.ix_(free, free)]) if free.any() else np.zeros(1)
     free_grad = np.abs(scaled)

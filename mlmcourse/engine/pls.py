@@ -23,7 +23,6 @@ from .design import Design
 from .factor import ScalarTermsFactor, SparseLUFactor
 
 
-
 @dataclass
 class PLSState:
     """Everything the PLS solution gives at one theta."""
@@ -47,7 +46,7 @@ class ProfiledDeviance:
         self.n, self.p = X.shape
         self.q = Z.shape[1]
         self.ZtZ = (Z.T @ Z).tocsc()
-        self.ZtX = np.asarray((Z.T @ X))
+        self.ZtX = np.asarray(Z.T @ X)
         self.Zty = np.asarray(Z.T @ y).ravel()
         self.XtX = X.T @ X
         self.Xty = X.T @ y

@@ -66,9 +66,9 @@ def select_rows(spec: FormulaSpec, data: pd.DataFrame, subset) -> tuple[pd.DataF
         frame = data
     n_subset_out = len(data) - len(frame)
     variables = referenced_columns(spec, data)
-    if spec.response not in data.columns and not any(c == spec.response for c in variables):
-        if SAFE_NAME.match(spec.response):
-            raise unknown_column(spec.response, data, "outcome")
+    response_missing = spec.response not in data.columns and spec.response not in variables
+    if response_missing and SAFE_NAME.match(spec.response):
+        raise unknown_column(spec.response, data, "outcome")
     for t in spec.random:
         for f in t.factors:
             if f not in data.columns:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .design import Design, build_design
 from ..errors import CourseError
+from .design import Design, build_design
 
 
 @dataclass

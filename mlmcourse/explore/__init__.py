@@ -12,7 +12,6 @@
     render.py     fast PNG rendering (blitting)
     widgets.py    the wiring: controls, one image that updates, a message line
 """
-from .explorers import (icc_explorer, noise_explorer, separate_regressions_explorer,
-                        variance_partition_explorer)
+from .explorers import icc_explorer, noise_explorer, separate_regressions_explorer, variance_partition_explorer
 
 __all__ = ["icc_explorer", "noise_explorer", "separate_regressions_explorer", "variance_partition_explorer"]

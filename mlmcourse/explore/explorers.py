@@ -1,41 +1,61 @@
 """Interactive explorations of chapter 2: see the variance components move.
 
-Each function returns an :class:`~mlmcourse.explore_widgets.Exploration`; put it last in a cell
+Each function returns an :class:`~mlmcourse.explore.widgets.Exploration`; put it last in a cell
 to show its controls and its figure::
 
     from mlmcourse.explore import icc_explorer, noise_explorer
     icc_explorer()
     noise_explorer(dat)
 
-The numbers come from pure functions (``explore_sim``, ``explore_models``), the pictures from
-``explore_figures``; the chapter's models are fitted once per data set and cached.
+The numbers come from pure functions (``sim``, ``models``), the pictures from ``figures``; the
+chapter's models are fitted once per data set, in the chapter's one cache (``mlmcourse.chapter``).
 """
 from __future__ import annotations
 
 import ipywidgets as widgets
 
 from ..errors import CourseError
-from .figures import (IccFigure, NoiseFigure, SeparateRegressionsFigure, VariancePartitionFigure,
-                              icc_alt_text, noise_alt_text, separate_regressions_alt_text,
-                              variance_partition_alt_text)
-from .models import (CHAPTER_MODELS, RI_MODEL, chapter_fit, noise_panel_data, own_ols_lines,
-                             partition_table, require_classroom, school_lines)
+from .figures import (
+    IccFigure,
+    NoiseFigure,
+    SeparateRegressionsFigure,
+    VariancePartitionFigure,
+    icc_alt_text,
+    noise_alt_text,
+    separate_regressions_alt_text,
+    variance_partition_alt_text,
+)
+from .models import (
+    CHAPTER_MODELS,
+    RI_MODEL,
+    chapter_fit,
+    noise_panel_data,
+    own_ols_lines,
+    partition_table,
+    require_classroom,
+    school_lines,
+)
 from .sim import icc_panel_data, noise_panel_simulated
 from .widgets import Exploration
 
 __all__ = ["icc_explorer", "noise_explorer", "separate_regressions_explorer", "variance_partition_explorer"]
 
 STYLE = {"description_width": "16em"}
-WIDE = widgets.Layout(width="40em")
+
+
+def _wide() -> widgets.Layout:
+    """A fresh layout per control: ipywidgets layouts are widgets, and one shared by every
+    slider would tie all explorers' controls together."""
+    return widgets.Layout(width="40em")
 
 
 def _float_slider(label, value, lo, hi, step=0.5):
     return widgets.FloatSlider(value=value, min=lo, max=hi, step=step, description=label, style=STYLE,
-                               layout=WIDE, continuous_update=False, readout_format=".1f")
+                               layout=_wide(), continuous_update=False, readout_format=".1f")
 
 
 def _int_slider(label, value, lo, hi):
-    return widgets.IntSlider(value=value, min=lo, max=hi, description=label, style=STYLE, layout=WIDE,
+    return widgets.IntSlider(value=value, min=lo, max=hi, description=label, style=STYLE, layout=_wide(),
                              continuous_update=False)
 
 
@@ -102,11 +122,11 @@ def noise_explorer(data, source: str = DATA_SOURCE, sigma_zeta: float = 10.0, sh
     seed_box, button = _sample_controls(seed)
     controls = {
         "source": widgets.Dropdown(options=[DATA_SOURCE, SIM_SOURCE], value=source, description="groups from",
-                                   style=STYLE, layout=WIDE),
+                                   style=STYLE, layout=_wide()),
         "sigma_zeta": _float_slider("σζ: true SD of group effects", sigma_zeta, 0, 30),
         "share_single": widgets.FloatSlider(value=share_single, min=0, max=0.9, step=0.01,
                                             description="share of one-student groups", style=STYLE,
-                                            layout=WIDE, continuous_update=False, readout_format=".0%"),
+                                            layout=_wide(), continuous_update=False, readout_format=".0%"),
         "mean_size": _int_slider("students in the other groups (mean)", mean_size, 2, 12),
         "seed": seed_box,
     }
@@ -151,9 +171,9 @@ def separate_regressions_explorer(data, school=None, show_pooled: bool = True) -
     options = [(f"school {s} ({n} students)", int(s)) for s, n in sizes.items()]
     controls = {
         "school": widgets.Dropdown(options=options, value=int(school), description="school", style=STYLE,
-                                   layout=WIDE),
+                                   layout=_wide()),
         "show_pooled": widgets.Checkbox(value=show_pooled, description="show the OLS line that ignores schools",
-                                        style=STYLE, layout=WIDE),
+                                        style=STYLE, layout=_wide()),
     }
 
     def render(v):

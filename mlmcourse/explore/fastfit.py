@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from ..engine.inference import icc_from_sd
 from ..errors import CourseError
 
 THETA_MAX = 50.0  # sigma_zeta / sigma beyond this is not a random-intercept problem any more
@@ -31,8 +32,7 @@ class RandomInterceptFit:
 
     @property
     def icc(self) -> float:
-        total = self.sigma_zeta ** 2 + self.sigma ** 2
-        return self.sigma_zeta ** 2 / total
+        return icc_from_sd(self.sigma_zeta, self.sigma)
 
     @property
     def shrinkage(self) -> np.ndarray:
@@ -102,19 +102,3 @@ def fit_random_intercept(y, X, groups) -> RandomInterceptFit:
         fixef=beta, sigma_zeta=theta * sigma, sigma=sigma, blups=c * R,
         group_sizes=nk.astype(int), reml_criterion=float(criterion(theta)),
     )
-
-
-def group_mean_residuals(resid, groups) -> np.ndarray:
-    """The handout's constructed effects: mean residual per group (sorted level order)."""
-    codes, G = _group_codes(groups)
-    resid = np.asarray(resid, dtype=float)
-    return np.bincount(codes, weights=resid, minlength=G) / np.bincount(codes, minlength=G)
-
-
-def ols_residuals(y, X) -> np.ndarray:
-    """Residuals of the ordinary least-squares fit of y on X (X includes the intercept)."""
-    X = np.asarray(X, dtype=float)
-    if X.ndim == 1:
-        X = X[:, None]
-    beta, *_ = np.linalg.lstsq(X, np.asarray(y, dtype=float), rcond=None)
-    return np.asarray(y, dtype=float) - X @ beta

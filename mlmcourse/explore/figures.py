@@ -120,7 +120,7 @@ class IccFigure(LiveFigure):
         self.dynamic = [self.points, self.means, self.grand, self.pairs, self.left_title, self.right_title]
 
     @course_style
-    def update(self, panel: IccPanel) -> "IccFigure":
+    def update(self, panel: IccPanel) -> IccFigure:
         data = panel.data[panel.data["school"] <= MAX_SCHOOLS_SHOWN]
         means = data.groupby("school")["y"].mean().sort_values()
         rank = dict(zip(means.index, range(len(means))))
@@ -215,7 +215,7 @@ class NoiseFigure(LiveFigure):
                                "the students' noise too")
 
     @course_style
-    def update(self, panel: NoisePanel) -> "NoiseFigure":
+    def update(self, panel: NoisePanel) -> NoiseFigure:
         self._set_static(panel)
         g = panel.groups
         x = g["size"].to_numpy(float) + self._jitter[: len(g)]
@@ -322,7 +322,7 @@ class SeparateRegressionsFigure(LiveFigure):
         self.left.legend_ = legends[show_pooled]
 
     @course_style
-    def update(self, lines: SchoolLines, show_pooled: bool = True) -> "SeparateRegressionsFigure":
+    def update(self, lines: SchoolLines, show_pooled: bool = True) -> SeparateRegressionsFigure:
         self._set_static(bool(show_pooled))
         pts = lines.points.to_numpy(float)
         self.points.set_offsets(pts)
@@ -409,7 +409,7 @@ class VariancePartitionFigure(LiveFigure):
         self.static_key = scale
 
     @course_style
-    def update(self, selected: str) -> "VariancePartitionFigure":
+    def update(self, selected: str) -> VariancePartitionFigure:
         if selected not in self.models:
             raise ValueError(f"{selected!r} is not one of the models in this figure")
         row = self.models.index(selected)

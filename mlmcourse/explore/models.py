@@ -1,7 +1,8 @@
-"""The chapter's models, fitted once (lazily) and cached, and the numbers the data explorations show.
+"""The numbers the data explorations show, from the chapter's models (``mlmcourse.chapter``).
 
 The explorations on the classroom data call these with the widget values; the expensive part (the
-lmer fits) happens once per data set, every later slider or dropdown move reads the cache.
+lmer fits) happens once per data set in the chapter's one fit cache, every later slider or
+dropdown move reads it.
 """
 from __future__ import annotations
 
@@ -10,30 +11,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import chapter
+from ..data import MODEL_COLUMNS
+from ..engine.ols import LmFit
 from ..errors import CourseError
-from .fastfit import group_mean_residuals, ols_residuals
+from ..residuals import group_mean_residuals
 from .sim import NoisePanel, noise_from_effects
 
-# The chapter's models, in the order the handout fits them. "subset" names a row filter.
-CHAPTER_MODELS = {
-    "mathkind ~ ses (OLS, no school effects)": ("mathkind ~ ses", None, "ols"),
-    "mathkind ~ ses + (1|schoolid)": ("mathkind ~ ses + (1|schoolid)", None, "lmer"),
-    "mathkind ~ ses + (1|schoolid/classid)": ("mathkind ~ ses + (1|schoolid/classid)", None, "lmer"),
-    "mathgain ~ (1|schoolid)": ("mathgain ~ (1|schoolid)", None, "lmer"),
-    "mathgain ~ (1|schoolid/classid)": ("mathgain ~ (1|schoolid/classid)", None, "lmer"),
-    "mathgain ~ 1 + (1|schoolid/classid), complete cases":
-        ("mathgain ~ 1 + (1|schoolid/classid)", "in_sample", "lmer"),
-    "mathgain ~ ses + mathknow + (1|schoolid/classid), complete cases":
-        ("mathgain ~ ses + mathknow + (1|schoolid/classid)", "in_sample", "lmer"),
-}
-RI_MODEL = "mathkind ~ ses + (1|schoolid)"   # the random-intercept model of sections 2.1.1-2.1.2
 LEVELS = ("school", "classroom", "residual")
-
-_FITS: dict = {}
-
-
-CLASSROOM_COLUMNS = ("mathkind", "mathgain", "ses", "mathknow", "schoolid", "classid")
-MAX_CACHED_FITS = 40      # about five data sets' worth of chapter models
+CHAPTER_MODELS = tuple(chapter.BY_LABEL)   # the chapter's models, in the handout's order
+RI_MODEL = chapter.RI_MODEL
 
 
 def require_classroom(data) -> pd.DataFrame:
@@ -43,15 +30,8 @@ def require_classroom(data) -> pd.DataFrame:
             f"The exploration needs the classroom data as a DataFrame, not a {type(data).__name__}: "
             "run `dat = load_classroom()` and pass `dat`."
         )
-    _require(data, CLASSROOM_COLUMNS)
+    _require(data, MODEL_COLUMNS)
     return data
-
-
-def data_key(data: pd.DataFrame) -> int:
-    """A fingerprint of the data's contents, so that the cache follows the data, not the object."""
-    if not isinstance(data, pd.DataFrame):
-        raise CourseError("Pass the classroom data (the DataFrame from load_classroom()) to the exploration.")
-    return int(pd.util.hash_pandas_object(data, index=True).sum())
 
 
 def _require(data: pd.DataFrame, columns) -> None:
@@ -63,38 +43,13 @@ def _require(data: pd.DataFrame, columns) -> None:
         )
 
 
-def _in_sample(data: pd.DataFrame) -> pd.Series:
-    """Rows with mathgain, ses and mathknow all observed (the handout's in_sample)."""
-    return data[["mathgain", "ses", "mathknow"]].notna().all(axis=1)
-
-
 def chapter_fit(data: pd.DataFrame, label: str):
-    """The fitted chapter model called ``label`` (an lmer model, or an OLS summary dict)."""
-    if label not in CHAPTER_MODELS:
+    """The fitted chapter model called ``label`` (an lmer model, or an lm fit for the OLS one),
+    from the chapter's one fit cache."""
+    if label not in chapter.BY_LABEL:
         raise CourseError(f"'{label}' is not one of the chapter's models: choose one of {list(CHAPTER_MODELS)}.")
-    key = (data_key(data), label)
-    if key not in _FITS:
-        formula, subset, kind = CHAPTER_MODELS[label]
-        require_classroom(data)
-        mask = _in_sample(data) if subset == "in_sample" else None
-        if kind == "ols":
-            _FITS[key] = _ols_fit(data, formula)
-        else:
-            lmer = _lmer()
-            fit = lmer(formula, data=data, subset=mask) if mask is not None else lmer(formula, data=data)
-            if len(_FITS) >= MAX_CACHED_FITS:
-                _FITS.pop(next(iter(_FITS)))
-            _FITS[key] = fit
-    return _FITS[key]
-
-
-def _lmer():
-    """The modeling core's lmer (imported late: only the data explorations need it)."""
-    try:
-        from .. import lmer
-    except ImportError:
-        from ..engine.model import lmer
-    return lmer
+    require_classroom(data)
+    return chapter.chapter_fit(data, label)
 
 
 def _intercept_and_slope(fixef: pd.Series, predictor: str) -> tuple[float, float]:
@@ -108,27 +63,12 @@ def _school_effects(m) -> pd.Series:
     return pd.Series(effects.to_numpy(float), index=[str(i) for i in effects.index])
 
 
-def _ols_fit(data: pd.DataFrame, formula: str) -> dict:
-    outcome, predictor = (s.strip() for s in formula.split("~"))
-    rows = data[[outcome, predictor]].dropna()
-    X = np.column_stack([np.ones(len(rows)), rows[predictor].to_numpy(float)])
-    y = rows[outcome].to_numpy(float)
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-    resid = y - X @ beta
-    return {"fixef": pd.Series(beta, index=["(Intercept)", predictor]),
-            "sigma2": float(resid @ resid / (len(y) - 2)), "nobs": len(y)}
-
-
-def clear_cache() -> None:
-    _FITS.clear()
-
-
 # --- variance partition ------------------------------------------------------------------------
 
 def variance_partition(fit) -> pd.DataFrame:
     """School / classroom / residual variance of a fitted model, with shares that sum to 1."""
-    if isinstance(fit, dict):           # OLS: everything is residual
-        var = {"school": 0.0, "classroom": 0.0, "residual": fit["sigma2"]}
+    if isinstance(fit, LmFit):          # OLS: everything is residual
+        var = {"school": 0.0, "classroom": 0.0, "residual": fit.sigma ** 2}
     else:
         vc = fit.varcorr
         var = dict.fromkeys(LEVELS, 0.0)
@@ -189,17 +129,11 @@ def own_ols_lines(data: pd.DataFrame, outcome: str = "mathkind", predictor: str 
     return pd.DataFrame(rows).set_index("schoolid")
 
 
-_SLOPES: dict = {}
-
-
 def school_lines(data: pd.DataFrame, school: int) -> SchoolLines:
     _require(data, ["mathkind", "ses", "schoolid"])
     m = chapter_fit(data, RI_MODEL)
-    pooled = chapter_fit(data, "mathkind ~ ses (OLS, no school effects)")["fixef"]
-    key = data_key(data)
-    if key not in _SLOPES:
-        _SLOPES[key] = own_ols_lines(data)
-    slopes = _SLOPES[key]
+    pooled = chapter_fit(data, chapter.OLS_MODEL).coef
+    slopes = chapter.cached(data, "own_ols_lines", own_ols_lines)
     if school not in slopes.index:
         raise CourseError(f"There is no school {school!r} in the data; choose one from the list.")
     b0, b1 = _intercept_and_slope(m.fixef, "ses")
@@ -221,8 +155,8 @@ def noise_panel_data(data: pd.DataFrame) -> NoisePanel:
     """Schools of the classroom data: mean OLS residual per school beside the lmer BLUPs."""
     _require(data, ["mathkind", "ses", "schoolid"])
     m = chapter_fit(data, RI_MODEL)
-    X = np.column_stack([np.ones(len(data)), data["ses"].to_numpy(float)])
-    constructed = group_mean_residuals(ols_residuals(data["mathkind"], X), data["schoolid"])
+    ols = chapter_fit(data, chapter.OLS_MODEL)
+    constructed = group_mean_residuals(ols.resid, data.loc[ols.resid.index, "schoolid"]).to_numpy()
     sizes = data.groupby("schoolid", sort=True).size()
     blups = _school_effects(m).reindex([str(s) for s in sizes.index])
     if blups.isna().any():

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..engine.inference import icc_from_sd
 from ..errors import CourseError
-from .fastfit import fit_random_intercept, group_mean_residuals
+from ..residuals import group_mean_residuals, within_group_pair_correlation
+from .fastfit import fit_random_intercept
 
 GRAND_MEAN = 466.0  # a kindergarten math score, so that simulated numbers look like the data's
 
@@ -41,29 +43,7 @@ def simulate_schools(sigma_zeta: float, sigma_eps: float, n_per_school: int, n_s
 def model_icc(sigma_zeta: float, sigma_eps: float) -> float:
     """The ICC the model implies: sigma_zeta^2 / (sigma_zeta^2 + sigma_eps^2)."""
     _check_positive(sigma_zeta=sigma_zeta, sigma_eps=sigma_eps)
-    total = sigma_zeta ** 2 + sigma_eps ** 2
-    if total == 0:
-        raise CourseError("With both standard deviations at 0 the ICC is undefined; raise one of them.")
-    return sigma_zeta ** 2 / total
-
-
-def within_pair_correlation(y, groups) -> float:
-    """Correlation between two different students of the same group, over all such pairs.
-
-    Every ordered pair (i, i') with i != i' in the same group counts once, scores measured from the
-    grand mean: this is the quantity the ICC describes (the handout's Cor(eps'_ijk, eps'_i'j'k)).
-    """
-    y = np.asarray(y, dtype=float)
-    codes = np.unique(np.asarray(groups), return_inverse=True)[1].ravel()
-    d = y - y.mean()
-    sums = np.bincount(codes, weights=d)
-    squares = np.bincount(codes, weights=d * d)
-    sizes = np.bincount(codes)
-    pairs = np.sum(sizes * (sizes - 1))
-    if pairs == 0:
-        raise CourseError("No group has two students, so there is no pair within a group to correlate.")
-    cross = np.sum(sums ** 2 - squares)        # sum over ordered pairs of d_i * d_i'
-    return float((cross / pairs) / np.mean(d * d))
+    return icc_from_sd(sigma_zeta, sigma_eps)
 
 
 def sample_pairs(data: pd.DataFrame, max_pairs: int = 600, seed: int = 1) -> pd.DataFrame:
@@ -105,7 +85,7 @@ def icc_panel_data(sigma_zeta: float, sigma_eps: float, n_per_school: int, n_sch
     return IccPanel(
         data=data, pairs=sample_pairs(data, seed=seed),
         model_icc=model_icc(sigma_zeta, sigma_eps),
-        pair_correlation=within_pair_correlation(data["y"], data["school"]),
+        pair_correlation=within_group_pair_correlation(data["y"], data["school"]),
         sigma_zeta=float(sigma_zeta), sigma_eps=float(sigma_eps),
         n_per_school=int(n_per_school), n_schools=int(n_schools),
     )
@@ -119,7 +99,8 @@ def group_sizes_with_singletons(n_groups: int, share_single: float, mean_size: i
     if not 0 <= share_single <= 1:
         raise CourseError("The share of one-student groups must be between 0 and 1.")
     if int(mean_size) < 2 or int(n_groups) < 2:
-        raise CourseError("Simulate at least 2 groups, and groups of at least 2 students besides the one-student groups.")
+        raise CourseError("Simulate at least 2 groups, and groups of at least 2 students besides the "
+                          "one-student groups.")
     n_single = int(round(share_single * n_groups))
     others = np.resize(np.arange(2, 2 * int(mean_size) - 1), int(n_groups) - n_single)
     return np.concatenate([np.ones(n_single, dtype=int), np.sort(others)]).astype(int)
@@ -168,7 +149,7 @@ def noise_panel_simulated(sigma_zeta: float, share_single: float, mean_size: int
     sizes = group_sizes_with_singletons(n_groups, share_single, mean_size)
     sim = simulate_groups(sigma_zeta, sigma_eps, sizes, seed)
     resid = sim["y"].to_numpy() - sim["y"].mean()   # OLS with an intercept only
-    constructed = group_mean_residuals(resid, sim["group"])
+    constructed = group_mean_residuals(pd.Series(resid), sim["group"]).to_numpy()
     fit = fit_random_intercept(sim["y"], np.ones(len(sim)), sim["group"])
     true = sim.groupby("group", sort=True)["zeta"].first().to_numpy()
     return noise_from_effects(fit.group_sizes, constructed, fit.blups, fit.sigma_zeta, true=true,

@@ -11,7 +11,7 @@ import asyncio
 import base64
 import html
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import ipywidgets as widgets
 from IPython.display import display

@@ -159,7 +159,7 @@ class Question:
     key_points: list = field(default_factory=list)
     choices: list = field(default_factory=list)
     answer: object = None            # choice: index; numeric: number (when no answer_expr)
-    answer_expr: str | None = None   # numeric: name of a live computation (mlmcourse.quizcalc)
+    answer_expr: str | None = None   # numeric: name of a live computation (mlmcourse.quiz.live)
     tolerance: Tolerance | None = None
     explanation: str = ""
     choice_feedback: list = field(default_factory=list)
@@ -258,7 +258,7 @@ PLACEHOLDER = re.compile(r"\[\[\s*([A-Za-z_]\w*)\s*(?::([^\]]*))?\]\]")
 
 
 def placeholders(text: str) -> list[str]:
-    """Names used as ``[[name]]`` or ``[[name:.2f]]`` in a text (live values from quizcalc).
+    """Names used as ``[[name]]`` or ``[[name:.2f]]`` in a text (live values from mlmcourse.quiz.live).
 
     Double square brackets, because LaTeX needs the braces."""
     return [m.group(1) for m in PLACEHOLDER.finditer(text or "")]

@@ -2,8 +2,10 @@
 
 A question bank names one of these in ``answer_expr`` (or in a ``{name}`` placeholder of its
 texts); the quiz computes it when the student checks, with the course's public API
-(``lmer``, ``anova``, ``ranova``, ``icc``, the variance table ``m.varcorr``), so the expected answer is always the one the
-notebooks produce. Fits are cached per process: each model is fitted once, on first use.
+(``lmer``, ``anova``, ``ranova``, ``icc``, the variance table ``m.varcorr``), so the expected answer is
+always the one the
+notebooks produce. Fits come from the chapter's one cache (``mlmcourse.chapter``): each model is
+fitted once per process, on first use.
 
 Add a computation with the decorator::
 
@@ -17,9 +19,12 @@ import threading
 
 import numpy as np
 
+from .. import chapter
+from ..chapter import SUBSETS, chapter_fit
 from ..errors import CourseError
+from ..residuals import group_mean_residuals
 
-COMPUTATIONS: dict[str, "Computation"] = {}
+COMPUTATIONS: dict[str, Computation] = {}
 
 
 class Computation:
@@ -42,7 +47,6 @@ class Context:
 
     def __init__(self, data=None):
         self._data = data
-        self._fits: dict = {}
         self._values: dict = {}
         self._lock = threading.RLock()
 
@@ -54,21 +58,15 @@ class Context:
         return self._data
 
     def fit(self, formula: str, REML: bool = True, subset: str | None = None):
-        """``lmer(formula)`` on the classroom data, fitted once; ``subset`` names a row mask."""
-        key = (formula, REML, subset)
+        """The chapter's model ``formula`` on the classroom data, from the chapter's one fit cache
+        (``mlmcourse.chapter``); ``subset`` names a row subset such as "in_sample"."""
         with self._lock:
-            if key not in self._fits:
-                from .. import lmer
-                kwargs = {"REML": REML}
-                if subset is not None:
-                    kwargs["subset"] = self.mask(subset)
-                self._fits[key] = lmer(formula, data=self.data, **kwargs)
-            return self._fits[key]
+            return chapter_fit(self.data, formula, REML=REML, subset=subset)
 
     def mask(self, name: str):
-        if name == "in_sample":  # rows with mathgain, ses and mathknow all observed
-            return self.data[["mathgain", "ses", "mathknow"]].notna().all(axis=1).to_numpy()
-        raise CourseError(f"Unknown row subset '{name}' in a quiz computation.")
+        if name not in SUBSETS:
+            raise CourseError(f"Unknown row subset '{name}' in a quiz computation.")
+        return SUBSETS[name](self.data)
 
     def value(self, name: str):
         with self._lock:
@@ -157,22 +155,15 @@ def _n_in_sample(ctx):
 @computation("sd_school_mean_resid",
              "SD of the school means of the OLS residuals of mathkind ~ ses (one value per school)")
 def _sd_school_mean_resid(ctx):
-    d = ctx.data
-    X = np.column_stack([np.ones(len(d)), d["ses"].to_numpy(float)])
-    y = d["mathkind"].to_numpy(float)
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-    resid = y - X @ beta
-    means = d.assign(_r=resid).groupby("schoolid")["_r"].mean()
-    return float(means.std(ddof=1))
+    fit = ctx.fit(chapter.OLS_MODEL)   # lm(): OLS, as the handout's fit1
+    return float(group_mean_residuals(fit.resid, ctx.data.loc[fit.resid.index, "schoolid"]).std(ddof=1))
 
 
 # -- fitted models -------------------------------------------------------------------------
-F_KIND_SES = "mathkind ~ ses + (1|schoolid)"
-F_KIND_SES_NESTED = "mathkind ~ ses + (1|schoolid/classid)"
-F_GAIN_SCHOOL = "mathgain ~ (1|schoolid)"
-F_GAIN_NESTED = "mathgain ~ (1|schoolid/classid)"
-F_GAIN_NULL_IN = "mathgain ~ 1 + (1|schoolid/classid)"
-F_GAIN_BLOCK_IN = "mathgain ~ ses + mathknow + (1|schoolid/classid)"
+# the chapter's models (labels of mlmcourse.chapter.MODELS; the last two on the in_sample rows)
+F_KIND_SES, F_KIND_SES_NESTED = chapter.RI_MODEL, chapter.NESTED_MODEL
+F_GAIN_SCHOOL, F_GAIN_NESTED = chapter.GAIN_SCHOOL, chapter.GAIN_NESTED
+F_GAIN_NULL_IN, F_GAIN_BLOCK_IN = chapter.GAIN_NULL_IN, chapter.GAIN_BLOCK_IN
 
 
 @computation("sd_school_mathkind_ses", "sigma_zeta (Std.Dev.) in mathkind ~ ses + (1|schoolid)")
@@ -270,14 +261,14 @@ def _p_class_gain(ctx):
              "LRT (ML refit) adding ses + mathknow to mathgain ~ 1 + (1|schoolid/classid), in_sample rows")
 def _lrt_block(ctx):
     from .. import anova
-    table = anova(ctx.fit(F_GAIN_NULL_IN, subset="in_sample"),
-                  ctx.fit(F_GAIN_BLOCK_IN, subset="in_sample"), refit=True)
+    table = anova(ctx.fit(F_GAIN_NULL_IN),
+                  ctx.fit(F_GAIN_BLOCK_IN), refit=True)
     return float(table["Chisq"].iloc[-1])
 
 
 @computation("reml_diff_block",
              "a wrong LRT: difference of the REML criteria of the two block models")
 def _reml_diff_block(ctx):
-    small = ctx.fit(F_GAIN_NULL_IN, subset="in_sample")
-    big = ctx.fit(F_GAIN_BLOCK_IN, subset="in_sample")
+    small = ctx.fit(F_GAIN_NULL_IN)
+    big = ctx.fit(F_GAIN_BLOCK_IN)
     return float(small.reml_criterion - big.reml_criterion)

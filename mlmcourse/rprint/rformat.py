@@ -70,16 +70,6 @@ def _sci(x: float, decimals: int) -> str:
     return f"{mant}e{sign}{int(exp[1:]):02d}"
 
 
-def format_num(x: float, digits: int = 7) -> str:
-    return format_real([x], digits)[0]
-
-
-def signif(x: float, digits: int) -> float:
-    if x == 0 or not math.isfinite(x):
-        return x
-    return round(x, digits - 1 - int(math.floor(math.log10(abs(x)))))
-
-
 def r_round(x, digits: float) -> np.ndarray:
     """R's round(x, digits): a non-integer number of digits is rounded first."""
     return np.round(np.asarray(x, dtype=float), int(math.floor(digits + 0.5)))

@@ -5,7 +5,8 @@
 For every notebook in the source folder this writes ``<name>.slides.html`` and an
 ``index.html``. Nothing is loaded from the internet when the slides are shown: reveal.js,
 MathJax 2 (which nbconvert's reveal template drives), require.js and jQuery are fetched once at
-build time from the npm registry (``npm pack``, cached in ``build/npm``), unpacked into
+build time from the npm registry (``npm pack``, cached in the per-user cache folder,
+``mlmcourse.userfiles.cache_dir("npm")``), unpacked into
 ``<out>/vendor/`` and referenced by relative URLs; the template's other remote pieces (the
 mermaid module, the widget manager) are removed. The build fails if any remote reference is left.
 
@@ -26,8 +27,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from ..errors import CourseError
+from ..userfiles import cache_dir
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # npm package -> (version, files of the package kept; None = all but the excluded prefixes)
 VENDOR = {
     "reveal.js": "5.2.1",
@@ -67,7 +68,7 @@ TEMPLATE = r"""{%- extends 'reveal/index.html.j2' -%}
 # -- vendor libraries from the npm registry ------------------------------------------------
 def fetch_vendor(dest: Path, cache: Path | None = None) -> Path:
     """Unpack reveal.js, MathJax, require.js and jQuery into ``dest`` (npm pack, cached)."""
-    cache = Path(cache) if cache else PROJECT_ROOT / "build" / "npm"
+    cache = Path(cache) if cache else cache_dir("npm")
     cache.mkdir(parents=True, exist_ok=True)
     for name, version in VENDOR.items():
         target = dest / name
@@ -94,7 +95,8 @@ def _npm_pack(spec: str, cache: Path) -> None:
                           capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         raise CourseError(f"`npm pack {spec}` failed ({proc.stderr.strip()[-300:]}). The slides need it "
-                          "once, with access to the npm registry; later builds use build/npm/.")
+                          "once, with access to the npm registry; later builds use the copy in the "
+                          "per-user cache folder.")
 
 
 def _extract(tgz: Path, target: Path, skip: tuple) -> None:

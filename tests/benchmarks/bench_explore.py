@@ -32,8 +32,14 @@ def _moves(widget, values, repeats: int) -> list[float]:
 def explore_update_times(repeats: int = 12) -> list[tuple[str, float]]:
     """Rows (what was moved, median milliseconds per move) for the four explorations."""
     from mlmcourse import load_classroom
-    from mlmcourse.explore.explorers import (DATA_SOURCE, SIM_SOURCE, icc_explorer, noise_explorer,
-                                   separate_regressions_explorer, variance_partition_explorer)
+    from mlmcourse.explore.explorers import (
+        DATA_SOURCE,
+        SIM_SOURCE,
+        icc_explorer,
+        noise_explorer,
+        separate_regressions_explorer,
+        variance_partition_explorer,
+    )
 
     dat = load_classroom()
     rows: list[tuple[str, float]] = []
@@ -56,18 +62,21 @@ def explore_update_times(repeats: int = 12) -> list[tuple[str, float]]:
     noise = created("noise_explorer", lambda: noise_explorer(dat))
     add("noise_explorer: data <-> simulation", _moves(noise.controls["source"], [SIM_SOURCE, DATA_SOURCE], repeats))
     noise.controls["source"].value = SIM_SOURCE
-    add("noise_explorer: one-student share slider", _moves(noise.controls["share_single"], [0.0, 0.2, 0.5, 0.8], repeats))
+    add("noise_explorer: one-student share slider",
+        _moves(noise.controls["share_single"], [0.0, 0.2, 0.5, 0.8], repeats))
     add("noise_explorer: σζ slider", _moves(noise.controls["sigma_zeta"], [2.0, 10.0, 20.0, 30.0], repeats))
 
     sep = created("separate_regressions_explorer", lambda: separate_regressions_explorer(dat))
     schools = [int(s) for s in sorted(dat["schoolid"].unique())]
     add("separate_regressions_explorer: school dropdown", _moves(sep.controls["school"], schools[:40], repeats))
-    add("separate_regressions_explorer: pooled-line checkbox", _moves(sep.controls["show_pooled"], [False, True], repeats))
+    add("separate_regressions_explorer: pooled-line checkbox",
+        _moves(sep.controls["show_pooled"], [False, True], repeats))
 
     var = created("variance_partition_explorer", lambda: variance_partition_explorer(dat))
     models = list(var.controls["model"].options)
     add("variance_partition_explorer: model dropdown", _moves(var.controls["model"], models, repeats))
-    add("variance_partition_explorer: share/variance toggle", _moves(var.controls["scale"], ["variance", "share"], repeats))
+    add("variance_partition_explorer: share/variance toggle",
+        _moves(var.controls["scale"], ["variance", "share"], repeats))
     return rows
 
 

@@ -10,13 +10,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
-
 from benchlib import ROOT, Row, section, timed
 
 SUBSET_COLUMNS = ["mathgain", "ses", "mathknow"]
 
 # id, lme4 formula, complete-case subset? The plain statsmodels call for each is built by
-# mlmcourse.smbridge (groups, re_formula="1" for the outer factor, vc_formula for the inner one):
+# mlmcourse.engine.smbridge (groups, re_formula="1" for the outer factor, vc_formula for the inner one):
 # with vc_formula and no re_formula statsmodels drops the school intercept, a different model.
 HANDOUT_MODELS = [
     ("lmer.fit1", "mathkind ~ ses + (1|schoolid)", False),
@@ -41,7 +40,7 @@ def _mlmcourse_fit(formula, data, subset=None):
     import mlmcourse
     kwargs = {} if subset is None else {"subset": subset}
     m = mlmcourse.lmer(formula, data=data, **kwargs)
-    m.coef_table          # the Satterthwaite table is part of the job
+    _ = m.coef_table      # the Satterthwaite table is part of the job
     return m
 
 
@@ -116,14 +115,15 @@ def handout_fits(ctx):
     for mid, formula, use_subset in HANDOUT_MODELS:
         task = f"{mid}: {formula}" + (" (complete cases)" if use_subset else "")
         try:
-            seconds, m = timed(lambda: _mlmcourse_fit(formula, dat, mask if use_subset else None), ctx.repeats)
+            rows_used = mask if use_subset else None
+            seconds, m = timed(lambda f=formula, r=rows_used: _mlmcourse_fit(f, dat, r), ctx.repeats)
             rows.append(Row(task, "mlmcourse.lmer", seconds, ctx.repeats,
                             f"REML crit {m.reml_criterion:.2f}", extra={"reml_criterion": m.reml_criterion}))
         except Exception as exc:   # reported, not hidden: the row says what went wrong
             rows.append(Row(task, "mlmcourse.lmer", None, 0, "", _short_error(exc)))
         sm_data = dat[mask] if use_subset else dat
         try:
-            seconds, (res, nwarn) = timed(lambda: _statsmodels_fit(formula, sm_data), ctx.repeats)
+            seconds, (res, nwarn) = timed(lambda f=formula, d=sm_data: _statsmodels_fit(f, d), ctx.repeats)
             crit = -2 * res.llf
             rows.append(Row(task, "statsmodels MixedLM defaults", seconds, ctx.repeats, f"REML crit {crit:.2f}",
                             f"{nwarn} warnings" if nwarn else "",

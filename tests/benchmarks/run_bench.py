@@ -66,10 +66,11 @@ def main(argv=None) -> int:
             rows = [benchlib.Row(sec.title, "—", None, 0, "", f"section failed: {type(exc).__name__}: {exc}")]
         results.append((sec, rows))
 
-    meta = {"date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    meta = {"date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "repeats": ctx.repeats, "big_repeats": ctx.big_repeats, "quick": ctx.quick, **versions()}
     header = (f"## Benchmark ({meta['date']}; Python {meta['python']}, statsmodels {meta['statsmodels']}, "
-              f"{meta['cpus']} CPUs, BLAS threads {meta['blas_threads']}, load average {meta['load_average_1min']} at start)")
+              f"{meta['cpus']} CPUs, BLAS threads {meta['blas_threads']}, "
+              f"load average {meta['load_average_1min']} at start)")
     md = benchlib.render_markdown(results, header)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.md").write_text(md + "\n")

@@ -1,8 +1,8 @@
 """The lme4 formula parser: every form in the handout's coding section."""
 import pytest
 
-from mlmcourse.errors import CourseError
 from mlmcourse.engine.formula import parse_formula
+from mlmcourse.errors import CourseError
 
 
 def terms(formula):

@@ -7,7 +7,7 @@ Known, documented differences are listed in KNOWN_DIFFERENCES with the reason.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from mlmcourse import CourseError, anova, complete_cases, lm, lmer, load_classro
 HANDOUT = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "handout_output.json").read_text())
 
 
-@lru_cache(maxsize=None)
+@cache
 def fits():
     dat = load_classroom()
     in_sample = complete_cases(dat, "mathgain ~ ses + mathknow")

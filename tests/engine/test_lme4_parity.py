@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -51,14 +51,14 @@ SUBSET_FORMULAS = {"complete_mathgain_ses_mathknow": "mathgain ~ ses + mathknow"
 # --------------------------------------------------------------------------------------------
 # Data and fits (each model fitted once per session)
 # --------------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def dataset(name: str) -> pd.DataFrame:
     if name == "classroom":
         return mlmcourse.load_classroom()
     return pd.read_csv(DATA_DIR / f"{name}.csv")
 
 
-@lru_cache(maxsize=None)
+@cache
 def fitted(model_id: str):
     ref = MODELS[model_id]
     dat = dataset(ref["data"])
@@ -91,7 +91,8 @@ def _close(problems, what, got, want, *, rel=None, abs_=None):
     diff = abs(got - want)
     if not diff <= tol:
         rel_dev = diff / abs(want) if want != 0 else float("inf")
-        problems.append(f"{what}: got {got!r}, lme4 {want!r} (abs dev {diff:.3g}, rel dev {rel_dev:.3g}, tol {tol:.3g})")
+        problems.append(f"{what}: got {got!r}, lme4 {want!r} "
+                        f"(abs dev {diff:.3g}, rel dev {rel_dev:.3g}, tol {tol:.3g})")
 
 
 def _close_p(problems, what, got, want):
@@ -185,7 +186,7 @@ def test_model_matches_lme4(model_id):
     want_labels = [(r["grp"], r["var1"]) for r in want_rows]
     _equal(problems, "varcorr groups and names", got_labels, want_labels)
     if len(got_rows) == len(want_rows):
-        for (g, n, var, sd, _), w in zip(got_rows, want_rows):
+        for (_g, _n, var, sd, _), w in zip(got_rows, want_rows):
             label = f"varcorr {w['grp']}/{w['var1'] or ''}"
             if w["vcov"] == 0:
                 _close(problems, f"{label} variance (lme4: exactly 0)", var, 0.0, abs_=VC_ZERO_ABS)
@@ -263,7 +264,8 @@ def test_model_matches_lme4(model_id):
                 _close(problems, f"ranef {group}/{term}[{level}]", by_level[level], want,
                        abs_=RANEF_REL * w["sd"] + RANEF_ABS)
 
-    assert not problems, f"{model_id}: {ref['formula']} (REML={ref['REML']}) differs from lme4:\n  " + "\n  ".join(problems)
+    head = f"{model_id}: {ref['formula']} (REML={ref['REML']}) differs from lme4:\n  "
+    assert not problems, head + "\n  ".join(problems)
 
 
 # --------------------------------------------------------------------------------------------

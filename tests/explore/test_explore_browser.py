@@ -8,8 +8,8 @@ before and after go to tests/artifacts/ (not committed).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 import time
+from pathlib import Path
 
 import pytest
 

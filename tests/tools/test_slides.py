@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mlmcourse.tools import slides
 from mlmcourse.errors import CourseError
+from mlmcourse.tools import slides
 
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -63,7 +63,8 @@ def _demo_notebook(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     if not _vendor_available():
-        pytest.skip("slides test skipped: npm is not available to fetch reveal.js/MathJax (and build/npm/ has no copy)")
+        pytest.skip("slides test skipped: npm is not available to fetch reveal.js/MathJax "
+                    "(and the per-user cache has no copy)")
     out = tmp_path_factory.mktemp("slides")
     demo = slides.build(_demo_notebook(out / "src"), out)
     chapters = slides.build(PROJECT / "notebooks", out) if list((PROJECT / "notebooks").glob("*.ipynb")) else []

@@ -1,0 +1,237 @@
+"""The answers database: one SQLite file, checked when opened, written by appending versions.
+
+Why SQLite (the stdlib's ``sqlite3``): a committed transaction is atomic and, with
+``synchronous=FULL``, on disk; a killed kernel leaves the last committed state, never half a
+write. WAL mode lets several kernels read while one writes; ``BEGIN IMMEDIATE`` takes the write
+lock before reading the version numbers, so two kernels never give two saves the same version;
+the busy timeout makes a kernel wait for the lock instead of failing.
+
+The table ``answers`` has one row per saved version of (chapter, question): nothing is updated
+or deleted, the highest version is the current answer. The student's name is the question
+``(student)`` (bank ids cannot look like that). Each row carries a CRC of its fields: SQLite
+notices damage to its own structures (``PRAGMA quick_check``), the CRC notices a stray byte
+inside an answer's text. A file that fails these checks is *set aside*: renamed with a
+timestamp suffix (with its ``-wal`` and ``-shm`` companions), never deleted, and the rows that
+still read correctly are copied into a fresh file (:func:`salvage`).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import zlib
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..userfiles import fsync_dir
+
+APPLICATION_ID = 0x4D4C4D41  # "MLMA" in the file's header: this is a course answers database
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT = 20.0  # seconds a save waits for another kernel's write lock (ours last milliseconds)
+STUDENT = "(student)"
+FIELDS = ("answer", "kind", "checked", "correct")
+COLUMNS = ("id", "chapter", "question", "version", *FIELDS, "updated", "crc")
+
+SCHEMA = """
+CREATE TABLE answers (
+    id       INTEGER PRIMARY KEY,  -- the order of saving
+    chapter  INTEGER NOT NULL,
+    question TEXT    NOT NULL,     -- the bank's question id, or '(student)' for the name
+    version  INTEGER NOT NULL,     -- 1, 2, 3 ... per (chapter, question)
+    answer,                        -- as typed: text, or a choice's index (no type affinity)
+    kind     TEXT,
+    checked  INTEGER NOT NULL,     -- 0/1: the student pressed Check
+    correct  INTEGER,              -- 0/1 for automatic questions, NULL otherwise
+    updated  TEXT    NOT NULL,     -- when it was typed (UTC, ISO 8601)
+    crc      INTEGER NOT NULL,     -- CRC-32 of the fields above
+    UNIQUE (chapter, question, version)
+)"""
+
+
+class Damaged(Exception):
+    """The file is not a readable course answers database; the message says why."""
+
+
+class Unusable(Exception):
+    """The file is sound but this version of the course cannot use it (made by a newer one)."""
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """SQLite's own verdict that a file is damaged or not a database (not a lock, not a full disk)."""
+    return isinstance(exc, sqlite3.DatabaseError) and getattr(exc, "sqlite_errorname", "") in (
+        "SQLITE_CORRUPT", "SQLITE_NOTADB") or type(exc) is sqlite3.DatabaseError
+
+
+def _crc(chapter, question, version, answer, kind, checked, correct, updated) -> int:
+    text = json.dumps([chapter, question, version, answer, kind, checked, correct, updated], ensure_ascii=False)
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if new) and check the database; raise :class:`Damaged` if it is not sound.
+
+    A file that is not ours is only read, never changed, before it is set aside. An empty file
+    (0 bytes: a first start interrupted before its first commit) holds nothing and is used as new."""
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+    try:
+        if _state(conn) == (0, 0, []):
+            _create(conn)
+        app, version, _tables = _state(conn)
+        if app == APPLICATION_ID and version > SCHEMA_VERSION:
+            raise Unusable("it was written by a newer version of mlmcourse")
+        columns = tuple(r[1] for r in conn.execute("PRAGMA table_info(answers)"))
+        if app != APPLICATION_ID or version != SCHEMA_VERSION or columns != COLUMNS:
+            raise Damaged("it is not a course answers database (its tables are not the expected ones)")
+        conn.execute("PRAGMA journal_mode=WAL")  # already so for our files; a no-op then
+        conn.execute("PRAGMA synchronous=FULL")  # every commit reaches the disk
+        _verify(conn)
+    except BaseException as exc:
+        conn.close()
+        if is_damage(exc):
+            raise Damaged(f"SQLite reports: {exc}") from None
+        raise
+    return conn
+
+
+def _state(conn: sqlite3.Connection):
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return (conn.execute("PRAGMA application_id").fetchone()[0],
+            conn.execute("PRAGMA user_version").fetchone()[0], tables)
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    """The table of a new file (another kernel may be creating it at the same moment)."""
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if _state(conn) == (0, 0, []):
+            conn.execute(SCHEMA)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def _verify(conn: sqlite3.Connection) -> None:
+    report = [r[0] for r in conn.execute("PRAGMA quick_check")]
+    if report != ["ok"]:
+        first = [line for r in report for line in r.splitlines() if not line.startswith("***")]
+        raise Damaged(f"SQLite's check found damage: {(first or report)[0]}")
+    for row in conn.execute(f"SELECT {', '.join(COLUMNS)} FROM answers"):
+        if _crc(*row[1:-1]) != row[-1]:
+            raise Damaged(f"version {row[3]} of question {row[2]} (chapter {row[1]}) does not match its checksum")
+
+
+def _entry(answer, kind, checked, correct, updated) -> dict:
+    entry = {"answer": answer, "kind": kind, "checked": bool(checked),
+             "correct": None if correct is None else bool(correct), "updated": updated}
+    return {k: v for k, v in entry.items() if v is not None or k == "correct"}
+
+
+def latest(conn: sqlite3.Connection, chapter: int) -> dict[str, dict]:
+    """The current (highest) version of every question of ``chapter``: {question: entry}."""
+    rows = conn.execute(
+        "SELECT question, answer, kind, checked, correct, updated FROM answers AS a WHERE chapter = ? "
+        "AND version = (SELECT MAX(version) FROM answers WHERE chapter = a.chapter AND question = a.question)",
+        (int(chapter),))
+    return {q: _entry(*rest) for q, *rest in rows}
+
+
+def versions(conn: sqlite3.Connection, chapter: int, question: str) -> list[dict]:
+    """Every saved version of one question, oldest first (for the curious, and for tests)."""
+    rows = conn.execute("SELECT version, answer, kind, checked, correct, updated FROM answers "
+                        "WHERE chapter = ? AND question = ? ORDER BY version", (int(chapter), question))
+    return [{"version": v, **_entry(*rest)} for v, *rest in rows]
+
+
+def _cell(value):
+    """What SQLite can hold: text and numbers as they are, anything else as its text."""
+    if value is None or isinstance(value, (str, int, float)):
+        return int(value) if isinstance(value, bool) else value
+    return str(value)
+
+
+def append(conn: sqlite3.Connection, rows) -> int:
+    """Save ``rows`` — (chapter, question, entry) — as new versions, in one transaction."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    conn.execute("BEGIN IMMEDIATE")  # the write lock first: version numbers are read under it
+    try:
+        for chapter, question, entry in rows:
+            version = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM answers WHERE chapter = ? "
+                                   "AND question = ?", (int(chapter), question)).fetchone()[0]
+            correct = entry.get("correct")
+            values = (int(chapter), str(question), version, _cell(entry.get("answer")), entry.get("kind"),
+                      int(bool(entry.get("checked"))), None if correct is None else int(bool(correct)),
+                      str(entry.get("updated") or now()))
+            conn.execute(f"INSERT INTO answers ({', '.join(COLUMNS[1:])}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (*values, _crc(*values)))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.rollback()
+        raise
+    return len(rows)
+
+
+def identity(path: Path):
+    """Which file ``path`` is now (None if none): a different one means it was moved or replaced."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def set_aside(path: Path, label: str) -> Path:
+    """Rename ``path`` (and its -wal, -shm) to ``<name>.<label>-<UTC time>``; return the new path."""
+    path = Path(path)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    aside, n = path.with_name(f"{path.name}.{label}-{stamp}"), 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.{label}-{stamp}-{n}")
+    os.rename(path, aside)
+    for suffix in ("-wal", "-shm"):
+        if Path(f"{path}{suffix}").exists():
+            os.rename(f"{path}{suffix}", f"{aside}{suffix}")
+    fsync_dir(path.parent)
+    return aside
+
+
+def salvage(path: Path) -> list[tuple]:
+    """The rows of a set-aside file that still read correctly and match their CRC, in saving order."""
+    rows = []
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+    except sqlite3.Error:
+        return rows
+    try:
+        for row in conn.execute(f"SELECT {', '.join(COLUMNS)} FROM answers ORDER BY id"):
+            if len(row) == len(COLUMNS) and _crc(*row[1:-1]) == row[-1]:
+                chapter, question, _version, *fields, updated, _crc_value = row
+                rows.append((chapter, question, {**dict(zip(FIELDS, fields)), "updated": updated}))
+    except sqlite3.Error:
+        pass  # a damaged page ends the reading; what came before it is kept
+    finally:
+        conn.close()
+    return rows
+
+
+def read_json(path: Path) -> dict | None:
+    """An answers file of the course's earlier JSON store, or None if missing or not valid."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("answers"), dict) or not all(
+            isinstance(e, dict) for e in data["answers"].values()):
+        return None
+    return data
