@@ -8,11 +8,13 @@ STAMP  := $(VENV)/.mlmcourse-installed
 # CI and containers run as root; JupyterLab refuses root without this flag.
 ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test test-fast slides bench reference execute clean help
+.PHONY: setup lab test test-fast lint slides bench reference execute clean help
 
 help:
 	@echo "make lab        set up on first use, then open the course in JupyterLab"
 	@echo "make test       set up on first use, then run every test (unit, lme4 parity, notebooks, browser)"
+	@echo "make test-fast  the same without the browser and slow tests (about a minute)"
+	@echo "make lint       ruff check (the style and error checks configured in pyproject.toml)"
 	@echo "make setup      create .venv, install the package and its dependencies, check the data"
 	@echo "make slides     build offline reveal.js slides of every chapter notebook into build/slides/"
 	@echo "make bench      time the fits against plain statsmodels (and lme4 when Rscript is present)"
@@ -37,6 +39,9 @@ test: setup
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not browser and not slow"
+
+lint: setup
+	$(BIN)/ruff check .
 
 slides: setup
 	$(BIN)/python -m mlmcourse slides notebooks build/slides

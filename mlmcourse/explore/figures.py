@@ -8,81 +8,30 @@ Figures use ``matplotlib.figure.Figure`` (not pyplot): nothing is shown twice in
 """
 from __future__ import annotations
 
-import functools
-import io
-
-import matplotlib as mpl
 import numpy as np
-import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .models import SchoolLines
-from .render import FastPng
+from .render import (
+    BLUE,
+    GREEN,
+    GREY,
+    ORANGE,
+    PURPLE,
+    RED,
+    TITLE_SIZE,
+    LiveFigure,
+    course_style,
+    figure_png,
+    new_figure,
+    suptitle,
+)
 from .sim import GRAND_MEAN, IccPanel, NoisePanel
 
-PALETTE = sns.color_palette("colorblind")
-BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, PINK, GREY = (PALETTE[i] for i in range(8))
-FIGSIZE = (10.5, 4.6)
-DPI = 96
-TITLE_SIZE = 12
-PNG_OPTIONS = {"pil_kwargs": {"compress_level": 3}, "metadata": {"Software": None}}
-# The explorations draw in their own fixed style, whatever style the notebook set (seaborn themes,
-# lecture mode): the layout is computed once for fixed font sizes and must not change under it.
-STYLE = ["default", {"font.size": 11, "axes.titlesize": TITLE_SIZE, "axes.labelsize": 12,
-                     "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10}]
-
-
-def course_style(func):
-    """Run ``func`` (a figure builder, updater or renderer) in the explorations' style."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with mpl.style.context(STYLE):
-            return func(*args, **kwargs)
-    return wrapper
-
-
-def _figure(widths, bottom: float = 0.13, top: float = 0.8, left: float = 0.085,
-            right: float = 0.985) -> tuple[Figure, list]:
-    fig = Figure(figsize=FIGSIZE, dpi=DPI)
-    grid = fig.add_gridspec(1, len(widths), width_ratios=widths, left=left, right=right,
-                            bottom=bottom, top=top, wspace=0.3)
-    axes = [fig.add_subplot(grid[0, i]) for i in range(len(widths))]
-    for ax in axes:
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.tick_params(labelsize=11)
-    return fig, axes
-
-
-def _suptitle(fig: Figure, text: str):
-    return fig.suptitle(text, x=0.01, y=0.975, ha="left", fontsize=TITLE_SIZE + 1, fontweight="bold")
-
-
-@course_style
-def figure_png(fig: Figure) -> bytes:
-    """Render a figure to PNG bytes (Agg, no pyplot, no version stamp)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, **PNG_OPTIONS)
-    return buf.getvalue()
-
-
-class LiveFigure:
-    """A figure built once and updated in place; ``png()`` redraws only what changed.
-
-    Subclasses set ``self.figure``, ``self.dynamic`` (artists that change at every update) and
-    ``self.static_key`` (anything else that changed: limits, labels; a change redraws it all).
-    """
-
-    figure: Figure
-    dynamic: list
-    static_key: object = None
-
-    @course_style
-    def png(self) -> bytes:
-        if getattr(self, "_fast", None) is None:
-            self._fast = FastPng(self.figure, self.dynamic)
-        return self._fast.png(self.static_key)
-
+__all__ = ["IccFigure", "NoiseFigure", "SeparateRegressionsFigure", "VariancePartitionFigure", "figure_png",
+           "icc_figure", "noise_figure", "separate_regressions_figure", "variance_partition_figure",
+           "icc_alt_text", "noise_alt_text", "separate_regressions_alt_text", "variance_partition_alt_text"]
 
 # --- 1. ICC and dependence ----------------------------------------------------------------------
 
@@ -95,7 +44,7 @@ class IccFigure(LiveFigure):
 
     @course_style
     def __init__(self):
-        self.figure, (self.left, self.right) = _figure([1.35, 1])
+        self.figure, (self.left, self.right) = new_figure([1.35, 1])
         left, right = self.left, self.right
         self.points = left.scatter([], [], s=12, color=BLUE, alpha=0.55, linewidths=0)
         self.means = left.hlines([], [], [], color=ORANGE, linewidth=2.5, label="school mean")
@@ -115,7 +64,7 @@ class IccFigure(LiveFigure):
         right.set_ylabel("Score of another student,\nsame school")
         self.left_title = left.set_title("", loc="left", fontsize=TITLE_SIZE)
         self.right_title = right.set_title("", loc="left", fontsize=TITLE_SIZE)
-        _suptitle(self.figure, "The larger σζ is next to σε, the more two students of one school resemble each other")
+        suptitle(self.figure, "The larger σζ is next to σε, the more two students of one school resemble each other")
         self._jitter = np.random.default_rng(0).uniform(-0.18, 0.18, 100_000)
         self.dynamic = [self.points, self.means, self.grand, self.pairs, self.left_title, self.right_title]
 
@@ -165,7 +114,7 @@ class NoiseFigure(LiveFigure):
 
     @course_style
     def __init__(self):
-        self.figure, (self.left, self.right) = _figure([1.5, 1], bottom=0.25, left=0.1)
+        self.figure, (self.left, self.right) = new_figure([1.5, 1], bottom=0.25, left=0.1)
         left, right = self.left, self.right
         self.links = left.vlines([], [], [], color="0.7", linewidth=0.8)
         self.constructed = left.scatter([], [], s=22, facecolors="none", edgecolors=ORANGE, linewidths=1.2,
@@ -183,7 +132,7 @@ class NoiseFigure(LiveFigure):
         right.set_xlim(-0.5, 2.5)
         right.set_ylabel("Standard deviation (score points)")
         self.right_title = right.set_title("", loc="left", fontsize=TITLE_SIZE)
-        self.suptitle = _suptitle(self.figure, "")
+        self.suptitle = suptitle(self.figure, "")
         self._jitter = np.random.default_rng(0).uniform(-0.25, 0.25, 100_000)
         self.dynamic = [self.links, self.constructed, self.blups, self.right_title, *self.bars, *self.bar_labels]
 
@@ -264,7 +213,7 @@ class SeparateRegressionsFigure(LiveFigure):
     @course_style
     def __init__(self, lines: SchoolLines):
         """Build the parts that do not depend on the chosen school (all students, all slopes)."""
-        self.figure, (self.left, self.right) = _figure([1.3, 1], bottom=0.3)
+        self.figure, (self.left, self.right) = new_figure([1.3, 1], bottom=0.3)
         left, right = self.left, self.right
         everyone = np.concatenate([lines.others.to_numpy(float), lines.points.to_numpy(float)])
         left.scatter(everyone[:, 0], everyone[:, 1], s=6, color="0.8", linewidths=0, label="all students")
@@ -303,7 +252,7 @@ class SeparateRegressionsFigure(LiveFigure):
                      columnspacing=0.6, handletextpad=0.2, handlelength=1.4)
         right.set_title("Own regressions: slopes scatter widely,\nmost in small schools",
                         loc="left", fontsize=TITLE_SIZE)
-        _suptitle(self.figure, "A random intercept moves the common line up or down; "
+        suptitle(self.figure, "A random intercept moves the common line up or down; "
                                "a separate regression fits its own slope")
         self._slopes = slopes
         self.dynamic = [self.points, self.ri, self.own, self.left_title, self.chosen]
@@ -380,7 +329,7 @@ class VariancePartitionFigure(LiveFigure):
     def __init__(self, table, scale: str = "variance"):
         if scale not in ("variance", "share"):
             raise ValueError("scale must be 'variance' or 'share'")
-        self.figure, (ax,) = _figure([1], bottom=0.22, top=0.85, left=0.3, right=0.97)
+        self.figure, (ax,) = new_figure([1], bottom=0.22, top=0.85, left=0.3, right=0.97)
         self.models = list(dict.fromkeys(table["model"]))[::-1]      # the first model on top
         wide = table.pivot(index="model", columns="level", values=scale).loc[self.models, list(LEVEL_COLORS)]
         totals = wide.sum(axis=1).to_numpy()
@@ -404,7 +353,7 @@ class VariancePartitionFigure(LiveFigure):
         self.frame = ax.add_patch(Rectangle((0, 0), 1, 0.82, fill=False, edgecolor=RED, linewidth=2.5,
                                             zorder=5, clip_on=False))
         self.ax, self.table, self.scale, self.totals = ax, table, scale, totals
-        self.suptitle = _suptitle(self.figure, "")
+        self.suptitle = suptitle(self.figure, "")
         self.dynamic = [self.frame, self.suptitle]
         self.static_key = scale
 

@@ -1,4 +1,6 @@
-"""Fast PNG rendering of a figure whose axes stay put while some artists change (blitting).
+"""The explorations' canvas: their fixed style, figure layout, PNG rendering, and fast updates.
+
+``LiveFigure`` is a figure built once and updated in place; ``FastPng`` renders it by blitting.
 
 matplotlib spends most of a redraw on ticks, labels and titles. An exploration's figure keeps
 its axes fixed, so those are drawn once into a background; each update restores the background,
@@ -8,11 +10,77 @@ going back to an earlier state is fast too.
 """
 from __future__ import annotations
 
+import functools
 import io
 
+import matplotlib as mpl
 import numpy as np
+import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from PIL import Image
+
+PALETTE = sns.color_palette("colorblind")
+BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, PINK, GREY = (PALETTE[i] for i in range(8))
+FIGSIZE = (10.5, 4.6)
+DPI = 96
+TITLE_SIZE = 12
+PNG_OPTIONS = {"pil_kwargs": {"compress_level": 3}, "metadata": {"Software": None}}
+# The explorations draw in their own fixed style, whatever style the notebook set (seaborn themes,
+# lecture mode): the layout is computed once for fixed font sizes and must not change under it.
+STYLE = ["default", {"font.size": 11, "axes.titlesize": TITLE_SIZE, "axes.labelsize": 12,
+                     "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10}]
+
+
+def course_style(func):
+    """Run ``func`` (a figure builder, updater or renderer) in the explorations' style."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with mpl.style.context(STYLE):
+            return func(*args, **kwargs)
+    return wrapper
+
+
+def new_figure(widths, bottom: float = 0.13, top: float = 0.8, left: float = 0.085,
+            right: float = 0.985) -> tuple[Figure, list]:
+    fig = Figure(figsize=FIGSIZE, dpi=DPI)
+    grid = fig.add_gridspec(1, len(widths), width_ratios=widths, left=left, right=right,
+                            bottom=bottom, top=top, wspace=0.3)
+    axes = [fig.add_subplot(grid[0, i]) for i in range(len(widths))]
+    for ax in axes:
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.tick_params(labelsize=11)
+    return fig, axes
+
+
+def suptitle(fig: Figure, text: str):
+    return fig.suptitle(text, x=0.01, y=0.975, ha="left", fontsize=TITLE_SIZE + 1, fontweight="bold")
+
+
+@course_style
+def figure_png(fig: Figure) -> bytes:
+    """Render a figure to PNG bytes (Agg, no pyplot, no version stamp)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, **PNG_OPTIONS)
+    return buf.getvalue()
+
+
+class LiveFigure:
+    """A figure built once and updated in place; ``png()`` redraws only what changed.
+
+    Subclasses set ``self.figure``, ``self.dynamic`` (artists that change at every update) and
+    ``self.static_key`` (anything else that changed: limits, labels; a change redraws it all).
+    """
+
+    figure: Figure
+    dynamic: list
+    static_key: object = None
+
+    @course_style
+    def png(self) -> bytes:
+        if getattr(self, "_fast", None) is None:
+            self._fast = FastPng(self.figure, self.dynamic)
+        return self._fast.png(self.static_key)
 
 
 class FastPng:

@@ -51,6 +51,8 @@ from mlmcourse.explore.sim import (
 from mlmcourse.residuals import group_mean_residuals
 from mlmcourse.residuals import within_group_pair_correlation as within_pair_correlation
 
+pytestmark = pytest.mark.slow   # the explorations fit the chapter's models and draw figures
+
 # Handout values (lme4 + lmerTest output printed in chapter02_mlm_conceptualization.txt)
 FIT1 = {"b0": 465.746, "b1": 10.722, "var_school": 309.0, "sd_school": 17.58, "var_resid": 1308.0,
         "sd_resid": 36.16, "reml": 12038.7}

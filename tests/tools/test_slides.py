@@ -14,6 +14,8 @@ import pytest
 from mlmcourse.errors import CourseError
 from mlmcourse.tools import slides
 
+pytestmark = pytest.mark.slow   # building the decks takes seconds (nbconvert, npm pack)
+
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CACHE = PROJECT / "build" / "npm"
