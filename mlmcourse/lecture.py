@@ -27,13 +27,7 @@ def lecture_mode(on: bool = True) -> None:
     """Switch lecture mode on (or off with ``on=False``)."""
     _state["on"] = bool(on)
     _state["revealed"] = False
-    _apply_plot_style(bool(on))
-    _notify()
-
-
-def _apply_plot_style(on: bool) -> None:
-    from . import plots
-    plots.set_style(lecture=on)
+    _notify()   # the quiz re-renders; the figures (mlmcourse.plots) take the new style
 
 
 def is_lecture() -> bool:

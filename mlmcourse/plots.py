@@ -14,13 +14,14 @@ import seaborn as sns
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from .errors import CourseError
+from .lecture import is_lecture, subscribe
 
 __all__ = ["set_style", "show", "palette", "r_density", "school_scatter", "residual_boxplot",
            "group_means_by_index", "group_means_density", "weighted_vs_unweighted_density",
            "classroom_density", "noise_by_group_size", "path_diagram", "latent_trait_strips",
            "random_intercept_lines", "separate_vs_random", "level2_intercepts"]
 
-_LECTURE = {"on": False}
+_LECTURE = {"on": False, "applied": False}
 
 
 def palette() -> list:
@@ -34,15 +35,24 @@ def set_style(lecture: bool | None = None) -> None:
     projector; by default, whatever lecture mode says (``mlmcourse.lecture``). Nothing is
     styled on import."""
     if lecture is None:
-        from .lecture import is_lecture
         lecture = is_lecture()
     _LECTURE["on"] = bool(lecture)
+    _LECTURE["applied"] = True
     sns.set_theme(context="talk" if lecture else "notebook", style="whitegrid",
                   palette="colorblind", font_scale=1.15 if lecture else 1.0,
                   rc={"lines.linewidth": 3.0 if lecture else 1.8,
                       "axes.titleweight": "bold", "axes.titlesize": "medium",
                       "figure.titlesize": "large",
                       "figure.dpi": 100, "savefig.dpi": 100, "savefig.bbox": "tight"})
+
+
+def _follow_lecture_mode() -> None:
+    """Lecture mode switched: restyle, if the notebook asked for the course's style."""
+    if _LECTURE.get("applied") and _LECTURE["on"] != is_lecture():
+        set_style(lecture=is_lecture())
+
+
+subscribe(_follow_lecture_mode)
 
 
 def _scale() -> float:
