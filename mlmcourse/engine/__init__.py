@@ -6,11 +6,12 @@
     factor.py     factorisations of A = Lambda' Z'Z Lambda + I (scalar-term Schur / sparse LU)
     pls.py        the profiled REML/ML criterion by penalized least squares
     optimize.py   BOBYQA (NLopt) from lme4's start, checked; convergence and singularity
-    fit.py        fit(design, REML, start) -> LmerModel, and lmer(formula, data)
+    fit.py        fit(design, REML, start, engine) -> LmerModel, and lmer(formula, data, engine=)
     model.py      LmerModel: the results of a fit (never runs the optimiser itself)
     numderiv.py   numerical derivatives (central differences, Richardson extrapolation)
     inference.py  lmerTest's Satterthwaite table, and the ICC
     compare.py    anova (likelihood-ratio tests, ML refit) and ranova
     ols.py        ordinary least squares: lm() with statsmodels, and the bare solve
     smbridge.py   the same model as a statsmodels MixedLM
+    smfit.py      engine="statsmodels": MixedLM fits it (lbfgs, checked), its estimates -> theta
 """

@@ -10,7 +10,6 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..errors import CourseError
 from .design import Design
 from .inference import satterthwaite_table
 from .optimize import FitInfo
@@ -23,8 +22,11 @@ class LmerModel:
 
     def __init__(self, design: Design, REML: bool, deviance: ProfiledDeviance, optinfo: FitInfo,
                  state: PLSState, data_name: str | None = None, subset_name: str | None = None,
-                 source_data: pd.DataFrame | None = None, subset=None):
+                 source_data: pd.DataFrame | None = None, subset=None, engine: str = "lme4",
+                 statsmodels_result=None):
         self.design = design
+        self.engine = engine                          # "lme4" or "statsmodels": who found theta
+        self.statsmodels_result = statsmodels_result  # MixedLMResults (engine="statsmodels")
         self.REML = bool(REML)
         self.data_name = data_name
         self.subset_name = subset_name
@@ -198,30 +200,15 @@ class LmerModel:
             df = df.drop(columns="Corr")
         return df
 
-    # -- refitting -------------------------------------------------------------------------------
-    def _context(self) -> dict:
+    # -- refitting (fit.refit, fit.update) --------------------------------------------------------
+    def fit_context(self) -> dict:
+        """What a refit of this model carries over: names for printing, the data, the engine."""
         return {"data_name": self.data_name, "subset_name": self.subset_name,
-                "source_data": self._source_data, "subset": self._subset}
-
-    def refit(self, REML: bool | None = None) -> "LmerModel":
-        """The same model fitted again (e.g. by ML for a likelihood-ratio test), from this theta."""
-        from .fit import check_flag, fit
-        reml = self.REML if REML is None else check_flag(REML, "REML")
-        return fit(self.design, REML=reml, start=self.theta, **self._context())
-
-    def update(self, formula: str, REML: bool | None = None) -> "LmerModel":
-        """A new model on the same data and subset (like R's update())."""
-        from .design import build_design
-        from .fit import check_flag, fit
-        if self._source_data is None:
-            raise CourseError("This model does not know its data; call lmer() again instead.")
-        design = build_design(formula, self._source_data, subset=self._subset)
-        reml = self.REML if REML is None else check_flag(REML, "REML")
-        return fit(design, REML=reml, **self._context())
+                "source_data": self._source_data, "subset": self._subset, "engine": self.engine}
 
     # -- statsmodels ----------------------------------------------------------------------------
     def to_statsmodels(self):
-        """The same model as a statsmodels MixedLM (for comparison); see mlmcourse.smbridge."""
+        """The same model as a statsmodels MixedLM (for comparison); see mlmcourse.engine.smbridge."""
         from .smbridge import to_mixedlm
         return to_mixedlm(self.design)
 

@@ -40,7 +40,7 @@ def varcorr_text(model, digits: int = DIGITS) -> str:
     covs = model.covariance_matrices()
     maxlen = max(len(c) for c in covs.values()) if covs else 1
     corr_cells: list[list[str]] = []
-    for name, cov in covs.items():
+    for cov in covs.values():
         c = cov.to_numpy()
         sd = np.sqrt(np.diag(c))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -83,6 +83,14 @@ def correlation_text(model) -> str | None:
     return "Correlation of Fixed Effects:\n" + print_matrix(rows[1:], cols[:-1], cells, right=False)
 
 
+def engine_line(model) -> str | None:
+    """Which engine fitted the model, for statsmodels fits only (lme4's printout is unchanged)."""
+    if getattr(model, "engine", "lme4") != "statsmodels":
+        return None
+    return (f"Fitted by statsmodels MixedLM ({model.optinfo.optimizer}); standard errors and "
+            "Satterthwaite df by mlmcourse at its estimates")
+
+
 def header_lines(model) -> list[str]:
     title = ("Linear mixed model fit by REML. t-tests use Satterthwaite's method ['lmerModLmerTest']"
              if model.REML else
@@ -123,9 +131,6 @@ def summary_text(model) -> str:
     q = zapsmall(_quantiles(model.scaled_resid.to_numpy()), DIGITS + 1)
     parts += ["Scaled residuals: ", named_vector(["Min", "1Q", "Median", "3Q", "Max"], format_real(q, DIGITS)), ""]
     parts += [varcorr_text(model), groups_line(model)]
-    miss = missing_line(model)
-    if miss:
-        parts.append(miss)
     parts += ["", "Fixed effects:", coef_matrix(model.coef_table, DIGITS, cs_cols=3, tst_col=3)]
     corr = correlation_text(model)
     if corr:
@@ -133,6 +138,22 @@ def summary_text(model) -> str:
     for msg in list(model.optinfo.messages) + list(model.satterthwaite_notes.values()):
         parts.append(msg)
     return "\n".join(parts)
+
+
+NOTE_PREFIX = "mlmcourse: "
+
+
+def course_notes(model) -> list[str]:
+    """What the course says beyond lme4's printout (kept outside R's layout): which engine found
+    the estimates (statsmodels fits), and which variables' missing values dropped rows."""
+    notes = [engine_line(model), missing_line(model)]
+    return [NOTE_PREFIX + n.strip("()") for n in notes if n]
+
+
+def summary_with_notes(model) -> str:
+    """R's layout, then the course's notes (if any) after a blank line."""
+    notes = course_notes(model)
+    return summary_text(model) + ("\n\n" + "\n".join(notes) if notes else "")
 
 
 def short_text(model) -> str:
@@ -159,7 +180,8 @@ class ModelSummary:
 
     def __init__(self, model):
         self.model = model
-        self.text = summary_text(model)
+        self.r_text = summary_text(model)          # exactly R's layout (the handout's)
+        self.text = summary_with_notes(model)      # plus the course's notes
 
     def __repr__(self) -> str:
         return self.text
@@ -192,12 +214,15 @@ class ModelSummary:
                  ".mlm-warn{color:#a04000}</style>")
         return (f"{style}<div class='mlm-summary'>"
                 f"<p><b>Linear mixed model fit by {'REML' if m.REML else 'maximum likelihood'}</b> "
-                f"(t-tests use Satterthwaite's method)<br><code>{html.escape(m.formula)}</code><br>"
+                f"(t-tests use Satterthwaite's method)<br>"
+                f"{html.escape(engine_line(m)) + '<br>' if engine_line(m) else ''}"
+                f"<code>{html.escape(m.formula)}</code><br>"
                 f"{crit}<br>{html.escape(groups_line(m))}"
                 f"{'<br>' + html.escape(miss) if miss else ''}</p>"
                 + _table_html(resid, "Scaled residuals")
                 + _table_html(vc_fmt, "Random effects")
                 + _table_html(fmt_coef, "Fixed effects")
                 + f"<p style='font-size:smaller'>{html.escape(SIGNIF_LEGEND)}</p>{corr_html}{notes}"
-                + f"<details><summary>R layout (as in the handout)</summary><pre style='font-family: monospace; white-space: pre'>{html.escape(self.text)}</pre></details>"
+                + "<details><summary>R layout (as in the handout)</summary>"
+                + f"<pre style='font-family: monospace; white-space: pre'>{html.escape(self.r_text)}</pre></details>"
                 + "</div>")

@@ -1,0 +1,208 @@
+"""engine="statsmodels": statsmodels MixedLM finds the estimates, the course's LmerModel reports.
+
+Reference: real lme4 (tests/reference/lme4_reference.json) and the course's lme4 engine.
+Tolerances (measured on these models, statsmodels 0.15, lbfgs then bfgs):
+- REML criterion / ML deviance: within 1e-3 of lme4 (the brief); measured <= 3e-7.
+- fixed effects: within 1e-3 standard errors; measured <= 2e-5 SE.
+- standard errors: relative 1e-3; measured <= 3e-5 (same code, theta a little apart).
+- variances: relative 3e-3; measured <= 3e-4 (the criterion is flat in a small variance: the
+  classroom variance, 20.44, moves in the 5th digit for a criterion change of 1e-7).
+- Satterthwaite df: 0.02; measured <= 3e-3 (df move in the 5th digit with theta: lme4 itself
+  prints 99.030 where the exact optimum gives 99.028).
+"""
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlmcourse import CourseError, anova, complete_cases, icc, lmer, load_classroom, ranova
+from mlmcourse.engine.fit import refit
+from mlmcourse.engine.smbridge import statsmodels_loglike
+
+REF = json.loads((Path(__file__).resolve().parents[1] / "reference" / "lme4_reference.json").read_text())
+CRIT_TOL, BETA_SE_TOL, SE_REL_TOL, VAR_REL_TOL, DF_TOL = 1e-3, 1e-3, 1e-3, 3e-3, 0.02
+
+# (formula, complete-case rows?, id in lme4_reference.json)
+HANDOUT = [
+    ("mathkind ~ ses + (1|schoolid)", False, "lmer.fit1"),
+    ("mathkind ~ ses + (1|schoolid/classid)", False, "fit3"),
+    ("mathgain ~ (1|schoolid)", False, "lmer.fit2"),
+    ("mathgain ~ (1|schoolid/classid)", False, "lmer.fit3"),
+    ("mathgain ~ 1 + (1|schoolid/classid)", True, "fit7"),
+    ("mathgain ~ ses + mathknow + (1|schoolid/classid)", True, "fit8"),
+]
+
+
+def reference(ref_id: str) -> dict:
+    return next(m for m in REF["models"] if m["id"] == ref_id)
+
+
+@pytest.fixture(scope="module")
+def dat():
+    return load_classroom()
+
+
+@pytest.fixture(scope="module")
+def fits(dat):
+    """fits(formula, complete, engine, REML): each model fitted once in this module."""
+    in_sample = complete_cases(dat, "mathgain ~ ses + mathknow")
+    cache = {}
+
+    def get(formula, complete=False, engine="statsmodels", REML=True):
+        key = (formula, complete, engine, REML)
+        if key not in cache:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # singular fits warn, as lme4 does
+                cache[key] = lmer(formula, data=dat, REML=REML, engine=engine,
+                                  subset=in_sample if complete else None)
+        return cache[key]
+    return get
+
+
+def assert_close_to_lme4_engine(sm, ref):
+    assert sm.criterion == pytest.approx(ref.criterion, abs=CRIT_TOL)
+    a, b = sm.coef_table, ref.coef_table
+    assert list(a.index) == list(b.index)
+    assert np.all(np.abs(a["Estimate"] - b["Estimate"]) < BETA_SE_TOL * b["Std. Error"])
+    np.testing.assert_allclose(a["Std. Error"], b["Std. Error"], rtol=SE_REL_TOL)
+    np.testing.assert_allclose(a["df"], b["df"], atol=DF_TOL)
+    va, vb = sm.varcorr, ref.varcorr
+    assert list(va["Groups"]) == list(vb["Groups"]) and list(va["Name"]) == list(vb["Name"])
+    np.testing.assert_allclose(va["Variance"], vb["Variance"], rtol=VAR_REL_TOL)
+
+
+@pytest.mark.parametrize("formula, complete, ref_id", HANDOUT)
+def test_handout_models_reach_lme4s_reml_criterion(fits, formula, complete, ref_id):
+    sm = fits(formula, complete)
+    assert sm.engine == "statsmodels" and sm.REML
+    assert sm.reml_criterion == pytest.approx(reference(ref_id)["reml_criterion"], abs=CRIT_TOL)
+    assert sm.converged and not sm.singular and sm.optinfo.messages == []
+    assert_close_to_lme4_engine(sm, fits(formula, complete, engine="lme4"))
+    # the converted theta describes statsmodels' own fit: its llf, and its likelihood at our numbers
+    assert -2 * sm.statsmodels_result.llf == pytest.approx(sm.criterion, abs=1e-6)
+    assert statsmodels_loglike(sm) == pytest.approx(sm.loglik, abs=1e-6)
+
+
+def test_the_model_says_which_engine_fitted_it(fits):
+    sm = fits("mathkind ~ ses + (1|schoolid/classid)")
+    lme4 = fits("mathkind ~ ses + (1|schoolid/classid)", engine="lme4")
+    assert lme4.engine == "lme4" and lme4.statsmodels_result is None
+    assert type(sm) is type(lme4)
+    assert sm.optinfo.optimizer in ("lbfgs", "lbfgs + bfgs", "nm", "nm + lbfgs")
+    assert sm.optinfo.criterion == pytest.approx(sm.criterion)
+    text = str(sm.summary()).splitlines()
+    # R's layout stays R's; the course's note about the engine follows it
+    assert text[1] == "Formula: mathkind ~ ses + (1 | schoolid/classid)"
+    assert text[-1] == (f"mlmcourse: Fitted by statsmodels MixedLM ({sm.optinfo.optimizer}); standard errors "
+                        "and Satterthwaite df by mlmcourse at its estimates")
+    assert "statsmodels" not in sm.summary().r_text
+    assert "REML criterion at convergence: 12038.4" in text
+    assert not any("statsmodels" in ln for ln in str(lme4.summary()).splitlines())
+    assert "Fitted by statsmodels MixedLM" in sm.summary()._repr_html_()
+    assert "Fitted by statsmodels" not in lme4.summary()._repr_html_()
+
+
+def test_statsmodels_own_standard_errors_are_there_for_comparison(fits):
+    sm = fits("mathkind ~ ses + (1|schoolid/classid)")
+    bse = sm.statsmodels_result.bse_fe
+    assert list(bse.index) == ["Intercept", "ses"]
+    ours = sm.coef_table["Std. Error"].to_numpy()
+    # same model, different recipe (joint Hessian vs sigma^2 (X'V^-1X)^-1): close, not equal
+    np.testing.assert_allclose(bse.to_numpy(), ours, rtol=0.02)
+    assert not np.allclose(bse.to_numpy(), ours, rtol=1e-6)
+
+
+def test_ranef_and_icc_work(fits):
+    sm = fits("mathkind ~ ses + (1|schoolid/classid)")
+    ref = fits("mathkind ~ ses + (1|schoolid/classid)", engine="lme4")
+    for name, table in ref.ranef.items():
+        np.testing.assert_allclose(sm.ranef[name].to_numpy(), table.to_numpy(), atol=0.02)
+    shares = icc(sm)
+    assert list(shares.index) == ["classid:schoolid", "schoolid"]
+    np.testing.assert_allclose(shares.to_numpy(), icc(ref).to_numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize("formula, complete, ref_id", [HANDOUT[0], HANDOUT[4], HANDOUT[5]])
+def test_ml_fits_reach_lme4s_deviance(fits, formula, complete, ref_id):
+    sm = fits(formula, complete, REML=False)
+    assert not sm.REML and sm.converged
+    assert sm.deviance == pytest.approx(reference(ref_id + ".ml")["deviance"], abs=CRIT_TOL)
+    assert_close_to_lme4_engine(sm, fits(formula, complete, engine="lme4", REML=False))
+    assert sm.statsmodels_result.method == "ML"
+
+
+def test_refit_by_ml_stays_with_statsmodels(fits):
+    sm = fits("mathkind ~ ses + (1|schoolid)")
+    ml = refit(sm, REML=False)
+    assert ml.engine == "statsmodels" and not ml.REML
+    assert ml.statsmodels_result.method == "ML"
+    assert ml.deviance == pytest.approx(reference("lmer.fit1.ml")["deviance"], abs=CRIT_TOL)
+
+
+def test_anova_matches_the_lme4_engine(fits):
+    sm7, sm8 = fits(*HANDOUT[4][:2]), fits(*HANDOUT[5][:2])
+    l7, l8 = fits(*HANDOUT[4][:2], engine="lme4"), fits(*HANDOUT[5][:2], engine="lme4")
+    a, b = anova(sm7, sm8), anova(l7, l8)
+    assert list(a.index) == ["sm7", "sm8"] and list(b.index) == ["l7", "l8"]
+    for col in ("npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df"):
+        np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), atol=CRIT_TOL)
+    assert a["Pr(>Chisq)"].iloc[1] == pytest.approx(b["Pr(>Chisq)"].iloc[1], rel=1e-3)
+
+
+def test_ranova_matches_the_lme4_engine_and_lme4(fits):
+    sm = fits("mathkind ~ ses + (1|schoolid/classid)")
+    a = ranova(sm)
+    b = ranova(fits("mathkind ~ ses + (1|schoolid/classid)", engine="lme4"))
+    assert list(a.index) == list(b.index) == ["<none>", "(1 | classid:schoolid)", "(1 | schoolid)"]
+    for col in ("npar", "logLik", "AIC", "LRT", "Df"):
+        np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), atol=CRIT_TOL)
+    want = next(r for r in REF["ranova"] if r["model"] == "fit3")["columns"]
+    np.testing.assert_allclose(a["logLik"].to_numpy(float), want["logLik"], atol=CRIT_TOL)
+
+
+def test_a_correlated_random_slope_uses_re_formula(fits):
+    formula = "mathkind ~ ses + minority + (1 + minority|schoolid)"
+    sm = fits(formula)
+    assert sm.statsmodels_result.model.k_re == 2  # re_formula = "1 + minority"
+    assert sm.converged and not sm.singular
+    assert_close_to_lme4_engine(sm, fits(formula, engine="lme4"))
+    corr = sm.varcorr["Corr"].iloc[1]
+    assert corr == pytest.approx(fits(formula, engine="lme4").varcorr["Corr"].iloc[1], abs=1e-3)
+
+
+@pytest.mark.slow
+def test_the_singular_random_slope_of_ses(fits):
+    """(1 + ses | schoolid): correlation +1 at lme4's optimum; statsmodels' lbfgs stops 0.07
+    short there, and the Nelder-Mead safeguard reaches it (about 7 s)."""
+    sm = fits("mathgain ~ ses + (1 + ses|schoolid)")
+    assert sm.statsmodels_result.model.k_re == 2
+    assert sm.reml_criterion == pytest.approx(reference("slope.ses")["reml_criterion"], abs=CRIT_TOL)
+    assert sm.singular and any("singular" in msg for msg in sm.optinfo.messages)
+    ref = fits("mathgain ~ ses + (1 + ses|schoolid)", engine="lme4")
+    np.testing.assert_allclose(sm.fixef, ref.fixef, rtol=1e-4)
+    np.testing.assert_allclose(sm.varcorr["Variance"], ref.varcorr["Variance"], rtol=2e-2)
+
+
+def test_statsmodels_warnings_do_not_reach_the_student(dat):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = lmer("mathgain ~ (1|schoolid)", data=dat, engine="statsmodels")
+    assert m.converged and [str(w.message) for w in caught] == []
+
+
+def test_a_term_statsmodels_cannot_express_gives_the_clear_error(dat):
+    with pytest.raises(CourseError, match="cannot express the random term") as err:
+        lmer("mathgain ~ ses + (1|schoolid) + (1 + ses|classid)", data=dat, engine="statsmodels")
+    assert 'engine="statsmodels"' in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("engine", ["R", "lmer", "", None, 1])
+def test_a_bad_engine_name_is_one_paragraph(dat, engine):
+    with pytest.raises(CourseError) as err:
+        lmer("mathkind ~ ses + (1|schoolid)", data=dat, engine=engine)
+    msg = str(err.value)
+    assert msg.startswith("engine= must be \"lme4\" or \"statsmodels\", not ") and "\n" not in msg
