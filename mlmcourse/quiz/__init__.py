@@ -8,6 +8,7 @@
     live.py       live answers computed from the chapter's models
     store.py      where answers are saved, and how
     handin.py     the hand-in file ("W2 Activity Form")
+    answerdb.py   the SQLite layer of the store (schema, checksums, setting damaged files aside)
     cli.py        `python -m mlmcourse answers ...` and `python -m mlmcourse quiz ...`
 """
 

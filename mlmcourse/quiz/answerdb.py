@@ -11,8 +11,8 @@ or deleted, the highest version is the current answer. The student's name is the
 ``(student)`` (bank ids cannot look like that). Each row carries a CRC of its fields: SQLite
 notices damage to its own structures (``PRAGMA quick_check``), the CRC notices a stray byte
 inside an answer's text. A file that fails these checks is *set aside*: renamed with a
-timestamp suffix (with its ``-wal`` and ``-shm`` companions), never deleted, and the rows that
-still read correctly are copied into a fresh file (:func:`salvage`).
+timestamp suffix (with its ``-wal``, which may hold the last saves), never deleted; the rows
+that still read correctly are copied into a fresh file (:func:`salvage`).
 """
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ import json
 import os
 import sqlite3
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..userfiles import fsync_dir
 
 APPLICATION_ID = 0x4D4C4D41  # "MLMA" in the file's header: this is a course answers database
 SCHEMA_VERSION = 1
-BUSY_TIMEOUT = 20.0  # seconds a save waits for another kernel's write lock (ours last milliseconds)
+BUSY_TIMEOUT = 10.0  # seconds a save waits for another kernel's write lock (ours last milliseconds)
 STUDENT = "(student)"
 FIELDS = ("answer", "kind", "checked", "correct")
 COLUMNS = ("id", "chapter", "question", "version", *FIELDS, "updated", "crc")
@@ -57,13 +57,13 @@ class Unusable(Exception):
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def is_damage(exc: BaseException) -> bool:
     """SQLite's own verdict that a file is damaged or not a database (not a lock, not a full disk)."""
-    return isinstance(exc, sqlite3.DatabaseError) and getattr(exc, "sqlite_errorname", "") in (
-        "SQLITE_CORRUPT", "SQLITE_NOTADB") or type(exc) is sqlite3.DatabaseError
+    name = getattr(exc, "sqlite_errorname", "") if isinstance(exc, sqlite3.DatabaseError) else ""
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
 
 
 def _crc(chapter, question, version, answer, kind, checked, correct, updated) -> int:
@@ -190,38 +190,78 @@ def identity(path: Path):
 
 
 def set_aside(path: Path, label: str) -> Path:
-    """Rename ``path`` (and its -wal, -shm) to ``<name>.<label>-<UTC time>``; return the new path."""
+    """Rename ``path`` (and its WAL) to ``<name>.<label>-<UTC time>``; return the new path."""
     path = Path(path)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     aside, n = path.with_name(f"{path.name}.{label}-{stamp}"), 1
     while aside.exists():
         n += 1
         aside = path.with_name(f"{path.name}.{label}-{stamp}-{n}")
     os.rename(path, aside)
-    for suffix in ("-wal", "-shm"):
-        if Path(f"{path}{suffix}").exists():
-            os.rename(f"{path}{suffix}", f"{aside}{suffix}")
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    if wal.exists() and wal.stat().st_size > 0:  # committed saves not yet copied into the file
+        os.rename(wal, f"{aside}-wal")
+    for empty in (wal, shm):  # an empty WAL holds nothing; the -shm is only an index of the WAL
+        if empty.exists():
+            empty.unlink()
     fsync_dir(path.parent)
     return aside
 
 
 def salvage(path: Path) -> list[tuple]:
-    """The rows of a set-aside file that still read correctly and match their CRC, in saving order."""
-    rows = []
+    """The rows of a set-aside file that still read correctly and match their CRC, in saving order:
+    (chapter, question, entry). Two readings are tried and the fuller one kept: the file with its
+    WAL, and (for a truncated file, which SQLite refuses to read at all) an in-memory copy whose
+    header claims only the pages that are there."""
+    path = Path(path)
+    sides = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+    before = [side.exists() for side in sides]
+    best: list[tuple] = []
+    for conn in _readings(path):
+        rows = []
+        try:
+            for row in conn.execute(f"SELECT {', '.join(COLUMNS)} FROM answers ORDER BY id"):
+                if len(row) == len(COLUMNS) and _crc(*row[1:-1]) == row[-1]:
+                    _id, chapter, question, _version, *fields, updated, _crc_value = row
+                    rows.append((chapter, question, {**dict(zip(FIELDS, fields)), "updated": updated}))
+        except sqlite3.Error:
+            pass  # a damaged page ends this reading; the rows before it are kept
+        finally:
+            conn.close()
+        best = rows if len(rows) > len(best) else best
+    for side, existed in zip(sides, before):  # reading made them: an empty WAL and its index
+        if not existed and side.exists() and (side.name.endswith("-shm") or side.stat().st_size == 0):
+            side.unlink()
+    return best
+
+
+def _readings(path: Path) -> list[sqlite3.Connection]:
+    readings = []
     try:
-        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+        readings.append(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1))
     except sqlite3.Error:
-        return rows
+        pass
     try:
-        for row in conn.execute(f"SELECT {', '.join(COLUMNS)} FROM answers ORDER BY id"):
-            if len(row) == len(COLUMNS) and _crc(*row[1:-1]) == row[-1]:
-                chapter, question, _version, *fields, updated, _crc_value = row
-                rows.append((chapter, question, {**dict(zip(FIELDS, fields)), "updated": updated}))
+        data = bytearray(path.read_bytes())
+    except OSError:
+        return readings
+    if len(data) < 100 or not data.startswith(b"SQLite format 3\0") or not hasattr(sqlite3.Connection, "deserialize"):
+        return readings
+    page = int.from_bytes(data[16:18], "big")
+    page = 65536 if page == 1 else page
+    if page < 512:
+        return readings
+    pages = len(data) // page
+    data = data[:pages * page]
+    data[18:20] = b"\x01\x01"  # rollback-journal format: the copy is read without a WAL
+    data[28:32] = pages.to_bytes(4, "big")
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.deserialize(bytes(data))
+        readings.append(conn)
     except sqlite3.Error:
-        pass  # a damaged page ends the reading; what came before it is kept
-    finally:
         conn.close()
-    return rows
+    return readings
 
 
 def read_json(path: Path) -> dict | None:

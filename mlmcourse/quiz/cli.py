@@ -11,19 +11,28 @@ from pathlib import Path
 
 
 def _export(args) -> int:
+    from ..errors import CourseError
     from .bank import load_bank
-    from .handin import default_filename, export_answers
+    from .handin import default_filename, export_answers, incomplete_warning
     from .store import AnswerStore
 
     bank = load_bank(chapter=args.chapter)
     store = AnswerStore(bank.chapter)
-    out = args.out
-    if out is None:  # the current folder, like most command-line tools
-        fmt = args.format or "md"
-        out = Path.cwd() / default_filename(bank, args.name if args.name is not None else store.student, fmt)
-    path = export_answers(bank.chapter, out=out, fmt=args.format, student=args.name, store=store, bank=bank)
-    answered = sum(1 for e in store.data["answers"].values() if str(e.get("answer", "")).strip())
-    print(f"{bank.form}: {answered} of {len(bank.questions)} questions answered, written to {path}")
+    try:
+        out = args.out
+        if out is None:  # the current folder, like most command-line tools
+            fmt = args.format or "md"
+            out = Path.cwd() / default_filename(bank, args.name if args.name is not None else store.student, fmt)
+        path = export_answers(bank.chapter, out=out, fmt=args.format, student=args.name, store=store, bank=bank)
+        answered = sum(1 for e in store.data["answers"].values() if str(e.get("answer", "")).strip())
+        line = f"{bank.form}: {answered} of {len(bank.questions)} questions answered, written to {path}"
+        problems = store.problems()
+    finally:
+        store.close()
+    if problems:  # the file is there, but the student must look before handing it in: exit 2
+        print(f"{line}, but check it: {'; '.join(problems)}")
+        raise CourseError(incomplete_warning(path, problems))
+    print(line)
     return 0
 
 
@@ -61,7 +70,7 @@ def add_parsers(sub) -> None:
     e.add_argument("--name", default=None, help="your name on the form (default: the one typed in the quiz)")
     e.add_argument("--chapter", type=int, default=2, help="chapter number (default 2)")
     e.set_defaults(func=_export)
-    w = asub.add_parser("where", help="print the file your answers are saved in")
+    w = asub.add_parser("where", help="print the database your answers are saved in")
     w.add_argument("--chapter", type=int, default=2)
     w.set_defaults(func=_where)
 

@@ -1,8 +1,10 @@
 """The hand-in file: a student's saved answers with the question texts (e.g. "W2 Activity Form").
 
 Used by the quiz's Export button and by ``python -m mlmcourse answers export``. Only the
-student's own answers go in (no model answers); automatic questions also say whether the
-last check was right.
+student's own answers go in (no model answers), in their latest saved version; automatic
+questions also say whether the last check was right. When the store had a problem (a damaged
+file set aside, a save that failed, no answers while a set-aside copy exists) the file is still
+written, and :func:`incomplete_warning` says what to check before handing it in.
 """
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from .store import AnswerStore, answers_dir
 from ..errors import CourseError
+from ..userfiles import answers_dir, atomic_write_text
 from .bank import Bank, load_bank
+from .store import AnswerStore
 
 FORMATS = ("md", "html")
 
@@ -99,6 +102,13 @@ def render_html(bank: Bank, data: dict) -> str:
     return "\n".join(out)
 
 
+def incomplete_warning(path: Path, problems: list[str]) -> str:
+    """What to tell the student about a hand-in file that may miss answers (``store.problems()``)."""
+    return (f"The hand-in file {path} may not hold all your answers: {'; '.join(problems)}. Open the "
+            "quiz notebook, which says what happened and where any copy is, check your answers there "
+            "and export again before handing the file in.")
+
+
 def export_answers(chapter: int = 2, out: str | Path | None = None, fmt: str | None = None,
                    student: str | None = None, store: AnswerStore | None = None,
                    bank: Bank | None = None, with_link: bool = False):
@@ -107,22 +117,25 @@ def export_answers(chapter: int = 2, out: str | Path | None = None, fmt: str | N
     ``fmt`` is 'md' or 'html' (default: from ``out``'s suffix, else 'md'); ``out`` defaults to
     ``<answers folder>/handin/<form>-<name>.<fmt>``."""
     bank = bank if bank is not None else load_bank(chapter=chapter)
-    store = store if store is not None else AnswerStore(bank.chapter)
     if fmt is None:
         suffix = Path(out).suffix.lower().lstrip(".") if out else ""
         fmt = {"markdown": "md", "htm": "html"}.get(suffix, suffix) or "md"
     if fmt not in FORMATS:
         raise CourseError(f"The export format '{fmt}' is not known: use 'md' (Markdown) or 'html'.")
-    data = dict(store.data)
+    if store is None:
+        store = AnswerStore(bank.chapter)
+        try:
+            data = store.data
+        finally:
+            store.close()
+    else:
+        data = store.data  # the latest saved versions (other kernels' too) and unsaved changes
     if student is not None:
         data["student"] = student
     text = render_markdown(bank, data) if fmt == "md" else render_html(bank, data)
     path = Path(out) if out else answers_dir() / "handin" / default_filename(bank, str(data.get("student", "")), fmt)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write_text(path, text)
     except OSError as exc:
         raise CourseError(f"The hand-in file could not be written to {path} ({exc.strerror or exc}). "
                           "Choose another place, e.g. `--out ~/handin.md`.") from None

@@ -1,218 +1,338 @@
-"""Where a student's quiz answers live, and how they are saved without ever being lost.
+"""Where a student's quiz answers live, and how they are kept so that none is ever lost.
 
-One JSON file per chapter in a per-user folder (never inside the course folder, which may be a
-read-only shared copy on a JupyterHub):
+One SQLite database for every chapter, ``answers.sqlite3``, in a per-user folder (never the
+course folder, which may be a read-only share on a JupyterHub): ``$MLMCOURSE_ANSWERS_DIR`` if
+set, else the user data folder (``~/.local/share/mlmcourse/answers`` on Linux; see
+:mod:`mlmcourse.userfiles`). The SQLite side is :mod:`mlmcourse.quiz.answerdb`.
 
-1. ``$MLMCOURSE_ANSWERS_DIR`` if it is set;
-2. otherwise ``$XDG_DATA_HOME/mlmcourse/answers`` (``~/.local/share/mlmcourse/answers``);
-   on Windows ``%APPDATA%\\mlmcourse\\answers``.
-
-Every save writes a temporary file in the same folder, flushes and fsyncs it, keeps the previous
-version as ``<file>.bak`` and only then swaps the new file in with ``os.replace`` (atomic on one
-file system). A crash or a killed kernel at any moment leaves either the old or the new answers,
-never a half-written file; if the main file is ever unreadable the backup is used.
+- Every change is written at once, as one small transaction (about a millisecond): an answer
+  is on disk before the next keystroke arrives, so a killed kernel loses nothing typed.
+- Every saved version is kept, one row per (chapter, question, version); the latest is what the
+  quiz shows and what the hand-in file holds. Two kernels on one chapter both keep theirs.
+- A save that fails (read-only folder, full disk) loses nothing: the answer stays in the
+  notebook, ``last_error`` says what to do, and the save is tried again with the next change,
+  in the folder ``MLMCOURSE_ANSWERS_DIR`` names by then if the student sets it in the kernel.
+- A damaged database, and the files of the course's earlier JSON store (``chapterNN.json`` and
+  its ``.bak``), are set aside (renamed with a timestamp, never deleted); what they still hold is
+  moved into the database, and ``notices`` tells the student what happened and where the copy is.
 """
 from __future__ import annotations
 
-import json
-import os
-import sys
-import tempfile
+import re
+import sqlite3
 import threading
-from datetime import datetime, timezone
+import weakref
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import CourseError
+from ..userfiles import answers_dir
+from . import answerdb as db
+from .answerdb import STUDENT
 
-FORMAT_VERSION = 1
+FILENAME = "answers.sqlite3"
+MAX_DELAY = 0.2  # seconds: the longest a change may wait to be written (AnswerStore's delay)
+FAILURES = (sqlite3.Error, OSError, db.Unusable, db.Damaged)
 
-
-def answers_dir() -> Path:
-    """The folder that holds this user's answers (see the module docstring)."""
-    env = os.environ.get("MLMCOURSE_ANSWERS_DIR")
-    if env:
-        return Path(env).expanduser()
-    if sys.platform.startswith("win") and os.environ.get("APPDATA"):
-        return Path(os.environ["APPDATA"]) / "mlmcourse" / "answers"
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base).expanduser() / "mlmcourse" / "answers"
+__all__ = ["AnswerStore", "answers_dir", "answers_path", "old_json_paths"]
 
 
-def answers_path(chapter: int) -> Path:
-    return answers_dir() / f"chapter{int(chapter):02d}.json"
+def answers_path(chapter: int | None = None) -> Path:
+    """The answers database. Every chapter shares it; ``chapter`` is accepted for older callers."""
+    return answers_dir() / FILENAME
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def old_json_paths(folder: Path, chapter: int) -> tuple[Path, Path]:
+    """The file of the course's earlier JSON store for ``chapter``, and its backup copy."""
+    main = Path(folder) / f"chapter{int(chapter):02d}.json"
+    return main, main.with_name(main.name + ".bak")
 
 
-def _empty(chapter: int) -> dict:
-    return {"version": FORMAT_VERSION, "chapter": int(chapter), "student": "", "answers": {}}
-
-
-def _read(path: Path) -> dict | None:
-    """The parsed file, or None when it is missing or not a valid answers file."""
+def _when(stamp) -> datetime:
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
-        return None
-    return data
+        t = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def atomic_write_json(path: Path, data: dict) -> None:
-    """Write ``data`` to ``path`` so that a crash at any point leaves the old or the new file.
-
-    Steps: temp file in the same folder -> write -> flush -> fsync -> copy the current file to
-    ``.bak`` (atomically too) -> ``os.replace(temp, path)`` -> fsync the folder."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CourseError(
-            f"Your answers could not be saved: the folder {path.parent} cannot be created "
-            f"({exc.strerror}). Set the environment variable MLMCOURSE_ANSWERS_DIR to a folder "
-            "you can write to, then restart the kernel."
-        ) from None
-    text = json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True)
-
-    def keep_backup():
-        if path.exists() and _read(path) is not None:
-            _replace_atomically(path.with_name(path.name + ".bak"), path.read_bytes())
-
-    _replace_atomically(path, text.encode("utf-8"), before_replace=keep_backup)
-    _fsync_dir(path.parent)
-
-
-def _replace_atomically(path: Path, payload: bytes, before_replace=None) -> None:
-    """temp file in the same folder -> write -> fsync -> (before_replace) -> os.replace."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        if before_replace is not None:
-            before_replace()
-        os.replace(tmp, path)
-    except BaseException:
+def _close(box: dict) -> None:
+    conn, box["conn"] = box.get("conn"), None
+    if conn is not None:
         try:
-            os.unlink(tmp)
-        except OSError:
+            conn.close()  # the last connection to close folds the WAL into the file and removes it
+        except sqlite3.Error:
             pass
-        raise
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class AnswerStore:
-    """The answers of one chapter for this user: load once, update in memory, save atomically.
+    """The answers of one chapter for this user, saved as they change.
 
-    ``update(qid, **fields)`` records a change and schedules a save after ``delay`` seconds
-    (debounced: typing fast gives one write, not one per key); ``flush()`` saves now. With
-    ``delay=0`` every update is saved at once."""
+    ``get(qid)`` and ``student`` are what this kernel shows; ``data`` adds the latest versions
+    other kernels saved, for the hand-in. ``update(qid, **fields)`` never raises for a failed
+    save: the change is kept, ``last_error`` says why, and the save is retried with the next
+    change; ``flush()`` retries at once and raises a CourseError if it fails again. ``delay``
+    (seconds, at most 0.2; default 0, at once) lets a burst of changes share one transaction."""
 
-    def __init__(self, chapter: int, path: Path | None = None, delay: float = 0.8):
+    def __init__(self, chapter: int, path: Path | None = None, delay: float = 0.0):
         self.chapter = int(chapter)
+        self._fixed_path = path is not None
         self.path = Path(path) if path is not None else answers_path(chapter)
-        self.delay = float(delay)
-        self.restored_from_backup = False
+        self.delay = min(max(float(delay), 0.0), MAX_DELAY)
+        self.notices: list[str] = []        # what the student should be told (the quiz shows them)
+        self.damaged: list[Path] = []       # damaged files set aside by this store
+        self.last_error: str | None = None  # why the latest save failed; None once saved
+        self._listeners: list = []          # weak references: called after every save attempt
         self._lock = threading.RLock()
+        self._db = {"conn": None, "identity": None}
+        weakref.finalize(self, _close, self._db)
+        self._entries: dict[str, dict] = {}  # question -> its latest entry, as this kernel knows it
+        self._pending: dict[str, dict] = {}  # changed here, not yet in the database
+        self._carry: list[tuple] = []        # rows recovered from a damaged file, still to be written
+        self._reason = ""
         self._timer: threading.Timer | None = None
-        self._dirty = False
-        self.last_error: str | None = None
-        self.data = self._load()
+        with self._lock:
+            try:
+                self._connection()
+            except FAILURES as exc:
+                self._fail(exc)
 
     # -- reading ---------------------------------------------------------------------------
-    def _load(self) -> dict:
-        data = _read(self.path)
-        if data is None:  # missing or damaged: the backup holds the previous good version
-            data = _read(self.path.with_name(self.path.name + ".bak"))
-            self.restored_from_backup = data is not None
-        if data is None:
-            return _empty(self.chapter)
-        data.setdefault("student", "")
-        data.setdefault("chapter", self.chapter)
-        return data
-
     def get(self, qid: str) -> dict:
+        """The entry of one question (answer, kind, checked, correct, updated), or {}."""
         with self._lock:
-            return dict(self.data["answers"].get(qid, {}))
+            return dict(self._entries.get(qid, {}))
 
     @property
     def student(self) -> str:
-        return str(self.data.get("student", ""))
+        return str(self.get(STUDENT).get("answer") or "")
+
+    @property
+    def data(self) -> dict:
+        """{"chapter", "student", "answers": {qid: entry}}: the latest saved versions, and this
+        kernel's changes that are not saved yet."""
+        with self._lock:
+            entries = {q: dict(e) for q, e in self._entries.items()}
+            try:
+                if self._db["conn"] is not None:
+                    saved = db.latest(self._db["conn"], self.chapter)
+                    entries.update({q: e for q, e in saved.items() if q not in self._pending})
+            except FAILURES:
+                pass
+        return {"chapter": self.chapter, "student": str(entries.pop(STUDENT, {}).get("answer") or ""),
+                "answers": entries}
+
+    @property
+    def unsaved(self) -> set[str]:
+        """The questions whose latest change is only in memory (a save failed, or ``delay`` runs)."""
+        with self._lock:
+            return set(self._pending)
+
+    def problems(self) -> list[str]:
+        """What a hand-in from this store should warn about, in short phrases (empty: nothing)."""
+        out = [f"a damaged answers file was set aside as {p}" for p in self.damaged]
+        if self.last_error and self.unsaved:
+            out.append(f"{len(self.unsaved)} change(s) could not be saved ({self._reason})")
+        elif self.last_error and self._db["conn"] is None:
+            out.append(f"the saved answers could not be read ({self._reason})")
+        if not any(str(e.get("answer") or "").strip() for e in self.data["answers"].values()):
+            copies = self.earlier_copies()
+            if copies:
+                out.append(f"no answers are saved, but an earlier copy exists: {copies[-1]}")
+        return out
+
+    def earlier_copies(self) -> list[Path]:
+        """Files set aside in the answers folder (damaged or migrated), oldest first."""
+        mine = (self.path.name + ".", old_json_paths(self.path.parent, self.chapter)[0].name + ".")
+        try:
+            copies = [p for p in self.path.parent.iterdir() if p.name.startswith(mine)
+                      and (".damaged-" in p.name or ".migrated-" in p.name) and not p.name.endswith("-wal")]
+        except OSError:
+            return []
+        return sorted(copies, key=lambda p: re.findall(r"\d{8}T\d{6}Z", p.name)[-1:])
 
     # -- writing ---------------------------------------------------------------------------
     def set_student(self, name: str) -> None:
-        with self._lock:
-            if self.data.get("student") == name:
-                return
-            self.data["student"] = name
-        self._changed()
+        if name != self.student:
+            self.update(STUDENT, answer=name, kind="name")
 
     def update(self, qid: str, **fields) -> None:
+        """Record a change of one question's answer, kind, checked or correct, and save it."""
+        unknown = set(fields) - set(db.FIELDS)
+        if unknown:
+            raise TypeError(f"unknown answer field(s): {', '.join(sorted(unknown))}")
         with self._lock:
-            entry = self.data["answers"].setdefault(qid, {})
+            entry = self._entries.get(qid, {})
             if all(entry.get(k) == v for k, v in fields.items()):
                 return
-            entry.update(fields)
-            entry["updated"] = _now()
-        self._changed()
-
-    def _changed(self) -> None:
-        with self._lock:
-            self._dirty = True
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            if self.delay <= 0:
-                self.flush()
-                return
-            self._timer = threading.Timer(self.delay, self._timed_flush)
-            self._timer.daemon = True
-            self._timer.start()
-
-    def _timed_flush(self) -> None:
-        try:
-            self.flush()
-        except CourseError as exc:  # a background save has no one to raise to: remember it
-            self.last_error = str(exc)
+            self._entries[qid] = self._pending[qid] = {**entry, **fields, "updated": db.now()}
+            if self.delay > 0 and self._timer is None:
+                self._timer = threading.Timer(self.delay, self._save)
+                self._timer.daemon = True
+                self._timer.start()
+        if self.delay <= 0:
+            self._save()
 
     def flush(self) -> Path:
-        """Save now (if anything changed); return the file's path."""
+        """Write what is not saved yet (nothing to do is fine); raise a CourseError if that fails."""
+        if not self._save():
+            raise CourseError(self.last_error)
+        return self.path
+
+    def close(self) -> None:
+        """Save what is pending (quietly) and close the database."""
+        self._save()
+        with self._lock:
+            _close(self._db)
+
+    def _save(self) -> bool:
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-            if not self._dirty:
-                return self.path
-            self.data["version"] = FORMAT_VERSION
-            self.data["saved"] = _now()
+            if not self._pending:
+                return True
+            for attempt in (1, 2):  # a file damaged while open is set aside, then written anew
+                try:
+                    conn = self._connection()  # (re)opening may add to what is pending
+                    db.append(conn, [(self.chapter, q, e) for q, e in self._pending.items()])
+                except FAILURES as exc:
+                    _close(self._db)
+                    if attempt == 1 and db.is_damage(exc):
+                        continue
+                    self._fail(exc)
+                else:
+                    self._pending.clear()
+                    self.last_error = None
+                break
+            ok = not self._pending
+        alive = [ref for ref in self._listeners if ref() is not None]
+        self._listeners[:] = alive
+        for ref in alive:
+            listener = ref()
+            if listener is not None:
+                listener()
+        return ok
+
+    def subscribe(self, callback) -> None:
+        """Call ``callback()`` after every save attempt (the quiz shows the result). Bound methods
+        are held weakly: a quiz that is gone is not kept alive, nor called, by its store."""
+        self._listeners.append(weakref.WeakMethod(callback) if hasattr(callback, "__self__")
+                               else (lambda cb=callback: cb))
+
+    # -- opening ---------------------------------------------------------------------------
+    def _connection(self) -> sqlite3.Connection:
+        """The open database; (re)opened when needed: at first, after a failure, after the file
+        was moved or replaced (another kernel set it aside), after MLMCOURSE_ANSWERS_DIR changed."""
+        if self.last_error is not None and not self._fixed_path and answers_path() != self.path:
+            _close(self._db)
+            self.path = answers_path()
+            self._pending = dict(self._entries)  # everything this kernel knows goes to the new place
+        if self._db["conn"] is not None and db.identity(self.path) != self._db["identity"]:
+            _close(self._db)  # a new file: what it lacks of this kernel's answers is written to it
+            self._pending = dict(self._entries)
+        if self._db["conn"] is None:
+            self._open()
+        return self._db["conn"]
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        before = db.identity(self.path)
+        try:
+            conn = db.connect(self.path)
+        except db.Damaged as exc:
+            conn = self._replace_damaged(exc, before)
+        try:
+            db.append(conn, self._carry)
+            self._carry = []
+            self._migrate_json(conn)
+            saved = db.latest(conn, self.chapter)
+        except BaseException:
+            conn.close()
+            raise
+        self._db.update(conn=conn, identity=db.identity(self.path))
+        for q, e in saved.items():
+            if q not in self._pending:
+                self._entries[q] = e
+            elif _same(e, self._pending[q]):  # already there (e.g. another kernel's copy of it)
+                del self._pending[q]
+
+    def _replace_damaged(self, exc: db.Damaged, before) -> sqlite3.Connection:
+        if db.identity(self.path) != before:  # another kernel has just set it aside
+            return db.connect(self.path)
+        aside = db.set_aside(self.path, "damaged")
+        self.damaged.append(aside)
+        self._carry = db.salvage(aside)
+        if self._entries:  # damaged while this kernel was running: write all it knows
+            self._pending = dict(self._entries)
+        kept = (f"the {len(self._carry)} saved versions that still read correctly were copied into a "
+                "new file" if self._carry else "nothing in it could be read")
+        self.notices.append(
+            f"Your answers database `{self.path}` was damaged ({exc}). It was set aside as `{aside}` "
+            f"(nothing was deleted) and {kept}. Check your answers below and retype what is missing; "
+            "keep the copy for your instructor.")
+        return db.connect(self.path)
+
+    def _migrate_json(self, conn: sqlite3.Connection) -> None:
+        """Move the answers of the earlier JSON store in (once), then set its files aside."""
+        main, bak = old_json_paths(self.path.parent, self.chapter)
+        present = [p for p in (main, bak) if p.exists()]
+        readable = {p: db.read_json(p) for p in present}
+        source = next((p for p in present if readable[p] is not None), None)
+        if source is not None:
+            saved = db.latest(conn, self.chapter)
+            db.append(conn, [(self.chapter, q, e) for q, e in _old_entries(readable[source]).items()
+                             if q not in saved or _when(saved[q].get("updated")) < _when(e["updated"])])
+        kept = {}
+        for p in present:
             try:
-                atomic_write_json(self.path, self.data)
-            except OSError as exc:
-                self.last_error = str(exc)
-                raise CourseError(
-                    f"Your answers could not be saved to {self.path} ({exc.strerror or exc}). "
-                    "They are still in this notebook; set MLMCOURSE_ANSWERS_DIR to a folder you "
-                    "can write to, restart the kernel and run the quiz cells again."
-                ) from None
-            self._dirty = False
-            self.last_error = None
-            return self.path
+                kept[p] = db.set_aside(p, "damaged" if readable[p] is None else "migrated")
+            except FileNotFoundError:  # another kernel opening at the same moment moved it in
+                return
+        lost = [p for p in present if readable[p] is None and (source is None or p == main)]
+        self.damaged += [kept[p] for p in lost]
+        copies = " and ".join(f"`{kept[p]}`" for p in present)
+        if source == main:
+            self.notices.append(f"Your answers from the course's earlier answers file `{main}` were "
+                                f"moved into `{self.path}`; the old file was kept as {copies}.")
+        elif source == bak:
+            why = "was damaged" if main in present else "was missing"
+            self.notices.append(f"The course's earlier answers file `{main}` {why}; its backup copy, one "
+                                f"save older (your last change before it may be missing), was moved into "
+                                f"`{self.path}` instead. Nothing was deleted: {copies}.")
+        elif present:
+            self.notices.append(f"The course's earlier answers file `{main}` was damaged and could not be "
+                                f"read. It was kept as {copies} (nothing was deleted); retype your answers "
+                                "and keep the copy for your instructor.")
+
+    def _fail(self, exc: BaseException) -> None:
+        self._reason = getattr(exc, "strerror", None) or str(exc)
+        where = f"`{self.path}`"
+        if not self._pending:  # opening failed: nothing typed yet
+            self.last_error = (f"Your saved answers could not be opened at {where} ({self._reason}). What "
+                               "you type now is kept in this notebook: set MLMCOURSE_ANSWERS_DIR to a folder "
+                               "you can write to (in a cell: `%env MLMCOURSE_ANSWERS_DIR=~/mlm-answers`) and "
+                               "your answers are saved there with your next change.")
+        elif "locked" in self._reason:
+            self.last_error = (f"Your latest change could not be saved: another kernel held the answers "
+                               f"database {where} for {db.BUSY_TIMEOUT:.0f} s. It is kept in this notebook "
+                               "and saved with your next change.")
+        else:
+            self.last_error = (f"Your latest change could not be saved to {where} ({self._reason}). It is "
+                               "kept in this notebook for now: set MLMCOURSE_ANSWERS_DIR to a folder you can "
+                               "write to (in a cell: `%env MLMCOURSE_ANSWERS_DIR=~/mlm-answers`) and your "
+                               "answers are saved there with your next change.")
+
+
+def _same(a: dict, b: dict) -> bool:
+    return [a.get("answer"), a.get("kind"), bool(a.get("checked")), a.get("correct")] == [
+        b.get("answer"), b.get("kind"), bool(b.get("checked")), b.get("correct")]
+
+
+def _old_entries(data: dict) -> dict[str, dict]:
+    """The earlier store's {qid: entry} (and the name), with only the fields the database keeps."""
+    out = {str(q): {**{k: e[k] for k in db.FIELDS if k in e}, "updated": str(e.get("updated") or db.now())}
+           for q, e in data["answers"].items()}
+    if str(data.get("student") or "").strip():
+        out[STUDENT] = {"answer": str(data["student"]), "kind": "name", "updated": str(data.get("saved") or db.now())}
+    return out

@@ -6,9 +6,9 @@
     quiz.section("self-assessment")     # one section of the bank (see quiz.bank.sections)
     quiz.export_panel()                 # the hand-in button ("W2 Activity Form")
 
-Questions come from the chapter's bank (``mlmcourse/questions/chapter02.yml``, see
-``mlmcourse.quizbank``); numeric answers are computed live (``mlmcourse.quizcalc``); answers are
-saved as the student types (``mlmcourse.answers``) and restored when the notebook is run again.
+Questions come from the chapter's bank (``mlmcourse/quiz/questions/chapter02.yml``, see
+``mlmcourse.quiz.bank``); numeric answers are computed live (``mlmcourse.quiz.live``); answers are
+saved as the student types (``mlmcourse.quiz.store``) and restored when the notebook is run again.
 
 Instructors: ``python -m mlmcourse quiz encode FILE`` hides the plain solution fields of a bank
 file, ``python -m mlmcourse quiz decode FILE`` prints them, ``python -m mlmcourse quiz check FILE``
@@ -16,17 +16,17 @@ validates a bank.
 """
 from __future__ import annotations
 
-import atexit
 import html
 import os
 import re
+import weakref
 from pathlib import Path
 
 from .. import lecture
-from .store import AnswerStore
 from ..errors import CourseError
 from .bank import Bank, Question, fill, load_bank
 from .live import Context, default_context
+from .store import AnswerStore
 
 _INLINE = [
     (re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
@@ -109,7 +109,9 @@ class QuestionView:
         if question.kind == "numeric" and question.tolerance is not None:
             children.append(widgets.HTML(f'<span style="color:#666;font-size:90%">Checked '
                                          f"{question.tolerance.describe()}.</span>"))
-        children += [self.input, self.check_button, self.feedback]
+        self.save_note = widgets.HTML(value="")  # a failed save of this answer, said where it is typed
+        self.save_note.add_class("mlm-save-note")
+        children += [self.input, self.save_note, self.check_button, self.feedback]
         self.widget = widgets.VBox(children, layout=widgets.Layout(margin="0 0 14px 0"))
         self.widget.add_class("mlm-question")
         self.widget.add_class("mlm-q-" + re.sub(r"[^A-Za-z0-9_-]", "_", question.id))
@@ -128,6 +130,12 @@ class QuestionView:
 
     def _on_input(self, change) -> None:
         self.store.update(self.q.id, answer=change["new"], kind=self.q.kind)
+        self.show_save_state()
+
+    def show_save_state(self) -> None:
+        """Say so under the answer while its latest change is not saved (it stays in the widget)."""
+        error = self.store.last_error if self.q.id in self.store.unsaved else None
+        self.save_note.value = _box("bad", render(error)) if error else ""
 
     # -- checking --------------------------------------------------------------------------
     def check(self) -> dict:
@@ -256,14 +264,34 @@ class Quiz:
         self.context = context if context is not None else default_context()
         self.views: dict[str, QuestionView] = {}
         self.export_result = None
-        atexit.register(self._flush_quietly)
+        self.save_status = None
+        # no strong reference to the quiz from anything that outlives it: the store and lecture
+        # mode hold its callbacks weakly; closing the store (saving what a failed save left,
+        # folding SQLite's WAL in) happens when the quiz is collected or at exit, whichever first
+        self.store.subscribe(self._on_save)
         lecture.subscribe(self._on_lecture_change)
+        self._closer = weakref.finalize(self, self.store.close)
 
-    def _flush_quietly(self) -> None:
-        try:
-            self.store.flush()
-        except CourseError:
-            pass
+    def _on_save(self) -> None:
+        if self.save_status is not None:
+            self.save_status.value = self._status_html()
+            self.notices.value = self._notices_html()
+        for view in self.views.values():
+            view.show_save_state()
+
+    def _notices_html(self) -> str:
+        kind = "bad" if self.store.damaged else "info"  # a damaged file set aside, or old answers moved in
+        return "".join(_box(kind, render(n)) for n in self.store.notices)
+
+    def _status_html(self) -> str:
+        if self.store.last_error:
+            return _box("bad", render(self.store.last_error))
+        shown = str(self.store.path)
+        home = str(Path.home())
+        if shown.startswith(home + os.sep):
+            shown = "~" + shown[len(home):]
+        return (f'<span style="color:#555">Your answers are saved as you type, every version kept, to '
+                f"<code>{html.escape(shown)}</code>, and come back when you run this notebook again.</span>")
 
     def _on_lecture_change(self) -> None:
         for view in self.views.values():
@@ -286,7 +314,8 @@ class Quiz:
         return box
 
     def header(self):
-        """Name field, where the answers are saved, and (in lecture mode) the Reveal button."""
+        """Name field, where the answers are saved (or why they cannot be), what the store had to
+        set aside or move in, and (in lecture mode) the Reveal button."""
         import ipywidgets as widgets
 
         name = widgets.Text(value=self.store.student, description="Your name:",
@@ -294,23 +323,18 @@ class Quiz:
                             style={"description_width": "initial"})
         name.add_class("mlm-student")
         name.observe(lambda ch: self.store.set_student(ch["new"]), names="value")
-        note = "restored from its backup copy, " if self.store.restored_from_backup else ""
-        shown = str(self.store.path)
-        home = str(Path.home())
-        if shown.startswith(home + os.sep):
-            shown = "~" + shown[len(home):]
-        info = widgets.HTML(
-            f'<span style="color:#555">Your answers are saved automatically ({note}to '
-            f"<code>{html.escape(shown)}</code>) and come back when you run this "
-            "notebook again.</span>")
+        self.save_status = widgets.HTML(self._status_html())
+        self.save_status.add_class("mlm-save-status")
+        self.notices = widgets.HTML(self._notices_html())
+        self.notices.add_class("mlm-store-notices")
         self.name_widget = name
-        return widgets.VBox([name, info, lecture.reveal_control()])
+        return widgets.VBox([name, self.save_status, self.notices, lecture.reveal_control()])
 
     def export_panel(self):
         """The hand-in button: writes the activity form and offers it for download."""
         import ipywidgets as widgets
 
-        from .handin import export_answers
+        from .handin import export_answers, incomplete_warning
 
         fmt = widgets.ToggleButtons(options=[("Markdown", "md"), ("HTML", "html")], value="md",
                                     description="Format:")
@@ -322,12 +346,17 @@ class Quiz:
 
         def on_click(_b):
             try:
-                self.store.flush()
+                try:
+                    self.store.flush()
+                except CourseError:
+                    pass  # the file holds what the notebook shows; the warning below says the rest
                 path, link = export_answers(self.chapter, fmt=fmt.value, store=self.store, bank=self.bank,
                                             with_link=True)
                 self.export_result = path
-                out.value = _box("ok", f"<p>Written to <code>{html.escape(str(path))}</code>. "
-                                       f"{link} Hand this file in.</p>")
+                problems = self.store.problems()
+                done = f"<p>Written to <code>{html.escape(str(path))}</code>. {link}"
+                out.value = (_box("ok", done + " Hand this file in.</p>") if not problems else
+                             _box("ok", done + "</p>") + _box("bad", render(incomplete_warning(path, problems))))
             except CourseError as exc:
                 out.value = _box("bad", render(str(exc)))
 

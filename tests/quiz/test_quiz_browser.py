@@ -6,9 +6,9 @@ restored from the saved file. Screenshots go to tests/artifacts/ (not committed)
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
+import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 
@@ -30,13 +30,21 @@ def _textarea_value(page, value):
 
 
 def _saved_answer(lab, checked=True):
-    """Poll the student's answers file until 1-A is saved (and checked, if asked)."""
-    path = lab.answers_dir / "chapter02.json"
+    """Poll the student's answers database until 1-A is saved (and checked, if asked)."""
+    from mlmcourse.quiz.answerdb import latest
+
+    path = lab.answers_dir / "answers.sqlite3"
     deadline = time.time() + 30
     entry = {}
     while time.time() < deadline:
         if path.exists():
-            entry = json.loads(path.read_text())["answers"].get("1-A", {})
+            conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)  # read as another program would
+            try:
+                entry = latest(conn, 2).get("1-A", {})
+            except sqlite3.Error:  # not created yet
+                entry = {}
+            finally:
+                conn.close()
             if entry.get("answer") == ANSWER and (entry.get("checked") or not checked):
                 return entry
         time.sleep(0.2)

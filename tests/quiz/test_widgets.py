@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import copy
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 import yaml
 
 from mlmcourse import lecture
-from mlmcourse.quiz.store import AnswerStore
 from mlmcourse.errors import CourseError
-from mlmcourse.quiz.widgets import Quiz, parse_number, render
+from mlmcourse.quiz import answerdb
 from mlmcourse.quiz.bank import bank_path, decode_text, encode_text, load_bank
 from mlmcourse.quiz.live import COMPUTATIONS, Context
+from mlmcourse.quiz.store import AnswerStore
+from mlmcourse.quiz.widgets import Quiz, parse_number, render
 
 HANDOUT_IDS = ["1-A", "1-B", "1-C", "1-D", "1-E", "2-A", "2-B", "2-C"]
 
@@ -43,7 +45,7 @@ def ctx(data):
 
 @pytest.fixture
 def quiz(tmp_path, ctx):
-    store = AnswerStore(2, path=tmp_path / "answers" / "chapter02.json", delay=0)
+    store = AnswerStore(2, path=tmp_path / "answers" / "answers.sqlite3")
     return Quiz(chapter=2, store=store, context=ctx)
 
 
@@ -172,7 +174,8 @@ def test_parse_number_and_render():
 
 # -- widgets -----------------------------------------------------------------------------
 def _saved(quiz):
-    return json.loads(quiz.store.path.read_text())["answers"]
+    """What is in the database now, read as another kernel would."""
+    return AnswerStore(2, path=quiz.store.path).data["answers"]
 
 
 def test_open_question_check_reveals_model_answer_and_saves(quiz):
@@ -249,14 +252,14 @@ def test_an_unexpected_failure_is_shown_not_swallowed(quiz, monkeypatch):
 
 
 def test_answers_restored_in_a_new_session(tmp_path, ctx):
-    path = tmp_path / "answers" / "chapter02.json"
-    q1 = Quiz(chapter=2, store=AnswerStore(2, path=path, delay=0), context=ctx)
+    path = tmp_path / "answers" / "answers.sqlite3"
+    q1 = Quiz(chapter=2, store=AnswerStore(2, path=path), context=ctx)
     q1.header()
     q1.name_widget.value = "Ada"
     q1.view("1-C").input.value = "independent school effects"
     q1.view("1-C").check()
     q1.view("2-A.mc").input.value = 1
-    q2 = Quiz(chapter=2, store=AnswerStore(2, path=path, delay=0), context=ctx)
+    q2 = Quiz(chapter=2, store=AnswerStore(2, path=path), context=ctx)
     q2.header()
     assert q2.name_widget.value == "Ada"
     assert q2.view("1-C").input.value == "independent school effects"
@@ -288,15 +291,71 @@ def test_export_button_writes_the_form(quiz, tmp_path, monkeypatch):
     quiz.export_button.click()
     assert quiz.export_result.suffix == ".html"
     assert panel is not None
+    assert "Hand this file in" in quiz.export_output.value and "may not hold" not in quiz.export_output.value
+
+
+# -- what the quiz says about its answers file ---------------------------------------------
+def test_header_says_where_answers_are_kept(quiz):
+    quiz.header()
+    assert "answers.sqlite3" in quiz.save_status.value and "every version kept" in quiz.save_status.value
+    assert quiz.notices.value == ""
+
+
+def test_header_tells_of_a_damaged_file_set_aside(tmp_path, ctx):
+    path = tmp_path / "answers" / "answers.sqlite3"
+    path.parent.mkdir()
+    path.write_bytes(b"this is not a database" * 100)
+    quiz = Quiz(chapter=2, store=AnswerStore(2, path=path), context=ctx)
+    quiz.header()
+    aside = quiz.store.damaged[0]
+    assert "mlm-fb-bad" in quiz.notices.value and "was damaged" in quiz.notices.value
+    assert f"<code>{aside}</code>" in quiz.notices.value and aside.exists()
+
+
+def test_header_tells_of_old_answers_moved_in(tmp_path, ctx):
+    folder = tmp_path / "answers"
+    folder.mkdir()
+    (folder / "chapter02.json").write_text(json.dumps({"version": 1, "chapter": 2, "student": "Ada", "answers": {
+        "1-C": {"answer": "from the old file", "kind": "open", "checked": False, "correct": None,
+                "updated": "2026-10-01T10:00:00+00:00"}}}))
+    quiz = Quiz(chapter=2, store=AnswerStore(2, path=folder / "answers.sqlite3"), context=ctx)
+    quiz.header()
+    assert "mlm-fb-info" in quiz.notices.value and "moved into" in quiz.notices.value
+    assert quiz.name_widget.value == "Ada" and quiz.view("1-C").input.value == "from the old file"
+
+
+def test_a_failed_save_is_shown_and_the_answer_kept_until_it_is_saved(quiz, monkeypatch):
+    quiz.header()
+    v, w = quiz.view("1-A"), quiz.view("1-B")
+    with monkeypatch.context() as patch:
+        def full(conn, rows):
+            raise sqlite3.OperationalError("database or disk is full")
+        patch.setattr(answerdb, "append", full)
+        v.input.value = "typed while the disk is full"
+        assert v.input.value == "typed while the disk is full"  # stays in the widget
+        assert "database or disk is full" in v.save_note.value and "MLMCOURSE_ANSWERS_DIR" in v.save_note.value
+        assert v.save_note.value.count("<p>") == 1  # one short paragraph
+        assert "database or disk is full" in quiz.save_status.value and w.save_note.value == ""
+        v.check_button.click()  # Check says so too, and still shows the model answer
+        assert "Model answer" in v.feedback.value and "could not be saved" in v.feedback.value
+        quiz.export_panel()
+        quiz.export_button.click()  # the hand-in holds the answer, and warns it is not saved
+        assert "typed while the disk is full" in quiz.export_result.read_text()
+        assert "may not hold all your answers" in quiz.export_output.value
+    w.input.value = "the next change"  # retried: everything is saved
+    assert v.save_note.value == "" and "every version kept" in quiz.save_status.value
+    assert _saved(quiz)["1-A"]["answer"] == "typed while the disk is full"
+    assert _saved(quiz)["1-A"]["checked"] is True and _saved(quiz)["1-B"]["answer"] == "the next change"
 
 
 # -- lecture mode ------------------------------------------------------------------------
 def test_lecture_mode_hides_solutions_until_revealed(quiz, monkeypatch):
     from mlmcourse import plots
-    calls = []
-    monkeypatch.setattr(plots, "set_style", lambda lecture=False: calls.append(lecture))
+    plots.set_style()                    # the notebook asked for the course's figure style
+    calls, real = [], plots.set_style
+    monkeypatch.setattr(plots, "set_style", lambda lecture=None: (calls.append(lecture), real(lecture=lecture)))
     lecture.lecture_mode(True)
-    assert calls == [True]
+    assert calls == [True]               # lecture mode restyles the figures
     quiz.header()
     v = quiz.view("1-B")
     v.input.value = "zeta_k"
@@ -326,15 +385,16 @@ def test_reveal_button_is_the_instructor_control():
 
 
 def test_lecture_env_var(monkeypatch):
-    import importlib
-    try:
-        for value, expected in [("1", True), ("yes", True), ("0", False), ("", False)]:
-            monkeypatch.setenv("MLMCOURSE_LECTURE", value)
-            importlib.reload(lecture)
-            assert lecture.is_lecture() is expected and lecture.solutions_hidden() is expected
-    finally:
-        monkeypatch.delenv("MLMCOURSE_LECTURE")
-        importlib.reload(lecture)
+    import subprocess
+    import sys
+    for value, expected in [("1", True), ("yes", True), ("0", False), ("", False)]:
+        monkeypatch.setenv("MLMCOURSE_LECTURE", value)
+        assert lecture._env_on() is expected
+    # a fresh kernel started with the variable begins in lecture mode, solutions hidden
+    code = "from mlmcourse import lecture; print(lecture.is_lecture(), lecture.solutions_hidden())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**__import__("os").environ, "MLMCOURSE_LECTURE": "1"})
+    assert done.stdout.split() == ["True", "True"], done.stderr
 
 
 # -- live values against lme4 ------------------------------------------------------------
@@ -374,6 +434,9 @@ def _shared_context(data):
 
 def test_lecture_mode_switches_the_figure_style():
     import matplotlib as mpl
+
+    from mlmcourse import plots
+    plots.set_style()
     lecture.lecture_mode(True)
     lecture_width, lecture_font = mpl.rcParams["lines.linewidth"], mpl.rcParams["font.size"]
     lecture.lecture_mode(False)
@@ -390,3 +453,20 @@ def test_sections_have_a_static_rendering_of_their_questions():
     assert "What does each subscript" in bundle["text/html"]
     homework = quiz.section("homework")._repr_mimebundle_()["text/plain"]
     assert "107 school means" in homework and "[[" not in homework  # live values filled in
+
+
+def test_a_discarded_quiz_is_collected_and_no_longer_called(tmp_path):
+    import gc
+    import weakref
+
+    from mlmcourse.quiz.store import AnswerStore
+    store = AnswerStore(2, path=tmp_path / "answers.sqlite3")
+    quiz = Quiz(chapter=2, store=store)
+    quiz.view("1-A")
+    gone = weakref.ref(quiz)
+    del quiz
+    gc.collect()
+    assert gone() is None                  # nothing (atexit, the store, lecture mode) keeps it alive
+    lecture.lecture_mode(True)             # its listeners are gone with it: nothing to call
+    store.update("1-A", answer="still saved")   # the store (closed with the quiz) reopens
+    assert AnswerStore(2, path=tmp_path / "answers.sqlite3").get("1-A")["answer"] == "still saved"
