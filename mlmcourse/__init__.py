@@ -28,6 +28,9 @@ from .engine.model import LmerModel
 from .engine.ols import lm
 from .engine.rows import complete_cases
 from .errors import CourseError
+from .notebook import install_ipython_handler as _install_ipython_handler
+
+_install_ipython_handler()  # in IPython/Jupyter a CourseError shows as one short paragraph
 
 __all__ = ["load_classroom", "lmer", "lm", "anova", "ranova", "icc", "complete_cases",
            "LmerModel", "CourseError"]

@@ -4,4 +4,5 @@
 class CourseError(ValueError):
     """An error a student can cause and fix; its message says what happened and what to do.
 
-    Notebooks show it without a long traceback (see ``mlmcourse.notebook``)."""
+    Notebooks show it as that paragraph, without a traceback: importing mlmcourse in IPython or
+    Jupyter installs a handler for it (see ``mlmcourse.notebook``); the cell still fails."""

@@ -7,15 +7,20 @@
 
 Only :class:`~mlmcourse.errors.CourseError` is caught: anything else is a bug and keeps its
 traceback.
+
+Without either, in IPython or Jupyter a CourseError that ends a cell is shown the same way (the
+note, no traceback): importing mlmcourse installs :func:`install_ipython_handler`. The cell still
+fails (Run All stops there) and the exception stays in ``sys.last_value`` (``%debug`` works).
 """
 from __future__ import annotations
 
 import html
+import sys
 from contextlib import contextmanager
 
 from .errors import CourseError
 
-__all__ = ["ErrorNote", "explain_errors", "show_error"]
+__all__ = ["ErrorNote", "explain_errors", "show_error", "install_ipython_handler"]
 
 _STYLE = ("border-left: 5px solid #d55e00; background: #fff4ec; color: #222; padding: 0.6em 0.9em; "
           "margin: 0.4em 0; font-size: 1em; line-height: 1.45; max-width: 60em;")
@@ -61,3 +66,33 @@ def show_error(func, *args, **kwargs):
         return func(*args, **kwargs)
     except CourseError as exc:
         return ErrorNote(exc)
+
+
+def _show_course_error(shell, etype, value, tb, tb_offset=None):
+    """IPython's custom exception handler for CourseError: the note instead of a traceback."""
+    sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb  # as showtraceback does
+    if sys.version_info >= (3, 12):
+        sys.last_exc = value
+    if hasattr(shell, "_last_traceback"):  # ipykernel's execute_reply: the error in one line
+        shell._last_traceback = [f"{etype.__name__}: {value}"]
+    _display(ErrorNote(value))
+    return []
+
+
+def install_ipython_handler() -> bool:
+    """In IPython or Jupyter, show a CourseError that ends a cell as :class:`ErrorNote` (one short
+    paragraph) instead of a traceback; other exceptions keep theirs. Does nothing outside IPython,
+    nor when another custom exception handler is installed; never raises. Returns whether the
+    handler is installed."""
+    try:
+        ipython = sys.modules.get("IPython")  # never import IPython just to look
+        shell = ipython.get_ipython() if ipython is not None else None
+        if shell is None or not hasattr(shell, "set_custom_exc"):
+            return False
+        current = tuple(getattr(shell, "custom_exceptions", ()) or ())
+        if current and any(getattr(c, "__name__", "") != "CourseError" for c in current):
+            return False  # someone else's handler: leave it
+        shell.set_custom_exc((CourseError,), _show_course_error)
+        return True
+    except Exception:  # pragma: no cover - a display nicety must never break the import
+        return False

@@ -1,4 +1,10 @@
-"""explain_errors / show_error: a CourseError becomes a short note; other errors still raise."""
+"""explain_errors / show_error: a CourseError becomes a short note; other errors still raise.
+In a real IPython shell, a CourseError that ends a cell shows as that note, without a traceback."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from mlmcourse import CourseError
@@ -42,3 +48,88 @@ def test_other_errors_keep_their_traceback():
         1 / 0  # noqa: B018
     with pytest.raises(KeyError):
         show_error(lambda: {}["x"])
+
+
+# -- the IPython handler: a CourseError that ends a cell shows as the note, without a traceback --
+_SHELL_SCRIPT = r'''
+import contextlib, io, json, re, sys
+from IPython.core.displaypub import CapturingDisplayPublisher
+from IPython.core.interactiveshell import InteractiveShell
+
+shell = InteractiveShell.instance()
+shell.display_pub = CapturingDisplayPublisher()
+ansi = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def run(code):
+    shell.display_pub.clear_output()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        result = shell.run_cell(code)
+    err = result.error_in_exec
+    return {"printed": ansi.sub("", out.getvalue()), "success": result.success,
+            "error": type(err).__name__ if err is not None else None,
+            "shown": [o["data"] for o in shell.display_pub.outputs]}
+
+
+report = {"import": run("import mlmcourse\nfrom mlmcourse import CourseError, lmer")}
+report["installed"] = shell.custom_exceptions == (sys.modules["mlmcourse"].CourseError,)
+report["course"] = run("raise CourseError('Models were fitted to different rows. Fit both on the same rows.')")
+report["last_value"] = str(sys.last_value)
+report["deep"] = run("lmer('mathkind ~ ses + (1|schoolid)', data=[1, 2, 3])")
+report["other"] = run("1 / 0")
+report["ok"] = run("x = 1 + 1")
+shell.set_custom_exc((KeyError,), lambda *a, **k: None)  # someone else's handler is left alone
+from mlmcourse.notebook import install_ipython_handler
+report["respects_other"] = (install_ipython_handler(), shell.custom_exceptions == (KeyError,))
+print("REPORT" + json.dumps(report))
+'''
+
+
+@pytest.fixture(scope="module")
+def shell_report():
+    proc = subprocess.run([sys.executable, "-c", _SHELL_SCRIPT], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1])
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("REPORT")), None)
+    assert line, proc.stdout + proc.stderr
+    return json.loads(line[len("REPORT"):])
+
+
+def test_ipython_handler_is_installed_on_import(shell_report):
+    assert shell_report["import"]["success"] and shell_report["installed"]
+
+
+def test_course_error_in_a_cell_shows_the_note_not_a_traceback(shell_report):
+    cell = shell_report["course"]
+    assert not cell["success"] and cell["error"] == "CourseError"  # the cell still fails
+    assert "Traceback" not in cell["printed"] and "raise CourseError" not in cell["printed"]
+    (shown,) = cell["shown"]
+    assert shown["text/plain"] == ("CourseError: Models were fitted to different rows. "
+                                   "Fit both on the same rows.")
+    assert 'role="alert"' in shown["text/html"] and "different rows" in shown["text/html"]
+    assert shell_report["last_value"] == "Models were fitted to different rows. Fit both on the same rows."
+
+
+def test_course_error_from_inside_the_package_has_no_package_frames(shell_report):
+    cell = shell_report["deep"]
+    assert cell["error"] == "CourseError" and "mlmcourse" not in cell["printed"]
+    assert cell["shown"][0]["text/plain"].startswith("CourseError: data= must be a pandas DataFrame")
+
+
+def test_other_exceptions_keep_their_ipython_traceback(shell_report):
+    cell = shell_report["other"]
+    assert cell["error"] == "ZeroDivisionError" and not cell["shown"]
+    assert "ZeroDivisionError" in cell["printed"] and "Traceback" in cell["printed"]
+    assert shell_report["ok"]["success"] and shell_report["ok"]["printed"] == ""
+
+
+def test_another_custom_handler_is_left_alone(shell_report):
+    assert shell_report["respects_other"] == [False, True]
+
+
+def test_outside_ipython_nothing_is_installed():
+    from mlmcourse.notebook import install_ipython_handler
+    ipython = sys.modules.get("IPython")
+    if ipython is not None and ipython.get_ipython() is not None:
+        pytest.skip("an IPython shell runs in this test process")
+    assert install_ipython_handler() is False

@@ -7,17 +7,17 @@ import warnings
 
 import numpy as np
 import patsy
-import pandas as pd
 from scipy import special
 
-from .design import build_design
 from ..errors import CourseError
-from .formula import FormulaSpec, RandomTerm, lhs_terms
+from ..rprint.tables import AnovaTable
 from .callers import caller_name
+from .design import build_design
 from .fit import check_flag, fit
+from .fit import refit as refit_model  # anova() has a parameter named refit
+from .formula import RandomTerm, lhs_terms
 from .model import LmerModel
 from .ols import least_squares
-from ..rprint.tables import AnovaTable
 from .threads import one_blas_thread
 
 
@@ -44,23 +44,15 @@ def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None
     if names is None:
         frame = inspect.currentframe().f_back
         names = [caller_name(m, frame) or f"model{i + 1}" for i, m in enumerate(models)]
-    nobs = [m.nobs for m in models]
-    if len(set(nobs)) > 1:
-        detail = ", ".join(f"{n}: {k} rows" for n, k in zip(names, nobs))
-        raise CourseError(
-            "models were not all fitted to the same size of dataset "
-            f"({detail}). A likelihood-ratio test is only valid when both models use the same "
-            "observations: rows with missing values in the larger model's variables were dropped. "
-            "Fit every model on the same rows, e.g. in_sample = complete_cases(dat, "
-            "'mathgain ~ ses + mathknow') and lmer(..., subset=in_sample)."
-        )
+    from .checks import check_same_data
+    check_same_data(models, names)  # same size (lme4's check), same rows, same outcome values
     notes = []
     fits = list(models)
     if not refit and len({m.REML for m in fits}) > 1:
         notes.append("some models fit with REML = TRUE, some not: their likelihoods are not comparable")
         warnings.warn(notes[-1], UserWarning, stacklevel=2)
     if refit and any(m.REML for m in fits):
-        fits = [m.refit(REML=False) if m.REML else m for m in fits]
+        fits = [refit_model(m, REML=False) if m.REML else m for m in fits]
         notes.append("refitting model(s) with ML (instead of REML)")
         print(notes[-1], file=sys.stderr)
     order = np.argsort([m.npar for m in fits], kind="stable")
@@ -137,7 +129,8 @@ def ranova(model: LmerModel) -> AnovaTable:
                 (t.group, t.lhs.replace(" ", "")) == (reduced.group, reduced.lhs.replace(" ", "")) for t in others)
             new_terms = others + ([reduced] if reduced is not None and not same else [])
             if new_terms:
-                sub = fit(build_design(spec.with_random(new_terms), rows_used), REML=model.REML)
+                sub = fit(build_design(spec.with_random(new_terms), rows_used), REML=model.REML,
+                          engine=model.engine)
                 rows[label] = (sub.npar, sub.loglik)
             else:
                 rows[label] = (model.design.p + 1, _lm_loglik(model.design, model.REML))

@@ -2,7 +2,8 @@
 
 Rows are chosen as lme4 does: ``subset`` first, then every row with a missing value in a
 variable the formula uses is dropped (and counted). Problems a student can cause (an unknown
-column, a text outcome, a grouping factor with one level) raise CourseError.
+column, a text outcome, a grouping factor with one level, and the data checks of ``checks.py``)
+raise CourseError; a rank-deficient fixed part loses its redundant columns, as in lme4.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import patsy
 import scipy.sparse as sp
 
 from ..errors import CourseError
-from .formula import FormulaSpec, RandomTerm, parse_formula
+from . import checks
+from .formula import FormulaSpec, RandomTerm, parse_formula, shown, too_long
 from .rows import SAFE_NAME, select_rows, unknown_column
 
 
@@ -58,6 +60,7 @@ class Design:
     n_subset_out: int = 0
     variables: list[str] = field(default_factory=list)
     variables_with_na: list[str] = field(default_factory=list)  # the ones that dropped rows
+    dropped_columns: list[str] = field(default_factory=list)    # rank deficiency (lme4 drops them)
 
     @property
     def n(self) -> int:
@@ -68,17 +71,22 @@ class Design:
         return self.X.shape[1]
 
 
+# a quoted string (left alone), or a name that is not a function call
+_WORD = re.compile(r"""("[^"]*"|'[^']*')|(?<![\w.])((?:[^\W\d]|\.)[\w.]*)(?![\w.(])""")
+
+
 def _protect(expr: str, data: pd.DataFrame) -> str:
-    """Quote column names patsy cannot read as Python (keywords such as 'class', odd names)."""
+    """Quote column names patsy cannot read as Python (keywords such as 'class', names with dots
+    or letters beyond ASCII such as 'école')."""
     odd = {str(c) for c in data.columns if keyword.iskeyword(str(c)) or not SAFE_NAME.match(str(c))}
     if not odd:
         return expr
 
     def swap(m: re.Match) -> str:
-        word = m.group(0)
-        return f'Q("{word}")' if word in odd else word
+        word = m.group(2)
+        return f'Q("{word}")' if word is not None and word in odd else m.group(0)
 
-    return re.sub(r"(?<![\w.\"'])[A-Za-z_.][A-Za-z0-9_.]*(?![\w.\"'(])", swap, expr)
+    return _WORD.sub(swap, expr)
 
 
 _R_FACTOR = re.compile(r"(?<![\w.])(?:as\.)?factor\(")
@@ -112,35 +120,81 @@ def _r_column_order(mat: pd.DataFrame, patsy_expr: str) -> pd.DataFrame:
     return mat[cols]
 
 
-_FUNCTION_HINTS = {"log": "np.log", "exp": "np.exp", "sqrt": "np.sqrt", "abs": "np.abs",
-                   "scale": "standardize", "poly": "a power with I(x**2)"}
+# R's spelling -> what to write in Python
+_FUNCTION_HINTS = {"log": "np.log(...) instead, e.g. np.log(mathkind)", "exp": "np.exp(...) instead",
+                   "sqrt": "np.sqrt(...) instead", "abs": "np.abs(...) instead",
+                   "scale": "standardize(...) instead (it divides by the SD with n, R's scale() with n - 1)",
+                   "poly": "the powers as terms instead, e.g. ses + I(ses**2)"}
+
+
+_KNOWN_FUNCTIONS = ("numpy's functions as np.name(...) (np.log, np.exp, np.sqrt, np.abs), and I(), "
+                    "C(), center() and standardize()")
+
+
+def _not_a_function(name: str, expr: str, where: str) -> CourseError:
+    return CourseError(
+        f"{_subject(where, expr)} uses a function {name}() that is not defined: formulas know "
+        f"{_KNOWN_FUNCTIONS}. Compute the column first, e.g. dat['new'] = ..., and use its name "
+        "in the formula."
+    )
+
+
+def _subject(where: str, expr: str) -> str:
+    """How a message names a part of the formula: "The fixed part 'x'", or "In the random-effects
+    term (x | g), 'x'"."""
+    return (f"In the {where}, '{shown(expr)}'" if where.startswith("random-effects term")
+            else f"The {where} '{shown(expr)}'")
 
 
 def _formula_problem(exc: Exception, expr: str, where: str, data: pd.DataFrame) -> CourseError:
     msg = str(exc)
-    m = re.search(r"name '([^']+)' is not defined", msg)
+    m = re.search(r"name '([^']+)' is not defined|no data named '([^']+)' found", msg)
     if m:
-        name = m.group(1)
-        if name in _FUNCTION_HINTS:
-            return CourseError(f"The {where} '{expr}' uses {name}(), which is R's spelling: in Python "
-                               f"write {_FUNCTION_HINTS[name]}(...) instead, e.g. np.log(mathkind).")
+        name = m.group(1) or m.group(2)
+        if m.group(1) and name in _FUNCTION_HINTS:
+            return CourseError(f"{_subject(where, expr)} uses {name}(), which is R's spelling: in Python "
+                               f"write {_FUNCTION_HINTS[name]}.")
+        if m.group(1) and re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", expr):
+            return _not_a_function(name, expr, where)
         return unknown_column(name, data, where)
+    m = re.search(r"module '([\w.]+)' has no attribute '(\w+)'", msg)
+    if m:
+        module = "np" if m.group(1) == "numpy" else m.group(1)
+        return _not_a_function(f"{module}.{m.group(2)}", expr, where)
+    if "too many nested parentheses" in msg:
+        return too_long(where, expr)
     if "xor" in msg or "^" in expr:
-        return CourseError(f"The {where} '{expr}' uses '^', which in Python is not a power: write "
+        return CourseError(f"{_subject(where, expr)} uses '^', which in Python is not a power: write "
                            "I(ses**2) for ses squared.")
     first = msg.strip().splitlines()[0]
-    return CourseError(f"The {where} '{expr}' could not be read: {first}. "
+    return CourseError(f"{_subject(where, expr)} could not be read: {first}. "
                        "Check it for typos; write it as in lme4, e.g. 'ses + mathknow'.")
 
 
-def _patsy_matrix(expr: str, frame: pd.DataFrame, where: str, data: pd.DataFrame):
+# what a formula may call besides patsy's own I(), C(), Q(), center(), standardize()
+_FORMULA_NAMES = patsy.EvalEnvironment([{"np": np, "numpy": np}])
+
+
+def _patsy_matrix(expr: str, frame: pd.DataFrame, where: str, data: pd.DataFrame, written: str | None = None):
+    """patsy's model matrix of one part of the formula (``written`` as the student wrote it, for
+    messages), in R's column order; ``attrs["term_sizes"]`` gives the columns of each term."""
+    written = expr if written is None else written
     patsy_expr = _protect(_to_patsy(expr), frame)
     try:
-        mat = patsy.dmatrix(patsy_expr, frame, NA_action="raise", return_type="dataframe",
-                            eval_env=patsy.EvalEnvironment.capture(0, reference=0))
+        with np.errstate(all="ignore"):  # inf/NaN from np.log(x <= 0) are reported below
+            mat = patsy.dmatrix(patsy_expr, frame, NA_action=patsy.NAAction(NA_types=[]),
+                                return_type="dataframe", eval_env=_FORMULA_NAMES)
+        terms = {t.name(): sl for t, sl in mat.design_info.term_slices.items()}
+        checks.check_finite(mat.to_numpy(dtype=float), terms, where)
+        out = _r_column_order(mat, patsy_expr)
+    except RecursionError:
+        raise too_long(where, written) from None
     except (patsy.PatsyError, TypeError, ValueError, SyntaxError) as exc:
-        raise _formula_problem(exc, expr, where, data) from None
-    return _r_column_order(mat, patsy_expr)
+        if isinstance(exc, CourseError):
+            raise
+        raise _formula_problem(exc, written, where, data) from None
+    out.attrs["term_sizes"] = {name: sl.stop - sl.start for name, sl in terms.items()}
+    return out
 
 
 def _response(spec: FormulaSpec, frame: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
@@ -154,7 +208,7 @@ def _response(spec: FormulaSpec, frame: pd.DataFrame, data: pd.DataFrame) -> np.
                 "this one with pd.to_numeric first."
             )
         return col.to_numpy(dtype=float)
-    mat = _patsy_matrix(f"0 + {name}", frame, "outcome", data)
+    mat = _patsy_matrix(f"0 + {name}", frame, "outcome", data, written=name)
     if mat.shape[1] != 1:
         raise CourseError(f"The outcome '{name}' is not numeric: it would become {mat.shape[1]} columns.")
     return mat.to_numpy(dtype=float)[:, 0]
@@ -205,34 +259,32 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
             "lmer() fits mixed models; for a plain regression use lm()."
         )
     frame, n_na, n_out, variables, with_na = select_rows(spec, data, subset)
-    if len(frame) == 0:
-        raise CourseError("No rows are left after dropping rows with missing values in "
-                          f"{', '.join(variables)}: there is nothing to fit.")
+    checks.check_columns(spec, data, frame)
     y = _response(spec, frame, data)
     Xdf = _patsy_matrix(spec.fixed, frame, "fixed part", data)
-    X = Xdf.to_numpy(dtype=float)
     r_factor = bool(_R_FACTOR.search(spec.fixed))
     xnames = [_clean_name(c, r_factor) for c in Xdf.columns]
-    if np.linalg.matrix_rank(X) < X.shape[1]:
-        raise CourseError(
-            f"The fixed part '{spec.fixed}' gives columns that are not linearly independent "
-            f"({', '.join(xnames)}): one is a combination of others. Remove the redundant predictor."
-        )
+    checks.check_scale(Xdf.to_numpy(dtype=float), xnames, lambda v: f"The fixed-effect column '{v}'")
+    X, xnames, dropped = checks.drop_redundant_columns(Xdf.to_numpy(dtype=float), xnames)
     n = len(y)
+    sizes = {_clean_name(k, r_factor): v for k, v in Xdf.attrs.get("term_sizes", {}).items()}
+    checks.check_enough_rows(X.shape[1], n, spec.fixed, sizes)
     terms: list[TermDesign] = []
     for t in spec.random:
         levels, codes = _factor_levels(frame, t.factors)
         lhs = (pd.DataFrame({"Intercept": np.ones(len(frame))}, index=frame.index) if t.lhs.strip() == "1"
-               else _patsy_matrix(t.lhs, frame, f"random-effects term {t.source}", data))
+               else _patsy_matrix(t.lhs, frame, f"random-effects term {shown(t.source)}", data))
         if lhs.shape[1] == 0:
-            raise CourseError(f"The random-effects term {t.source} has no effects (e.g. '0 | g').")
+            raise CourseError(f"The random-effects term {shown(t.source)} has no effects (e.g. '0 | g').")
         if len(levels) < 2:
             raise CourseError(
-                f"The grouping factor '{t.group}' in {t.source} has only one level in the rows used "
+                f"The grouping factor '{t.group}' in {shown(t.source)} has only one level in the rows used "
                 f"({levels[0]}). lme4: grouping factors must have > 1 sampled level. A random effect "
                 "needs several groups: check the subset or choose another factor."
             )
         r_factor = bool(_R_FACTOR.search(t.lhs))
+        checks.check_scale(lhs.to_numpy(dtype=float), [_clean_name(c, r_factor) for c in lhs.columns],
+                           lambda v, t=t: f"The column '{v}' of the random-effects term {shown(t.source)}")
         terms.append(TermDesign(term=t, name=t.group, cnames=[_clean_name(c, r_factor) for c in lhs.columns],
                                 levels=levels, codes=codes, X=lhs.to_numpy(dtype=float)))
     for td in terms:
@@ -246,7 +298,7 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
     for td in terms:
         if td.q >= n:
             raise CourseError(
-                f"The term {td.term.label} has {td.q} random effects ({td.p} per level of "
+                f"The term {shown(td.term.label)} has {td.q} random effects ({td.p} per level of "
                 f"'{td.name}' x {td.nlevels} levels) for {n} observations: there are not more "
                 "observations than random effects, so its variances cannot be told apart from the "
                 "residual (lme4: number of observations <= number of random effects). Use a "
@@ -259,6 +311,7 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
         terms = [terms[i] for i in order]
     for td, name in zip(terms, _unique_names([td.name for td in terms])):
         td.name = name
+    checks.check_outcome(y, X, terms, spec.response, spec.fixed)
     blocks, offset = [], 0
     for td in terms:
         td.offset = offset
@@ -272,4 +325,4 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
     Z = sp.csc_matrix((vals, (rows, cols)), shape=(n, offset))
     return Design(spec=spec, y=y, X=X, xnames=xnames, terms=terms, Z=Z, data=frame,
                   n_dropped_na=n_na, n_subset_out=n_out, variables=[str(v) for v in variables],
-                  variables_with_na=with_na)
+                  variables_with_na=with_na, dropped_columns=dropped)

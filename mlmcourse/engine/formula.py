@@ -78,7 +78,38 @@ class FormulaSpec:
         return f"{self.response} ~ " + " + ".join(parts)
 
 
-_IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+# an R name (letters of any alphabet, digits, '_' and '.'; not starting with a digit): the
+# grouping factors "schülerid" or "école" are columns like any other
+_IDENT = re.compile(r"^(?:[^\W\d]|\.)[\w.]*$")
+_QUOTED = re.compile(r"""^Q\(\s*(?:"([^"]*)"|'([^']*)')\s*\)$""")
+_SHOWN = 120  # longer formulas are shortened in messages
+
+
+def shown(expr: str) -> str:
+    """A formula (or part) as quoted in a message: long ones shortened in the middle."""
+    expr = str(expr)
+    return expr if len(expr) <= _SHOWN else f"{expr[:80]} ... {expr[-30:]}"
+
+
+def too_long(where: str, expr: str) -> CourseError:
+    """patsy's parser recurses once per term or nesting level: a RecursionError means the formula
+    is too long or too deeply nested for it."""
+    size = [f"{expr.count('+') + 1} terms"]
+    if _max_depth(expr) > 20:
+        size.append(f"parentheses nested {_max_depth(expr)} deep")
+    return CourseError(
+        f"The {where} '{shown(expr)}' is too long or too deeply nested for the formula parser "
+        f"(patsy), which gave up ({', '.join(size)}). Use fewer terms and fewer nested "
+        "parentheses: build such predictors as columns of the data first, and name fewer of them."
+    )
+
+
+def _max_depth(expr: str) -> int:
+    depth = best = 0
+    for ch in expr:
+        depth += (ch == "(") - (ch == ")")
+        best = max(best, depth)
+    return best
 
 
 def _tidy(expr: str) -> str:
@@ -91,7 +122,7 @@ def _tidy(expr: str) -> str:
 
 
 def _problem(formula: str, what: str, todo: str) -> CourseError:
-    return CourseError(f"The formula '{formula}' {what}. {todo}")
+    return CourseError(f"The formula '{shown(formula)}' {what}. {todo}")
 
 
 def _split_top_level(rhs: str, formula: str) -> list[str]:
@@ -137,8 +168,11 @@ def _has_intercept(lhs: str) -> bool:
 def lhs_terms(lhs: str) -> list:
     try:
         return patsy.ModelDesc.from_formula(lhs).rhs_termlist
+    except RecursionError:
+        raise too_long("random-effects part", lhs) from None
     except patsy.PatsyError as exc:
-        raise CourseError(f"The random-effects part '{lhs}' could not be read ({exc}). "
+        first = str(exc).strip().splitlines()[0]
+        raise CourseError(f"The random-effects part '{shown(lhs)}' could not be read ({first}). "
                           "Write it as in lme4, e.g. (1 + ses || schoolid).") from None
 
 
@@ -147,21 +181,51 @@ def _lhs_variables(lhs: str) -> list[str]:
     return [t.name() for t in lhs_terms(lhs) if t != patsy.INTERCEPT]
 
 
+def _split_outside_quotes(text: str, sep: str) -> list[str]:
+    """Split at ``sep`` except inside quotes (``Q("a/b")`` stays whole)."""
+    parts, start, quote = [], 0, None
+    for i, ch in enumerate(text):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == sep:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts]
+
+
+def _group_name(name: str) -> str | None:
+    """A grouping column as written: a name, or ``Q("a name")`` for any other column name."""
+    m = _QUOTED.match(name)
+    if m:
+        return m.group(1) if m.group(1) is not None else m.group(2)
+    return name if _IDENT.match(name) else None
+
+
 def _expand_group(group: str, formula: str, term: str) -> list[str]:
     """``a/b/c`` -> ``["c:b:a", "b:a", "a"]`` (lme4's names), ``a:b`` stays."""
-    group = group.replace(" ", "")
+    group = group.strip()
     if not group:
         raise _problem(formula, f"has a random term {term} with nothing after '|'",
                        "Name the grouping factor after the bar, e.g. (1 | schoolid).")
-    pieces = group.split("/")
+    pieces = _split_outside_quotes(group, "/")
     if any(not p for p in pieces):
         raise _problem(formula, f"has an incomplete nesting '{group}' in {term}",
                        "Write nested factors as outer/inner, e.g. (1 | schoolid/classid).")
+    names = []
     for p in pieces:
-        for name in p.split(":"):
-            if not _IDENT.match(name) and not name.startswith("Q("):
+        inner = []
+        for name in _split_outside_quotes(p, ":"):
+            column = _group_name(name)
+            if not column or ":" in column:
                 raise _problem(formula, f"has a grouping factor '{p}' in {term} that is not a column name",
-                               "Group by a column of the data, e.g. (1 | schoolid).")
+                               'Group by a column of the data, e.g. (1 | schoolid), or Q("school id") '
+                               "for a column whose name has spaces or signs.")
+            inner.append(column)
+        names.append(":".join(inner))
+    pieces = names
     groups = []
     for depth in range(len(pieces), 0, -1):
         groups.append(":".join(reversed(pieces[:depth])))
@@ -191,12 +255,35 @@ def _parse_random(term: str, formula: str) -> list[RandomTerm]:
     return out
 
 
+def not_text(formula) -> CourseError:
+    """A formula given as a number, a list, None...: formulas are text."""
+    if formula is None:
+        got = "None"
+    else:
+        kind = type(formula).__name__
+        got = f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}, {shown(repr(formula))}"
+    hint = ""
+    if isinstance(formula, (list, tuple)) and len(formula) == 1 and isinstance(formula[0], str):
+        hint = " Give the text itself, without the brackets."
+    return CourseError("The model formula must be text (a str) in quotes, such as "
+                       f"'mathkind ~ ses + (1 | schoolid)'; got {got}.{hint}")
+
+
 def parse_formula(formula: str) -> FormulaSpec:
     """Parse an lme4 mixed-model formula; raise CourseError with advice on a typo."""
-    if not isinstance(formula, str) or not formula.strip():
+    if not isinstance(formula, str):
+        raise not_text(formula)
+    if not formula.strip():
         raise CourseError("The model formula is empty. Write it as in lme4, e.g. "
                           "'mathkind ~ ses + (1 | schoolid)'.")
     text = formula.strip()
+    if "`" in text:
+        names = re.findall(r"`([^`]*)`", text)
+        name = names[0] if names else "my var"
+        todo = f'Python formulas quote a column name with Q() instead: Q("{name}") for `{name}`'
+        if names and text.count("`") % 2 == 0:
+            todo += ", i.e. '" + shown(re.sub(r"`([^`]*)`", lambda m: f'Q("{m.group(1)}")', text)) + "'"
+        raise _problem(text, "uses R's backticks (`) around a column name", todo + ".")
     if text.count("~") != 1:
         what = "has no '~'" if "~" not in text else "has more than one '~'"
         raise _problem(text, what, "Write the outcome, then '~', then the predictors, e.g. "
@@ -220,6 +307,9 @@ def parse_formula(formula: str) -> FormulaSpec:
         elif "|" in term:
             raise _problem(text, f"has a bar '|' outside parentheses in '{term}'",
                            "Put each random-effects term in parentheses, e.g. (1 | schoolid).")
+        elif term.lstrip("-").strip() == ".":
+            raise _problem(text, "uses '.', R's 'every other column', which Python formulas do not have",
+                           "Name the predictors, e.g. 'mathkind ~ ses + sex + (1 | schoolid)'.")
         elif re.fullmatch(r"\(\s*\)", term):
             raise _problem(text, "has an empty random-effects term '()'",
                            "Write what varies and by which group, e.g. (1 | schoolid).")

@@ -68,6 +68,13 @@ def icc(model) -> pd.Series:
     vc = model.varcorr
     resid = float(vc.loc[vc["Groups"] == "Residual", "Variance"].iloc[0])
     intercepts = vc[vc["Name"] == "(Intercept)"]
+    if intercepts.empty:
+        terms = ", ".join(td.term.label for td in model.design.terms)
+        raise CourseError(
+            f"icc() needs a random intercept, and this model has none ({terms}): the ICC is the "
+            "share of the variance that lies between groups in their intercepts. Add one, e.g. "
+            "(1 | schoolid) or (1 + ses | schoolid) instead of (0 + ses | schoolid)."
+        )
     has_slopes = bool(((vc["Groups"] != "Residual") & (vc["Name"] != "(Intercept)")).any())
     total = float(intercepts["Variance"].sum()) + resid
     name = "ICC (intercepts only; slopes vary with x)" if has_slopes else "ICC"

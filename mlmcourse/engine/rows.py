@@ -11,9 +11,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CourseError
-from .formula import FormulaSpec, parse_formula
+from .formula import FormulaSpec, parse_formula, shown
 
-_NAME = re.compile(r"Q\(\s*['\"]([^'\"]+)['\"]\s*\)|[A-Za-z_.][A-Za-z0-9_.]*")
+# a quoted column Q("any name"), or an R name (letters of any alphabet, digits, '_', '.')
+_NAME = re.compile(r"""Q\(\s*(?:"([^"]*)"|'([^']*)')\s*\)|(?:[^\W\d]|\.)[\w.]*""")
+_STRING = re.compile(r""""[^"]*"|'[^']*'""")
+# a name patsy reads as Python as it stands (others are quoted with Q() before patsy sees them)
 SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -26,21 +29,47 @@ def unknown_column(name: str, data: pd.DataFrame, where: str) -> CourseError:
     )
 
 
+def columns_in(expr: str, data: pd.DataFrame) -> list:
+    """The data columns one part of a formula names (``ses``, ``Q("my var")``), in order."""
+    cols = {str(c): c for c in data.columns}
+    found: list = []
+    for m in _NAME.finditer(expr):
+        name = next((g for g in m.groups() if g is not None), m.group(0))
+        if name in cols and cols[name] not in found:
+            found.append(cols[name])
+    return found
+
+
 def referenced_columns(spec: FormulaSpec, data: pd.DataFrame) -> list[str]:
     """The data columns a formula uses (for missing-value handling), in order."""
+    found: list = []
+    for piece in [spec.response, spec.fixed] + [t.lhs for t in spec.random]:
+        found += [c for c in columns_in(piece, data) if c not in found]
     cols = {str(c): c for c in data.columns}
-    found: list[str] = []
-    pieces = [spec.response, spec.fixed] + [t.lhs for t in spec.random] + [t.group for t in spec.random]
-    for piece in pieces:
-        for m in _NAME.finditer(piece):
-            name = m.group(1) or m.group(0)
-            if name in cols and cols[name] not in found:
-                found.append(cols[name])
+    for t in spec.random:  # grouping factors are column names as they stand
+        found += [cols[f] for f in t.factors if f in cols and cols[f] not in found]
     return found
+
+
+def _check_unique_names(data: pd.DataFrame, used: list) -> None:
+    names = pd.Index([str(c) for c in data.columns])
+    twice = sorted({str(c) for c in used if (names == str(c)).sum() > 1})
+    if twice:
+        counts = ", ".join(f"'{c}' ({int((names == c).sum())} columns)" for c in twice)
+        raise CourseError(
+            f"The data has more than one column named {counts}, so the formula's '{twice[0]}' could "
+            "mean either. Give each column its own name, e.g. dat = dat.loc[:, ~dat.columns.duplicated()] "
+            "to keep the first, or rename one."
+        )
 
 
 def subset_mask(subset, data: pd.DataFrame) -> pd.Series:
     """subset= as a True/False Series on data's index (aligned by label, never by position)."""
+    if isinstance(subset, pd.DataFrame):
+        if subset.shape[1] != 1:
+            raise CourseError(f"subset= is a DataFrame with {subset.shape[1]} columns: give one True/False "
+                              "per row, e.g. dat['ses'] > 0 or complete_cases(dat, formula).")
+        subset = subset.iloc[:, 0]  # a one-column DataFrame, e.g. dat[['ses']] > 0
     if isinstance(subset, pd.Series):
         if not subset.index.equals(data.index):
             if len(subset.index) != len(data.index) or not subset.index.isin(data.index).all():
@@ -50,35 +79,80 @@ def subset_mask(subset, data: pd.DataFrame) -> pd.Series:
         mask = subset
     else:
         values = np.asarray(subset)
-        if values.ndim != 1 or len(values) != len(data):
+        if values.ndim == 2 and 1 in values.shape:  # an (n, 1) column or (1, n) row
+            values = values.reshape(-1)
+        if values.ndim != 1:
+            what = "a single value" if values.ndim == 0 else f"shape {values.shape}"
+            raise CourseError(f"subset= is {what}: give one True/False per row (a Series or a 1-D "
+                              "array), e.g. dat['ses'] > 0 or complete_cases(dat, formula).")
+        if len(values) != len(data):
             raise CourseError(f"subset= has {values.size} values but the data has {len(data)} rows: "
                               "give one True/False per row, e.g. complete_cases(dat, formula).")
         mask = pd.Series(values, index=data.index)
+    if pd.api.types.is_bool_dtype(mask) and mask.dtype != bool and not mask.isna().any():
+        mask = mask.astype(bool)  # pandas' nullable boolean without missing values
     if mask.dtype != bool:
-        raise CourseError("subset= must be True/False for each row (e.g. the result of complete_cases).")
+        hint = (" (numbers are not row positions here: to pick rows by position, pass dat.iloc[...] as data)"
+                if pd.api.types.is_numeric_dtype(mask) else "")
+        raise CourseError("subset= must be True/False for each row (e.g. the result of complete_cases)"
+                          f"{hint}.")
     return mask
 
 
-def select_rows(spec: FormulaSpec, data: pd.DataFrame, subset) -> tuple[pd.DataFrame, int, int, list[str]]:
-    if subset is not None:
-        frame = data.loc[subset_mask(subset, data).to_numpy()]
-    else:
-        frame = data
-    n_subset_out = len(data) - len(frame)
+def _nothing_left(frame: pd.DataFrame, variables: list, present: pd.DataFrame, subset_used: bool) -> CourseError:
+    """Which step removed every row: say it, with the counts per variable."""
+    rows = f"{len(frame)} rows kept by subset=" if subset_used else f"{len(frame)} rows"
+    missing = {str(c): int((~present[c]).sum()) for c in variables}
+    everywhere = [c for c, k in missing.items() if k == len(frame)]
+    if everywhere:
+        return CourseError(
+            f"No rows are left to fit: {', '.join(repr(c) for c in everywhere)} "
+            f"{'is' if len(everywhere) == 1 else 'are'} missing (NaN) in all {rows}, and rows with a "
+            "missing value in a variable of the formula are dropped. Check that column (e.g. "
+            f"dat[{everywhere[0]!r}].isna().sum()) or leave it out of the formula."
+        )
+    detail = ", ".join(f"{c} ({k} missing)" for c, k in missing.items() if k)
+    return CourseError(
+        f"No rows are left to fit: each of the {rows} has a missing value in at least one variable "
+        f"of the formula ({detail}), and such rows are dropped. Leave out a variable that is "
+        "missing for many rows, or fill in its missing values."
+    )
+
+
+def select_rows(spec: FormulaSpec, data: pd.DataFrame, subset) -> tuple[pd.DataFrame, int, int, list, list[str]]:
+    """The rows used: (rows, n dropped for missing values, n left out by subset, the formula's
+    variables, those of them that dropped rows)."""
     variables = referenced_columns(spec, data)
-    response_missing = spec.response not in data.columns and spec.response not in variables
-    if response_missing and SAFE_NAME.match(spec.response):
+    _check_unique_names(data, variables + [spec.response])
+    if spec.response not in data.columns and spec.response not in variables and SAFE_NAME.match(spec.response):
         raise unknown_column(spec.response, data, "outcome")
     for t in spec.random:
         for f in t.factors:
             if f not in data.columns:
-                raise unknown_column(f, data, f"random-effects term {t.source}")
+                raise unknown_column(f, data, f"random-effects term {shown(t.source)}")
+    if len(data) == 0:
+        raise CourseError("The data has no rows: there is nothing to fit.")
+    if subset is not None:
+        frame = data.loc[subset_mask(subset, data).to_numpy()]
+        if len(frame) == 0:
+            raise CourseError(f"No rows are left to fit: subset= keeps none of the data's {len(data)} rows "
+                              "(it is False for every row). Check the condition it was built from.")
+    else:
+        frame = data
+    n_subset_out = len(data) - len(frame)
     present = frame[variables].notna() if variables else pd.DataFrame(index=frame.index)
     complete = present.all(axis=1) if variables else pd.Series(True, index=frame.index)
+    if not complete.any():
+        raise _nothing_left(frame, variables, present, subset is not None)
     with_na = [str(c) for c in variables if not present[c].all()]
-    return frame.loc[complete], int((~complete).sum()), n_subset_out, variables, with_na
-
-
+    used = frame.loc[complete]
+    unused = [c for c in variables if isinstance(used[c].dtype, pd.CategoricalDtype)
+              and len(used[c].cat.categories) > used[c].nunique()]
+    if unused:  # as lme4's model.frame(drop.unused.levels = TRUE): no all-zero dummy columns
+        used = used.copy()
+        for c in unused:
+            used[c] = used[c].cat.remove_unused_categories()
+    return used, int((~complete).sum()), n_subset_out, variables, with_na
 
 
 def complete_cases(data: pd.DataFrame, formula: str) -> pd.Series:
@@ -89,15 +163,19 @@ def complete_cases(data: pd.DataFrame, formula: str) -> pd.Series:
     if not isinstance(formula, str) or not formula.strip():
         raise CourseError("complete_cases() needs the formula of the largest model, e.g. "
                           "complete_cases(dat, 'mathgain ~ ses + mathknow').")
+    if not isinstance(data, pd.DataFrame):
+        raise CourseError("complete_cases() needs a pandas DataFrame first, e.g. complete_cases(dat, formula).")
     spec = parse_formula(formula if "~" in formula else "0 ~ " + formula)
     cols = referenced_columns(spec, data)
-    known = set(cols) | {"C", "I", "Q", "np", "factor", "log", "exp", "sqrt", "center", "standardize"}
-    words = set(re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", " ".join(
-        [spec.response, spec.fixed] + [t.lhs for t in spec.random] + [t.group for t in spec.random])))
+    known = {str(c) for c in cols} | {"C", "I", "Q", "np", "factor", "log", "exp", "sqrt", "center", "standardize"}
+    text = _STRING.sub(" ", " ".join([spec.response, spec.fixed] + [t.lhs for t in spec.random]))
+    words = set(re.findall(r"(?:[^\W\d]|\.)[\w.]*", text))
     unknown = sorted(w for w in words if w not in known and not w.startswith("np.")
                      and not keyword.iskeyword(w) and not w.isdigit())
+    unknown += [f for t in spec.random for f in t.factors if f not in data.columns]
     if unknown:
         raise unknown_column(unknown[0], data, "formula given to complete_cases")
+    _check_unique_names(data, cols)
     mask = data[cols].notna().all(axis=1) if cols else pd.Series(True, index=data.index)
     mask.name = "in_sample"
     return mask

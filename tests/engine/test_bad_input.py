@@ -53,7 +53,7 @@ def test_rows_with_missing_values_are_dropped_and_counted(dat):
     assert m.nobs == 1081 and m.design.n_dropped_na == 109
     text = str(m.summary())
     assert "Number of obs: 1081, groups:  schoolid, 105" in text
-    assert "(109 observations deleted due to missingness in mathknow)" in text
+    assert "mlmcourse: 109 observations deleted due to missingness in mathknow" in text  # the course's note
 
 
 def test_grouping_factor_with_one_group_per_observation(dat):
