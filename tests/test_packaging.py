@@ -6,6 +6,7 @@ its file list against the source tree, installs it into a fresh virtual environm
 every module from there (the course's dependencies come from this environment's site-packages)."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,7 @@ def test_installed_copy_imports_every_module_and_reads_the_bank(wheel, tmp_path)
               f"for m in {modules!r}: importlib.import_module(m)\n"
               "import mlmcourse; assert 'site-packages' in mlmcourse.__file__ and 'venv' in mlmcourse.__file__\n"
               "from mlmcourse.quiz.bank import load_bank; print(len(load_bank(chapter=2).questions))\n")
-    done = subprocess.run([str(py), "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}   # only the installed copy
+    done = subprocess.run([str(py), "-c", script], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout.strip()) > 10
