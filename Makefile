@@ -5,6 +5,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mlmcourse-installed
+# jupyter/ mirrors an environment's share/jupyter/ (see jupyter/README.md): the course's JupyterLab
+# settings (lab/settings/overrides.json: no news pop-up, no update check) and the RISE widgets
+# fix (labextensions/mlmcourse-rise-widgets). postBuild installs the same files on Binder/conda.
+JUPYTER_FILES := $(wildcard jupyter/lab/settings/*.json jupyter/labextensions/*/*.json \
+                            jupyter/labextensions/*/static/*)
+JUPYTER_INSTALLED := $(JUPYTER_FILES:jupyter/%=$(VENV)/share/jupyter/%)
 # CI and containers run as root; JupyterLab refuses root without this flag.
 ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -15,14 +21,14 @@ help:
 	@echo "make test       set up on first use, then run every test (unit, lme4 parity, notebooks, browser)"
 	@echo "make test-fast  the same without the browser and slow tests (about a minute)"
 	@echo "make lint       ruff check (the style and error checks configured in pyproject.toml)"
-	@echo "make setup      create .venv, install the package and its dependencies, check the data"
+	@echo "make setup      create .venv, install the package, its dependencies and jupyter/ (JupyterLab settings), check the data"
 	@echo "make slides     build offline reveal.js slides of every chapter notebook into build/slides/"
 	@echo "make bench      time the fits against plain statsmodels (and lme4 when Rscript is present)"
 	@echo "make execute    re-execute the notebooks in place (outputs are committed)"
 	@echo "make reference  regenerate lme4/lmerTest reference values (needs R with lme4 + lmerTest)"
 	@echo "make clean      remove .venv, build/ and caches (never your saved answers)"
 
-setup: $(STAMP)
+setup: $(STAMP) $(JUPYTER_INSTALLED)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +36,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/python -m mlmcourse data
 	touch $@
+
+# a rule of its own, so an existing .venv gets these files (and their later edits) too
+$(VENV)/share/jupyter/%: jupyter/% $(STAMP)
+	mkdir -p $(@D)
+	cp $< $@
 
 lab: setup
 	$(BIN)/jupyter lab $(ROOTFLAG) --notebook-dir=notebooks

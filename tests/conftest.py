@@ -2,12 +2,14 @@
 
 ``lab_server`` starts the course's own JupyterLab (from .venv) on a free localhost port with a
 token, serving a temporary copy of ``notebooks/`` (so no test ever edits the committed notebooks)
-and saving quiz answers in a temporary folder. ``browser_page`` is a Playwright page in Debian's
+and saving quiz answers in a temporary folder; ``course_lab_server`` is the same JupyterLab without
+the tests' own settings, as a student first meets it. ``browser_page`` is a Playwright page in Debian's
 ``/usr/bin/chromium`` (never a downloaded browser: no ``playwright install``); without Chromium
 the browser tests are skipped, and the skip is reported at the end of the run.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -88,27 +90,36 @@ def _lab_command() -> list[str]:
     return [str(venv_lab)] if venv_lab.exists() else [sys.executable, "-m", "jupyterlab"]
 
 
-@pytest.fixture(scope="session")
-def lab_server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("lab")
+@contextlib.contextmanager
+def run_lab(base: Path, *, test_settings: bool = True, extra_args: tuple[str, ...] = ()):
+    """Run the course's JupyterLab in ``base`` (a copy of notebooks/ in ``base/notebooks``).
+
+    With ``test_settings`` (what the tests that drive notebooks want) the test's own user
+    settings turn off the news and update checks and virtual scrolling; without it JupyterLab
+    starts as ``make lab`` starts it, with only the environment's settings (jupyter/, installed by
+    ``make setup``) and a fresh, empty user-settings folder: as a student first meets it."""
     root, answers = base / "notebooks", base / "answers"
     shutil.copytree(PROJECT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     answers.mkdir()
-    # no "would you like news?" toast over the page
-    notif = base / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    notif.parent.mkdir(parents=True)
-    notif.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    # render every cell (no virtual scrolling): what a test scrolls to is really drawn
-    tracker = base / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
-    tracker.parent.mkdir(parents=True)
-    tracker.write_text(json.dumps({"windowingMode": "none"}))
+    (base / "settings").mkdir()
+    test_flags = []
+    if test_settings:
+        # no "would you like news?" toast over the page
+        notif = base / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+        notif.parent.mkdir(parents=True)
+        notif.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        # render every cell (no virtual scrolling): what a test scrolls to is really drawn
+        tracker = base / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+        tracker.parent.mkdir(parents=True)
+        tracker.write_text(json.dumps({"windowingMode": "none"}))
+        test_flags = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     port, token = free_port(), secrets.token_hex(16)
     cmd = _lab_command() + [
         "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True", *test_flags,
         f"--LabApp.workspaces_dir={base / 'workspaces'}", f"--LabApp.user_settings_dir={base / 'settings'}",
+        *extra_args,
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
@@ -140,6 +151,25 @@ def lab_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory):
+    with run_lab(tmp_path_factory.mktemp("lab")) as server:
+        yield server
+
+
+@pytest.fixture
+def start_lab():
+    """``run_lab`` itself, for a test that needs a JupyterLab of its own (``with start_lab(dir) as lab``)."""
+    return run_lab
+
+
+@pytest.fixture(scope="session")
+def course_lab_server(tmp_path_factory):
+    """The course's JupyterLab with no test settings: what ``make lab`` shows a new student."""
+    with run_lab(tmp_path_factory.mktemp("course-lab"), test_settings=False) as server:
+        yield server
 
 
 # -- Chromium ------------------------------------------------------------------------------
