@@ -165,6 +165,7 @@ class Question:
     choice_feedback: list = field(default_factory=list)
     mistakes: list = field(default_factory=list)
     companion_of: str | None = None
+    variant: str | None = None       # asked on the student's own data ("bootstrap", "simulated")
 
     @property
     def auto(self) -> bool:
@@ -330,11 +331,18 @@ def _question(qraw, section: str, index: int, name: str, seen: set, computations
                  explanation=dec(qraw.get("explanation", "") or ""),
                  companion_of=qraw.get("companion_of"))
     known = {"id", "kind", "prompt", "title", "explanation", "companion_of", "model_answer",
-             "key_points", "choices", "answer", "answer_expr", "tolerance", "choice_feedback", "mistakes"}
+             "key_points", "choices", "answer", "answer_expr", "tolerance", "choice_feedback", "mistakes",
+             "variant"}
     unknown = sorted(set(qraw) - known)
     if unknown:
         raise CourseError(f"{where}: unknown field(s) {', '.join(unknown)} (check the spelling; "
                           "the fields are listed in mlmcourse/quiz/questions/README.md).")
+    if "variant" in qraw:
+        from .live import VARIANTS
+        if qraw["variant"] not in VARIANTS:
+            raise CourseError(f"{where}: 'variant' is '{qraw['variant']}'; it must be one of "
+                              f"{', '.join(VARIANTS)} (the student's own data the question is asked on).")
+        q.variant = qraw["variant"]
     if kind == "open":
         q.model_answer = dec(qraw.get("model_answer") or "")
         if not q.model_answer.strip():
@@ -369,6 +377,14 @@ def _question(qraw, section: str, index: int, name: str, seen: set, computations
                 raise CourseError(f"{where}: 'answer_expr' is '{expr}', which is not a known computation "
                                   f"(known: {', '.join(sorted(computations))}).")
             q.answer_expr = expr
+            needed = computations[expr].variant
+            if needed != q.variant:
+                raise CourseError(
+                    f"{where}: its answer '{expr}' is computed on "
+                    + (f"the student's own data, so the question needs 'variant: {needed}'"
+                       if needed else "the classroom data, so the question must not say "
+                       f"'variant: {q.variant}'")
+                    + " (the quiz marks such questions and the hand-in records the seed).")
         else:
             q.answer = _number(dec(qraw["answer"]), where, "'answer'")
         if "tolerance" not in qraw:
@@ -389,4 +405,8 @@ def _question(qraw, section: str, index: int, name: str, seen: set, computations
             if ph not in computations:
                 raise CourseError(f"{where}: the text uses '[[{ph}]]', which is not a known computation "
                                   f"(known: {', '.join(sorted(computations))}).")
+    for ph in placeholders(q.prompt):
+        if computations[ph].seeded:  # the prompt is also the static page and the hand-in: seed-free
+            raise CourseError(f"{where}: the prompt uses '[[{ph}]]', which depends on the student's "
+                              "seed; put it in the explanation or a mistake's message instead.")
     return q

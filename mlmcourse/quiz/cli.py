@@ -3,9 +3,12 @@
     python -m mlmcourse answers export [--out FILE] [--format md|html] [--name NAME] [--chapter 2]
     python -m mlmcourse answers where
     python -m mlmcourse quiz encode|decode|check [FILE]     (instructors: question banks)
+    python -m mlmcourse quiz answers --seed N | --handin FILE [--mistakes] [--file BANK]
+                                                            (instructors: a student's expected answers)
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -59,6 +62,70 @@ def _bank_tool(args) -> int:
     return 0
 
 
+def expected_answers(bank, seed: int, context=None) -> list[dict]:
+    """The expected answer of every numeric question of ``bank`` for the student with ``seed``:
+    [{"id", "value", "tolerance", "data", "mistakes": [(value, message)]}], in the bank's order."""
+    from .live import COMPUTATIONS, default_context
+
+    ctx = (context or default_context()).for_seed(seed)
+    rows = []
+    for q in bank.questions:
+        if q.kind != "numeric":
+            continue
+        value = ctx.value(q.answer_expr) if q.answer_expr else q.answer
+        seeded = bool(q.answer_expr and COMPUTATIONS[q.answer_expr].seeded)
+        mistakes = [(ctx.value(m.expr) if m.expr else m.value, m.message) for m in q.mistakes]
+        rows.append({"id": q.id, "value": value, "tolerance": q.tolerance.describe(),
+                     "data": f"{q.variant} data of seed {seed}" if seeded else "classroom data",
+                     "mistakes": mistakes})
+    return rows
+
+
+def seed_of_handin(path) -> int:
+    """The seed written in a hand-in file (Markdown or HTML)."""
+    from ..errors import CourseError
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CourseError(f"The hand-in file {path} cannot be read ({exc.strerror}).") from None
+    found = re.search(r"Your data:(?:</b>|\*\*)?\s*seed\s*(?:<b[^>]*>)?\s*(\d+)", text)
+    if not found:
+        raise CourseError(f"{path} names no seed (a hand-in file says 'Your data: seed N' near its top). "
+                          "Pass the seed with --seed N instead.")
+    return int(found.group(1))
+
+
+def _show(value) -> str:
+    return format(value, ".6g") if isinstance(value, float) else str(value)
+
+
+def _answers(args) -> int:
+    from ..errors import CourseError
+    from .bank import bank_path, load_bank
+    from .live import check_seed
+
+    if (args.seed is None) == (args.handin is None):
+        raise CourseError("Give the student's seed: --seed N (it is on their hand-in file, 'Your data: "
+                          "seed N'), or --handin FILE to read it from the file.")
+    seed = check_seed(args.seed) if args.seed is not None else seed_of_handin(args.handin)
+    bank = load_bank(args.file or bank_path(args.chapter))
+    rows = expected_answers(bank, seed)
+    print(f"{bank.form} ({bank.title}): expected answers for seed {seed}")
+    width = max(len(r["id"]) for r in rows)
+    tol = max(len(r["tolerance"]) for r in rows)
+    for r in rows:
+        print(f"{r['id']:<{width}}  {_show(r['value']):>12}  {r['tolerance']:<{tol}}  {r['data']}")
+        if args.mistakes:
+            for value, message in r["mistakes"]:
+                print(f"{'':<{width}}  {_show(value):>12}  slip: {_short(message)}")
+    return 0
+
+
+def _short(text: str, limit: int = 72) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
+
+
 def add_parsers(sub) -> None:
     """Register ``answers`` (students) and ``quiz`` (instructors) with the course's command line."""
     p = sub.add_parser("answers", help="your saved quiz answers: export a hand-in file, show where they are")
@@ -74,7 +141,7 @@ def add_parsers(sub) -> None:
     w.add_argument("--chapter", type=int, default=2)
     w.set_defaults(func=_where)
 
-    q = sub.add_parser("quiz", help="instructors: encode, decode or check a question bank")
+    q = sub.add_parser("quiz", help="instructors: encode, decode or check a question bank; expected answers")
     qsub = q.add_subparsers(dest="bank_command", required=True)
     for name, text in [("encode", "encode the plain solution fields of a bank file in place"),
                        ("decode", "print a bank file with its solution fields readable"),
@@ -82,3 +149,10 @@ def add_parsers(sub) -> None:
         c = qsub.add_parser(name, help=text)
         c.add_argument("file", nargs="?", default=None, help="bank file (default: chapter 2's)")
         c.set_defaults(func=_bank_tool)
+    a = qsub.add_parser("answers", help="print the expected answers of the numeric questions for a student's seed")
+    a.add_argument("--seed", default=None, help="the student's seed (on their hand-in file: 'Your data: seed N')")
+    a.add_argument("--handin", default=None, help="read the seed from this hand-in file instead")
+    a.add_argument("--mistakes", action="store_true", help="also print the values of the recognised slips")
+    a.add_argument("--chapter", type=int, default=2, help="chapter number (default 2)")
+    a.add_argument("--file", default=None, help="bank file (default: the chapter's)")
+    a.set_defaults(func=_answers)

@@ -2,7 +2,9 @@
 
 Used by the quiz's Export button and by ``python -m mlmcourse answers export``. Only the
 student's own answers go in (no model answers), in their latest saved version; automatic
-questions also say whether the last check was right. When the store had a problem (a damaged
+questions also say whether the last check was right. The student's seed is written at the top
+(and next to every question asked on their own data), with the command an instructor runs to get
+the expected answers for it. When the store had a problem (a damaged
 file set aside, a save that failed, no answers while a set-aside copy exists) the file is still
 written, and :func:`incomplete_warning` says what to check before handing it in.
 """
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from ..errors import CourseError
 from ..userfiles import answers_dir, atomic_write_text
-from .bank import Bank, load_bank
+from .bank import Bank, fill, load_bank
 from .store import AnswerStore
 
 FORMATS = ("md", "html")
@@ -51,19 +53,57 @@ def _status(q, entry: dict) -> str:
     return "checked: correct" if entry.get("correct") else "checked: not correct"
 
 
-def render_markdown(bank: Bank, data: dict) -> str:
+def answers_command(seed) -> str:
+    """What an instructor runs to get the expected answers of a student's seed."""
+    return f"python -m mlmcourse quiz answers --seed {seed}"
+
+
+def seed_line(seed) -> str:
+    """The hand-in's line about the seed (plain text; Markdown and HTML add their markup)."""
+    if seed is None:
+        return "no seed yet (open the quiz notebook once: it makes one)"
+    return f"seed {seed} (instructors: `{answers_command(seed)}` gives the expected answers)"
+
+
+def _prompt(q, value) -> str:
+    """A question's text as the quiz shows it: ``[[name]]`` filled in (prompts never depend on the
+    seed), or left as it is if a value cannot be had."""
+    if value is None:
+        return q.prompt.strip()
+    try:
+        return fill(q.prompt, value).strip()
+    except Exception:  # the file is written anyway: better a placeholder than no hand-in
+        return q.prompt.strip()
+
+
+def _values():
+    from .live import default_context
+    return default_context().value
+
+
+def _your_data(q, seed) -> str:
+    return f"your data, seed {seed}" if q.variant and seed is not None else ("your data" if q.variant else "")
+
+
+def render_markdown(bank: Bank, data: dict, value=None) -> str:
+    """The hand-in as Markdown; ``value(name)`` fills the prompts' ``[[name]]`` (default: the
+    course's live values)."""
+    value = _values() if value is None else value
     student = str(data.get("student", "")).strip()
+    seed = data.get("seed")
     lines = [f"# {bank.form}", "", f"*{bank.title}*", "",
              f"**Name:** {student or '(fill in your name)'}  ",
+             f"**Your data:** {seed_line(seed)}  ",
              f"**Exported:** {datetime.now().strftime('%Y-%m-%d %H:%M')}", ""]
     answers = data.get("answers", {})
     for s in bank.sections:
         lines += [f"## {s.title}", ""]
         for q in s.questions:
             entry = answers.get(q.id, {})
-            lines.append(f"### {q.id}")
+            mine = _your_data(q, seed)
+            lines.append(f"### {q.id}" + (f" ({mine})" if mine else ""))
             lines.append("")
-            lines.append(q.prompt.strip())
+            lines.append(_prompt(q, value))
             lines.append("")
             if q.kind == "choice":
                 lines += [f"{i + 1}. {c}" for i, c in enumerate(q.choices)] + [""]
@@ -75,9 +115,15 @@ def render_markdown(bank: Bank, data: dict) -> str:
     return "\n".join(lines)
 
 
-def render_html(bank: Bank, data: dict) -> str:
+def render_html(bank: Bank, data: dict, value=None) -> str:
+    """The hand-in as a web page (see :func:`render_markdown`)."""
+    value = _values() if value is None else value
     esc = lambda t: html.escape(str(t), quote=False)  # noqa: E731
     student = str(data.get("student", "")).strip()
+    seed = data.get("seed")
+    seed_html = (esc(seed_line(None)) if seed is None else
+                 f'seed <b class="seed">{esc(seed)}</b> (instructors: <code>{esc(answers_command(seed))}</code> '
+                 "gives the expected answers)")
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>{esc(bank.form)}</title>",
            "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.4}"
@@ -85,14 +131,16 @@ def render_html(bank: Bank, data: dict) -> str:
            ".status{color:#555;font-style:italic}</style></head><body>",
            f"<h1>{esc(bank.form)}</h1>", f"<p><i>{esc(bank.title)}</i></p>",
            f"<p><b>Name:</b> {esc(student) or '(fill in your name)'}<br>"
+           f"<b>Your data:</b> {seed_html}<br>"
            f"<b>Exported:</b> {datetime.now().strftime('%Y-%m-%d %H:%M')}</p>"]
     answers = data.get("answers", {})
     for s in bank.sections:
         out.append(f"<h2>{esc(s.title)}</h2>")
         for q in s.questions:
             entry = answers.get(q.id, {})
-            out.append(f"<h3>{esc(q.id)}</h3>")
-            out.append("".join(f"<p>{esc(p)}</p>" for p in q.prompt.split("\n\n")))
+            mine = _your_data(q, seed)
+            out.append(f"<h3>{esc(q.id)}" + (f' <span class="status">({esc(mine)})</span>' if mine else "") + "</h3>")
+            out.append("".join(f"<p>{esc(p)}</p>" for p in _prompt(q, value).split("\n\n")))
             if q.kind == "choice":
                 out.append("<ol>" + "".join(f"<li>{esc(c)}</li>" for c in q.choices) + "</ol>")
             status = _status(q, entry)

@@ -15,10 +15,15 @@ set, else the user data folder (``~/.local/share/mlmcourse/answers`` on Linux; s
 - A damaged database, and the files of the course's earlier JSON store (``chapterNN.json`` and
   its ``.bak``), are set aside (renamed with a timestamp, never deleted); what they still hold is
   moved into the database, and ``notices`` tells the student what happened and where the copy is.
+- The student's *seed* (the number their own quiz data is made from, see
+  :mod:`mlmcourse.quiz.live`) is kept like the name: the reserved question ``(seed)``, created
+  once per chapter by :meth:`AnswerStore.ensure_seed`. Its *first* saved version is the seed, so
+  two kernels that create one at the same moment both end up with the one saved first.
 """
 from __future__ import annotations
 
 import re
+import secrets
 import sqlite3
 import threading
 import weakref
@@ -30,6 +35,8 @@ from ..userfiles import answers_dir
 from . import answerdb as db
 from .answerdb import STUDENT
 
+SEED = "(seed)"    # the reserved question holding the student's seed (bank ids cannot look like it)
+SEED_RANGE = (10000, 99999)
 FILENAME = "answers.sqlite3"
 MAX_DELAY = 0.2  # seconds: the longest a change may wait to be written (AnswerStore's delay)
 FAILURES = (sqlite3.Error, OSError, db.Unusable, db.Damaged)
@@ -90,6 +97,7 @@ class AnswerStore:
         self._pending: dict[str, dict] = {}  # changed here, not yet in the database
         self._carry: list[tuple] = []        # rows recovered from a damaged file, still to be written
         self._reason = ""
+        self._seed: int | None = None         # the seed, once read from the database
         self._timer: threading.Timer | None = None
         with self._lock:
             try:
@@ -108,9 +116,42 @@ class AnswerStore:
         return str(self.get(STUDENT).get("answer") or "")
 
     @property
+    def seed(self) -> int | None:
+        """The student's seed for this chapter (None until :meth:`ensure_seed` made one): the first
+        saved version of ``(seed)``, or while nothing could be saved, this kernel's."""
+        with self._lock:
+            if self._seed is not None:
+                return self._seed
+            conn = self._db["conn"]
+            if conn is not None:
+                try:
+                    for version in db.versions(conn, self.chapter, SEED):
+                        value = _seed_value(version.get("answer"))
+                        if value is not None:
+                            self._seed = value
+                            if SEED not in self._pending:  # show the one saved first, not a later one
+                                self._entries[SEED] = {**self._entries.get(SEED, {}), "answer": value}
+                            return value
+                except FAILURES:
+                    pass
+            return _seed_value(self._entries.get(SEED, {}).get("answer"))
+
+    def ensure_seed(self) -> int:
+        """The student's seed, created (a random number from 10000 to 99999) and saved if there is
+        none yet. If another kernel saved one first, that one is returned (and kept)."""
+        with self._lock:
+            seed = self.seed
+            if seed is not None:
+                return seed
+            self.update(SEED, answer=SEED_RANGE[0] + secrets.randbelow(SEED_RANGE[1] - SEED_RANGE[0] + 1),
+                        kind="seed")
+            self._save()  # at once, even with a delay: the seed must not change under the student
+            return self.seed
+
+    @property
     def data(self) -> dict:
-        """{"chapter", "student", "answers": {qid: entry}}: the latest saved versions, and this
-        kernel's changes that are not saved yet."""
+        """{"chapter", "student", "seed", "answers": {qid: entry}}: the latest saved versions, and
+        this kernel's changes that are not saved yet (the name and the seed apart)."""
         with self._lock:
             entries = {q: dict(e) for q, e in self._entries.items()}
             try:
@@ -119,8 +160,9 @@ class AnswerStore:
                     entries.update({q: e for q, e in saved.items() if q not in self._pending})
             except FAILURES:
                 pass
+        entries.pop(SEED, None)
         return {"chapter": self.chapter, "student": str(entries.pop(STUDENT, {}).get("answer") or ""),
-                "answers": entries}
+                "seed": self.seed, "answers": entries}
 
     @property
     def unsaved(self) -> set[str]:
@@ -322,6 +364,12 @@ class AnswerStore:
                                "kept in this notebook for now: set MLMCOURSE_ANSWERS_DIR to a folder you can "
                                "write to (in a cell: `%env MLMCOURSE_ANSWERS_DIR=~/mlm-answers`) and your "
                                "answers are saved there with your next change.")
+
+
+def _seed_value(answer) -> int | None:
+    """A saved seed as an int (None if it is not a whole number >= 1)."""
+    text = str(answer if answer is not None else "").strip()
+    return int(text) if text.isdigit() and int(text) >= 1 else None
 
 
 def _same(a: dict, b: dict) -> bool:

@@ -2,8 +2,9 @@
 
     from mlmcourse.quiz import Quiz
     quiz = Quiz(chapter=2)
-    quiz.header()                       # name field, where answers are saved, instructor control
+    quiz.header()                       # name field, your seed, where answers are saved, instructor control
     quiz.section("self-assessment")     # one section of the bank (see quiz.bank.sections)
+    mine = quiz.my_data()               # your own data (from your seed) for the questions marked "your data"
     quiz.export_panel()                 # the hand-in button ("W2 Activity Form")
 
 Questions come from the chapter's bank (``mlmcourse/quiz/questions/chapter02.yml``, see
@@ -70,6 +71,11 @@ def _box(kind: str, body: str) -> str:
             f'padding:4px 10px;margin:4px 0">{body}</div>')
 
 
+# a wrong numeric answer is told it is wrong (and which slip it looks like), but the course's value
+# and the explanation only after this many wrong checks: the answer has to be worked, not read off
+TRIES_BEFORE_SOLUTION = 3
+
+
 class QuestionView:
     """One question: its text, an input, a Check button and the feedback."""
 
@@ -78,6 +84,10 @@ class QuestionView:
 
         self.q, self.store, self.context = question, store, context
         label = f"<b>{html.escape(question.id)}</b>"
+        if question.variant:  # asked on the student's own data (the seed is in the quiz header)
+            call = "quiz.my_data()" if question.variant == "bootstrap" else f'quiz.my_data("{question.variant}")'
+            label += (f' <span class="mlm-your-data" style="color:#2c5d8f">(your data: '
+                      f"<code>{html.escape(call)}</code>)</span>")
         if question.companion_of:
             label += f' <span style="color:#666">(check for {html.escape(question.companion_of)})</span>'
         self.prompt = widgets.HTMLMath(value=f"{label}{render(self._fill(question.prompt))}")
@@ -118,6 +128,7 @@ class QuestionView:
         self.input.observe(self._on_input, names="value")
         self.check_button.on_click(lambda _b: self.check())
         self.result: dict | None = None
+        self.wrong_tries = 0          # numeric: the value is shown after TRIES_BEFORE_SOLUTION
         if saved.get("checked"):
             self._evaluate(save=False)
 
@@ -151,6 +162,8 @@ class QuestionView:
             result = {"status": "error", "message": (
                 f"The check could not be completed ({type(exc).__name__}: {exc}). Your answer is "
                 "kept; run the notebook's cells again, and tell your instructor if this persists.")}
+        if result["status"] == "bad":
+            self.wrong_tries += 1
         self.result = result
         if save and result["status"] != "error":
             self.store.update(self.q.id, answer=self.input.value, kind=self.q.kind, checked=True,
@@ -217,7 +230,15 @@ class QuestionView:
                 body += render(self._fill(self.q.choice_feedback[r["choice"]]))
             if r.get("mistake"):
                 body += render(r["mistake"])
-            if not hidden:
+            withheld = (self.q.kind == "numeric" and not r["correct"] and not lecture.is_lecture()
+                        and self.wrong_tries < TRIES_BEFORE_SOLUTION)   # (an instructor's reveal shows it)
+            if withheld and not hidden:
+                left = TRIES_BEFORE_SOLUTION - self.wrong_tries
+                body += (f"<p>You entered {r['value']:g}: not the course's value "
+                         f"({self.q.tolerance.describe()} counts as right). Check your steps and try "
+                         f"again; the value and the explanation appear after {left} more "
+                         f"{'try' if left == 1 else 'tries'}.</p>")
+            elif not hidden:
                 if self.q.kind == "numeric" and not r["correct"]:
                     body += (f"<p>You entered {r['value']:g}; the course's fit gives "
                              f"{r['target']:.6g} ({self.q.tolerance.describe()} counts as right).</p>")
@@ -261,7 +282,11 @@ class Quiz:
         self.bank = bank if bank is not None else load_bank(chapter=chapter)
         self.chapter = self.bank.chapter
         self.store = store if store is not None else AnswerStore(self.chapter)
-        self.context = context if context is not None else default_context()
+        # the student's seed: made once per chapter and kept in the store; their own data and
+        # the expected answers on it come from it (a given context is used with this seed)
+        self.seed = self.store.ensure_seed()
+        context = context if context is not None else default_context()
+        self.context = context.for_seed(self.seed)
         self.views: dict[str, QuestionView] = {}
         self.export_result = None
         self.save_status = None
@@ -293,6 +318,18 @@ class Quiz:
         return (f'<span style="color:#555">Your answers are saved as you type, every version kept, to '
                 f"<code>{html.escape(shown)}</code>, and come back when you run this notebook again.</span>")
 
+    def my_data(self, kind: str = "bootstrap"):
+        """Your own data, made from your seed: ``"bootstrap"`` (a bootstrap sample of the classroom
+        data's schools) or ``"simulated"`` (simulated schools). A copy: change it freely."""
+        return self.context.variant(kind).copy()
+
+    def _seed_html(self) -> str:
+        return (f'<span style="color:#555">Your data: seed <b class="mlm-seed-value">{self.seed}</b>. '
+                'Questions marked <i>your data</i> use data made from it: '
+                '<code>mine = quiz.my_data()</code> (your sample of schools), '
+                '<code>quiz.my_data("simulated")</code> (your simulated schools). '
+                "The seed goes into your hand-in file, so your instructor can check your numbers.</span>")
+
     def _on_lecture_change(self) -> None:
         for view in self.views.values():
             view.refresh()
@@ -314,8 +351,8 @@ class Quiz:
         return box
 
     def header(self):
-        """Name field, where the answers are saved (or why they cannot be), what the store had to
-        set aside or move in, and (in lecture mode) the Reveal button."""
+        """Name field, the student's seed, where the answers are saved (or why they cannot be), what
+        the store had to set aside or move in, and (in lecture mode) the Reveal button."""
         import ipywidgets as widgets
 
         name = widgets.Text(value=self.store.student, description="Your name:",
@@ -327,8 +364,10 @@ class Quiz:
         self.save_status.add_class("mlm-save-status")
         self.notices = widgets.HTML(self._notices_html())
         self.notices.add_class("mlm-store-notices")
+        self.seed_widget = widgets.HTML(self._seed_html())
+        self.seed_widget.add_class("mlm-seed")
         self.name_widget = name
-        return widgets.VBox([name, self.save_status, self.notices, lecture.reveal_control()])
+        return widgets.VBox([name, self.seed_widget, self.save_status, self.notices, lecture.reveal_control()])
 
     def export_panel(self):
         """The hand-in button: writes the activity form and offers it for download."""

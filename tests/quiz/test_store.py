@@ -82,6 +82,47 @@ def test_every_version_is_kept_and_the_latest_is_shown(tmp_path):
     assert again.get("1-A")["answer"] == "i is the student" and again.student == "Ada Lovelace"
 
 
+# -- the student's seed ------------------------------------------------------------------------
+def test_the_seed_is_made_once_per_chapter_and_kept(tmp_path):
+    from mlmcourse.quiz.store import SEED
+    path = tmp_path / "answers.sqlite3"
+    store = AnswerStore(2, path=path)
+    assert store.seed is None and store.data["seed"] is None   # none until the quiz asks for one
+    seed = store.ensure_seed()
+    assert isinstance(seed, int) and 10000 <= seed <= 99999
+    assert store.ensure_seed() == seed == store.seed and _answers(path, SEED) == [seed]  # made once
+    assert AnswerStore(2, path=path).seed == seed                 # the next session: the same
+    assert AnswerStore(2, path=path).ensure_seed() == seed and _answers(path, SEED) == [seed]
+    third = AnswerStore(3, path=path)                              # another chapter: its own
+    assert third.seed is None and 10000 <= third.ensure_seed() <= 99999
+    assert _versions(path, SEED, chapter=3)[0]["kind"] == "seed"
+    store.update("1-A", answer="an answer")
+    data = AnswerStore(2, path=path).data
+    assert data["seed"] == seed and set(data["answers"]) == {"1-A"}  # not an answer of the bank
+
+
+def test_two_kernels_making_a_seed_at_once_keep_the_first_saved(tmp_path):
+    from mlmcourse.quiz.store import SEED
+    path = tmp_path / "answers.sqlite3"
+    a, b = AnswerStore(2, path=path), AnswerStore(2, path=path)   # both opened before either has one
+    first = a.ensure_seed()
+    b.update(SEED, answer=first + 1 if first < 99999 else first - 1, kind="seed")  # b made its own too
+    assert b.seed == first and b.ensure_seed() == first            # the first saved version wins
+    assert b.data["seed"] == first and AnswerStore(2, path=path).seed == first
+    assert len(_answers(path, SEED)) == 2                          # both kept, as every version is
+
+
+def test_a_seed_is_there_even_when_it_cannot_be_saved(tmp_path, monkeypatch):
+    path = tmp_path / "answers.sqlite3"
+    with monkeypatch.context() as patch:
+        patch.setattr(answerdb, "append", _raises(sqlite3.OperationalError("database or disk is full")))
+        store = AnswerStore(2, path=path)
+        seed = store.ensure_seed()
+        assert 10000 <= seed <= 99999 and store.seed == seed and "(seed)" in store.unsaved
+    store.update("1-A", answer="next")                              # saved with the next change
+    assert AnswerStore(2, path=path).seed == seed
+
+
 def test_each_change_is_on_disk_at_once_and_flush_is_safe_to_call(tmp_path):
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
@@ -432,7 +473,7 @@ def test_cli_export_writes_the_activity_form(tmp_path, monkeypatch, capsys):
         assert q.prompt.splitlines()[0] in text
         if q.model_answer:
             assert q.model_answer.splitlines()[0] not in text
-    assert "2 of 20 questions answered" in capsys.readouterr().out
+    assert "2 of 23 questions answered" in capsys.readouterr().out
     html_out = tmp_path / "form.html"
     assert main(["answers", "export", "--out", str(html_out), "--name", "G. H."]) == 0
     page = html_out.read_text()
@@ -447,7 +488,7 @@ def test_cli_export_default_name_in_current_folder(tmp_path, monkeypatch, capsys
     AnswerStore(2).set_student("Ada L")
     assert main(["answers", "export"]) == 0
     assert (tmp_path / "W2-Activity-Form-Ada-L.md").is_file()
-    assert "0 of 20 questions answered" in capsys.readouterr().out
+    assert "0 of 23 questions answered" in capsys.readouterr().out
     assert main(["answers", "where"]) == 0
     assert capsys.readouterr().out.strip() == str(tmp_path / "ans" / "answers.sqlite3")
 
@@ -476,7 +517,7 @@ def test_export_from_a_damaged_database_says_so_and_exits_2(tmp_path, capsys):
     assert code == 2 and "but check it: a damaged answers file was set aside as" in out
     assert "may not hold all your answers" in err and "Open the quiz notebook" in err
     code, out, err = _export(tmp_path, capsys)  # the recovered answers are there: a clean export
-    assert code == 0 and "2 of 20 questions answered" in out and err == ""
+    assert code == 0 and "2 of 23 questions answered" in out and err == ""
 
 
 def test_export_when_the_answers_cannot_be_read_exits_2(tmp_path, capsys, monkeypatch):

@@ -76,9 +76,23 @@ def test_bank_has_every_handout_question_with_a_model_answer():
 def test_live_numeric_questions_name_registered_computations():
     bank = load_bank(chapter=2)
     live = {q.answer_expr for q in bank.questions if q.answer_expr}
-    assert {"n_schools", "icc_school_mathgain", "var_class_mathkind_ses", "lrt_class_mathgain",
-            "lrt_block_ses_mathknow"} <= live
+    assert {"n_schools", "icc_school_mathgain", "icc_school_mathkind_minority", "var_class_mathgain_mathkind",
+            "lrt_slope_ses", "sd_class_constructed_mathgain", "boot_icc_mathkind_ses", "boot_n_complete",
+            "boot_lrt_mathknow", "sim_var_school", "sim_sd_school_mean_resid"} <= live
     assert live <= set(COMPUTATIONS)
+    # the answers the chapter notebooks print (handout numbers) are no longer asked for
+    assert not live & {"var_class_mathkind_ses", "lrt_class_mathgain", "sd_school_mean_resid",
+                       "icc_school_mathkind_ses", "n_in_sample", "lrt_block_ses_mathknow"}
+    # every question on the student's own data says so, and only those
+    for q in bank.questions:
+        assert bool(q.variant) == bool(q.answer_expr and COMPUTATIONS[q.answer_expr].seeded), q.id
+
+
+def test_1_d_does_not_give_its_own_answer():
+    bank = load_bank(chapter=2)
+    for qid in ("1-D", "1-D.n"):
+        prompt = bank.question(qid).prompt.lower()
+        assert "one per school" not in prompt and "per school" not in prompt, qid
 
 
 def test_model_answers_are_not_readable_in_the_file():
@@ -110,7 +124,7 @@ def test_encode_decode_roundtrip_cli(tmp_path, capsys):
     assert main(["decode", str(p)]) == 0
     assert "A brand new plain model answer." in capsys.readouterr().out
     assert main(["check", str(p)]) == 0
-    assert "20 questions, valid" in capsys.readouterr().out
+    assert "23 questions, valid" in capsys.readouterr().out
     p.write_text(p.read_text().replace("kind: numeric", "kind: number", 1))
     assert main(["check", str(p)]) == 2
     assert "'kind' is 'number'" in capsys.readouterr().err
@@ -139,6 +153,11 @@ MALFORMED = [
     ("damaged encoding", "1-E", lambda q: q.update(model_answer="b64:@@@not base64"), "'1-E'.*damaged"),
     ("unknown placeholder", "H-1", lambda q: q.update(prompt="SD of [[nope:.2f]]"), "'H-1'.*nope"),
     ("mistake without message", "L-3", lambda q: q["mistakes"][0].pop("message"), "'L-3'.*mistake 1"),
+    ("seeded answer, no variant", "L-5", lambda q: q.pop("variant"), "'L-5'.*own data.*variant: bootstrap"),
+    ("variant on the real data", "L-2", lambda q: q.update(variant="bootstrap"), "'L-2'.*must not say"),
+    ("unknown variant", "H-2", lambda q: q.update(variant="mine"), "'H-2'.*'variant' is 'mine'"),
+    ("seeded value in a prompt", "L-6", lambda q: q.update(prompt="sigma is [[sim_sigma_zeta]]"),
+     "'L-6'.*depends on the student's seed"),
 ]
 
 
@@ -230,10 +249,14 @@ def test_numeric_live_answer_tolerance_and_mistake_feedback(quiz):
     v.input.value = "0.240"   # divided the standard deviations
     v.check_button.click()
     assert "Not quite" in v.feedback.value and "standard deviations" in v.feedback.value
-    assert "0.0908" in v.feedback.value  # the live value, shown after a wrong answer
+    assert "0.0908" not in v.feedback.value and "2 more tries" in v.feedback.value  # worked, not read off
     v.input.value = "0.5"
     v.check_button.click()
     assert "Not quite" in v.feedback.value and "standard deviations" not in v.feedback.value
+    assert "0.0908" not in v.feedback.value and "1 more try" in v.feedback.value
+    v.input.value = "0.6"
+    v.check_button.click()
+    assert "0.0908" in v.feedback.value  # the live value, after three wrong tries
     v.input.value = "zero point one"
     v.check_button.click()
     assert "is not a number" in v.feedback.value
@@ -292,6 +315,57 @@ def test_export_button_writes_the_form(quiz, tmp_path, monkeypatch):
     assert quiz.export_result.suffix == ".html"
     assert panel is not None
     assert "Hand this file in" in quiz.export_output.value and "may not hold" not in quiz.export_output.value
+
+
+# -- the student's seed ------------------------------------------------------------------------
+def test_the_quiz_has_a_seed_shown_in_the_header_and_used_by_the_checks(quiz, tmp_path, ctx):
+    seed = quiz.seed
+    assert 10000 <= seed <= 99999 and quiz.store.seed == seed and quiz.context.seed == seed
+    quiz.header()
+    assert f"seed <b class=\"mlm-seed-value\">{seed}</b>" in quiz.seed_widget.value
+    assert "mlm-seed" in quiz.seed_widget._dom_classes
+    mine = quiz.my_data()
+    assert mine.equals(ctx.for_seed(seed).variant("bootstrap")) and mine is not quiz.my_data()
+    assert quiz.my_data("simulated").columns.tolist() == ["school", "student", "x", "y"]
+    with pytest.raises(CourseError, match="no data of kind"):
+        quiz.my_data("other")
+    # the same student comes back: the same seed; a student of their own: another one
+    again = Quiz(chapter=2, store=AnswerStore(2, path=quiz.store.path), context=ctx)
+    assert again.seed == seed
+    other = Quiz(chapter=2, store=AnswerStore(2, path=tmp_path / "other.sqlite3"), context=ctx)
+    assert 10000 <= other.seed <= 99999 and other.context.seed == other.seed
+
+
+def test_a_seeded_question_is_checked_on_the_students_own_data(quiz):
+    v = quiz.view("H-2")
+    assert "mlm-your-data" in v.prompt.value and "quiz.my_data()" in v.prompt.value
+    expected = quiz.context.value("boot_n_complete")
+    v.input.value = str(len(quiz.my_data()))   # every row: the complete cases were not taken
+    v.check_button.click()
+    assert "Not quite" in v.feedback.value and "Some have no <code>mathknow</code>" in v.feedback.value
+    from mlmcourse import complete_cases
+    mine = quiz.my_data()
+    v.input.value = str(int(complete_cases(mine, "mathgain ~ mathkind + mathknow").sum()))
+    v.check_button.click()
+    assert "Correct" in v.feedback.value and int(v.input.value) == expected
+
+
+def test_the_hand_in_holds_the_seed(quiz, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLMCOURSE_ANSWERS_DIR", str(tmp_path / "answers"))
+    from mlmcourse.quiz.cli import seed_of_handin
+    quiz.view("H-2").input.value = "1000"
+    quiz.export_panel()
+    quiz.export_button.click()
+    md = quiz.export_result.read_text()
+    assert f"**Your data:** seed {quiz.seed}" in md
+    assert f"python -m mlmcourse quiz answers --seed {quiz.seed}" in md
+    assert f"### H-2 (your data, seed {quiz.seed})" in md and "### H-1\n" in md
+    assert "312 classroom means" in md and "[[" not in md        # prompts as the quiz shows them
+    assert seed_of_handin(quiz.export_result) == quiz.seed
+    quiz.export_format.value = "html"
+    quiz.export_button.click()
+    page = quiz.export_result.read_text()
+    assert f'seed <b class="seed">{quiz.seed}</b>' in page and seed_of_handin(quiz.export_result) == quiz.seed
 
 
 # -- what the quiz says about its answers file ---------------------------------------------
@@ -452,7 +526,9 @@ def test_sections_have_a_static_rendering_of_their_questions():
     assert "1-A" in bundle["text/plain"] and "VBox" not in bundle["text/plain"]
     assert "What does each subscript" in bundle["text/html"]
     homework = quiz.section("homework")._repr_mimebundle_()["text/plain"]
-    assert "107 school means" in homework and "[[" not in homework  # live values filled in
+    assert "312 classroom means" in homework and "[[" not in homework  # live values filled in
+    assert "(your data: <code>quiz.my_data()</code>)" in quiz.section("homework")._repr_mimebundle_()["text/html"]
+    assert str(quiz.seed) not in quiz.section("lab-quiz")._repr_mimebundle_()["text/html"]  # the same for all
 
 
 def test_a_discarded_quiz_is_collected_and_no_longer_called(tmp_path):
