@@ -1,7 +1,10 @@
 """The handout's "constructed" effects: random effects estimated by hand from OLS residuals.
 
-All functions are pure: they take residuals and group labels (pandas Series on the same rows)
-and return new Series, indexed by group level in sorted order (as R's ``tapply`` does).
+The notebooks compute these with pandas itself (``dat.groupby("schoolid")["res1"].mean()``,
+``.map``, ``.transform("mean")``); the quiz and the explorations use these functions, which add
+the checks a student's data needs (aligned rows, no missing group, classroom labels unique across
+schools). All are pure: they take residuals and group labels (pandas Series on the same rows) and
+return new Series, indexed by group level in sorted order (as R's ``tapply`` does).
 """
 from __future__ import annotations
 
@@ -11,8 +14,7 @@ import pandas as pd
 from .errors import CourseError
 
 __all__ = ["group_mean_residuals", "spread_to_rows", "within_group_residuals",
-           "nested_mean_residuals", "group_sizes", "group_size_weights",
-           "clt_sd_of_group_means", "within_group_pair_correlation"]
+           "nested_mean_residuals", "within_group_pair_correlation"]
 
 
 def _aligned(resid, groups, what: str = "groups") -> tuple[pd.Series, pd.Series]:
@@ -70,32 +72,6 @@ def nested_mean_residuals(resid, outer, inner) -> pd.Series:
     out = diffed.groupby(inner, sort=True).mean()
     out.index.name = inner.name
     return out.rename("mean_within_resid")
-
-
-def group_sizes(groups) -> pd.Series:
-    """Number of rows per group, by sorted group level."""
-    groups = pd.Series(groups)
-    out = groups.value_counts().sort_index()
-    out.index.name = groups.name
-    return out.rename("n")
-
-
-def group_size_weights(groups) -> pd.Series:
-    """Share of the rows in each group (R: ``prop.table(table(group))``); sums to 1."""
-    n = group_sizes(groups)
-    return (n / n.sum()).rename("weight")
-
-
-def clt_sd_of_group_means(sigma_eps: float, sizes) -> float:
-    """Footnote 3: if there were no group effect (sigma_zeta = 0), a group mean of n_k independent
-    errors would still vary, with variance sigma_eps^2 / n_k (central limit theorem). Across groups
-    of the given sizes, the group means then have standard deviation sqrt(mean(sigma_eps^2 / n_k))."""
-    n = np.asarray(sizes, dtype=float)
-    if n.size == 0 or (n < 1).any():
-        raise CourseError("Group sizes must be whole numbers of at least 1.")
-    if not sigma_eps >= 0:
-        raise CourseError("sigma_eps must be a non-negative standard deviation.")
-    return float(np.sqrt(np.mean(sigma_eps ** 2 / n)))
 
 
 def within_group_pair_correlation(values, groups) -> float:

@@ -27,10 +27,10 @@ LMER_FIT4 = ["10684.6", "-4.3702", "-0.6106", "-0.0342", "0.5357", "5.5805", "10
              "2.4341", "1.3093", "211.2083", "1.859", "0.0644", "0.039", "0.009", "-0.042"]
 
 HANDOUT = {
-    "lm(mathkind ~ ses) summary": ("02", 'fit1 = lm("mathkind ~ ses"', [
+    "lm(mathkind ~ ses) summary": ("02", 'lm("mathkind ~ ses", data=dat).summary()', [
         "-174.835", "-26.399", "1.065", "26.529", "161.150", "466.845", "1.162", "401.70", "<2e-16",
         "14.359", "1.568", "9.16", "40.08", "1188", "0.06596", "0.06518", "83.9", "2.2e-16"]),
-    "SD of school mean residuals": ("02", "plots.group_means_density(res1mean)", ["22.43"]),
+    "SD of school mean residuals": ("02", "sns.kdeplot(res1mean, bw_adjust=0.8", ["22.43"]),
     "lmer.fit1: mathkind ~ ses + (1|schoolid)": ("02", 'lmer_fit1 = lmer("mathkind ~ ses + (1|schoolid)"', LMER_FIT1),
     "sigma_zeta hat (the handout's blank)": ("02", 'sigma_zeta_hat = vc1.loc["schoolid"', ["17.58"]),
     "SD of constructed classroom effects": ("02", "sch_res1 = ", ["22.12"]),

@@ -1,4 +1,5 @@
-"""Constructed effects: the handout's SDs 22.43 (schools) and 22.12 (classrooms)."""
+"""Constructed effects: the handout's SDs 22.43 (schools) and 22.12 (classrooms), from the helpers
+(used by the quiz and the explorations) and from the pandas idioms the notebooks teach."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,10 +7,7 @@ import pytest
 from mlmcourse import CourseError, load_classroom
 from mlmcourse.engine.ols import lm
 from mlmcourse.residuals import (
-    clt_sd_of_group_means,
     group_mean_residuals,
-    group_size_weights,
-    group_sizes,
     nested_mean_residuals,
     spread_to_rows,
     within_group_pair_correlation,
@@ -51,19 +49,24 @@ def test_small_example_by_hand():
     assert spread_to_rows(m, school).tolist() == [2.0, 2.0, 0.0, 0.0, 0.0]
     assert within_group_residuals(resid, school).tolist() == [-1.0, 1.0, -2.0, -4.0, 6.0]
     assert nested_mean_residuals(resid, school, klass).to_dict() == {10: -1.0, 11: 1.0, 20: -3.0, 21: 6.0}
-    assert group_sizes(school).to_dict() == {1: 2, 2: 3}
-    assert group_size_weights(school).tolist() == pytest.approx([0.4, 0.6])
 
 
-def test_clt_sd_formula_and_simulation():
-    sizes = np.array([1, 4, 9, 16])
-    assert clt_sd_of_group_means(6.0, sizes) == pytest.approx(np.sqrt(np.mean(36 / sizes)))
-    # with no group effect, simulated group means have this SD
-    rng = np.random.default_rng(0)
-    draws = np.concatenate([[rng.normal(0, 6.0, n).mean() for n in sizes] for _ in range(4000)])
-    assert np.sqrt(np.mean(draws ** 2)) == pytest.approx(clt_sd_of_group_means(6.0, sizes), rel=0.03)
-    with pytest.raises(CourseError):
-        clt_sd_of_group_means(6.0, [0, 2])
+def test_the_notebooks_pandas_idioms_give_the_helpers_numbers(dat, res1):
+    """Notebook 02 teaches groupby / map / transform / value_counts; they agree with the helpers."""
+    d = dat.assign(res1=res1)
+    res1mean = d.groupby("schoolid")["res1"].mean()                      # R: tapply(res1, schoolid, mean)
+    pd.testing.assert_series_equal(res1mean, group_mean_residuals(res1, dat["schoolid"]), check_names=False)
+    sch_res1 = d["res1"] - d["schoolid"].map(res1mean)                   # R: res1mean[match(schoolid, ...)]
+    by_transform = d["res1"] - d.groupby("schoolid")["res1"].transform("mean")
+    np.testing.assert_allclose(sch_res1, by_transform, atol=1e-9)
+    np.testing.assert_allclose(sch_res1, within_group_residuals(res1, dat["schoolid"]), atol=1e-9)
+    cls_res2 = sch_res1.groupby(d["classid"]).mean()                     # R: tapply(sch_res1, classid, mean)
+    np.testing.assert_allclose(cls_res2, nested_mean_residuals(res1, dat["schoolid"], dat["classid"]), atol=1e-9)
+    assert round(res1mean.std(), 2) == 22.43 and round(cls_res2.std(), 2) == 22.12   # ddof=1, as R's sd()
+    wts = d["schoolid"].value_counts(normalize=True)                     # R: prop.table(table(schoolid))
+    assert wts.sum() == pytest.approx(1.0) and wts.sort_index().index.equals(res1mean.index)
+    per_student = d.groupby("schoolid")["res1"].transform("mean")
+    np.testing.assert_allclose(per_student, spread_to_rows(res1mean, dat["schoolid"]), atol=1e-12)
 
 
 def test_misaligned_inputs_are_course_errors():

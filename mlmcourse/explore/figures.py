@@ -30,7 +30,7 @@ from .render import (
 from .sim import GRAND_MEAN, IccPanel, NoisePanel
 
 __all__ = ["IccFigure", "NoiseFigure", "SeparateRegressionsFigure", "VariancePartitionFigure", "figure_png",
-           "icc_figure", "noise_figure", "separate_regressions_figure", "variance_partition_figure",
+           "icc_headline", "icc_figure", "noise_figure", "separate_regressions_figure", "variance_partition_figure",
            "icc_alt_text", "noise_alt_text", "separate_regressions_alt_text", "variance_partition_alt_text"]
 
 # --- 1. ICC and dependence ----------------------------------------------------------------------
@@ -64,9 +64,10 @@ class IccFigure(LiveFigure):
         right.set_ylabel("Score of another student,\nsame school")
         self.left_title = left.set_title("", loc="left", fontsize=TITLE_SIZE)
         self.right_title = right.set_title("", loc="left", fontsize=TITLE_SIZE)
-        suptitle(self.figure, "The larger σζ is next to σε, the more two students of one school resemble each other")
+        self.headline = suptitle(self.figure, "")       # says what the current panel shows
         self._jitter = np.random.default_rng(0).uniform(-0.18, 0.18, 100_000)
-        self.dynamic = [self.points, self.means, self.grand, self.pairs, self.left_title, self.right_title]
+        self.dynamic = [self.points, self.means, self.grand, self.pairs, self.left_title, self.right_title,
+                        self.headline]
 
     @course_style
     def update(self, panel: IccPanel) -> IccFigure:
@@ -88,7 +89,22 @@ class IccFigure(LiveFigure):
         self.pairs.set_offsets(np.column_stack([pairs["first"].to_numpy(), pairs["second"].to_numpy()]))
         self.right_title.set_text(f"Pairs within a school: r = {panel.pair_correlation:.2f}\n"
                                   f"model ICC = {panel.model_icc:.2f}")
+        self.headline.set_text(icc_headline(panel))
         return self
+
+
+def icc_headline(panel: IccPanel) -> str:
+    """What the panel shows, in words: how much two students of one school resemble each other."""
+    icc = panel.model_icc
+    if icc < 0.05:
+        how = "hardly resemble each other"
+    elif icc < 0.2:
+        how = "resemble each other a little"
+    elif icc < 0.5:
+        how = "clearly resemble each other"
+    else:
+        how = "resemble each other strongly"
+    return f"ICC {icc:.2f}: two students of one school {how}"
 
 
 def icc_figure(panel: IccPanel) -> Figure:
@@ -96,7 +112,7 @@ def icc_figure(panel: IccPanel) -> Figure:
 
 
 def icc_alt_text(panel: IccPanel) -> str:
-    return (f"Two panels. Left: simulated scores of {MAX_SCHOOLS_SHOWN} schools sorted by mean, with "
+    return (f"{icc_headline(panel)}. Left: simulated scores of {MAX_SCHOOLS_SHOWN} schools sorted by mean, with "
             f"sigma_zeta {panel.sigma_zeta:g}, sigma_epsilon {panel.sigma_eps:g} and {panel.n_per_school} "
             f"students per school. Right: scatter of pairs of students from the same school; their "
             f"correlation is {panel.pair_correlation:.2f}, the model's ICC is {panel.model_icc:.2f}.")
@@ -208,24 +224,29 @@ SLOPE_LIMIT = 100.0
 
 
 class SeparateRegressionsFigure(LiveFigure):
-    """Left: one school's students and lines over all students; right: every school's own slope."""
+    """Left: one school's students and lines over all students; right: every school's own slope.
+
+    One legend for both panels, in one row under them: green is the mixed model (the school's
+    random-intercept line on the left, the one common slope on the right), orange the school's own
+    regression (its line on the left, every school's own slope on the right); the chosen school's
+    students and its ring are named in the panel titles instead of the legend.
+    """
 
     @course_style
     def __init__(self, lines: SchoolLines):
         """Build the parts that do not depend on the chosen school (all students, all slopes)."""
-        self.figure, (self.left, self.right) = new_figure([1.3, 1], bottom=0.3)
+        self.figure, (self.left, self.right) = new_figure([1.3, 1], bottom=0.22, top=0.78)
         left, right = self.left, self.right
         everyone = np.concatenate([lines.others.to_numpy(float), lines.points.to_numpy(float)])
-        left.scatter(everyone[:, 0], everyone[:, 1], s=6, color="0.8", linewidths=0, label="all students")
+        left.scatter(everyone[:, 0], everyone[:, 1], s=6, color="0.8", linewidths=0)
         xs = np.array([everyone[:, 0].min() - 0.2, everyone[:, 0].max() + 0.2])
         (self.fixed,) = left.plot(xs, lines.fixed[0] + lines.fixed[1] * xs, color="0.25", linestyle="--",
-                                  linewidth=1.6, label="average line (fixed effects)")
+                                  linewidth=1.6, label="average line")
         (self.pooled,) = left.plot(xs, lines.pooled_ols[0] + lines.pooled_ols[1] * xs, color=PURPLE,
                                    linestyle="-.", linewidth=2, label="OLS ignoring schools")
-        self.points = left.scatter([], [], s=42, color=BLUE, edgecolors="white", linewidths=0.6, zorder=4,
-                                   label="the chosen school's students")
-        (self.ri,) = left.plot([], [], color=GREEN, linewidth=2.8, zorder=5, label="its random-intercept line")
-        (self.own,) = left.plot([], [], color=ORANGE, linewidth=2.4, zorder=5, label="its own OLS line")
+        self.points = left.scatter([], [], s=42, color=BLUE, edgecolors="white", linewidths=0.6, zorder=4)
+        (self.ri,) = left.plot([], [], color=GREEN, linewidth=2.8, zorder=5, label="mixed model")
+        (self.own,) = left.plot([], [], color=ORANGE, linewidth=2.4, zorder=5, label="own OLS regression")
         left.set_xlim(*xs)
         lo, hi = float(everyone[:, 1].min()), float(everyone[:, 1].max())
         left.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
@@ -236,24 +257,21 @@ class SeparateRegressionsFigure(LiveFigure):
         slopes = lines.all_slopes.dropna()
         clipped = slopes["slope"].clip(-SLOPE_LIMIT, SLOPE_LIMIT)
         outside = slopes["slope"].abs() > SLOPE_LIMIT
-        right.scatter(slopes.loc[~outside, "n"], clipped[~outside], s=16, color=ORANGE, alpha=0.6,
-                      linewidths=0, label="a school's own OLS slope")
+        right.scatter(slopes.loc[~outside, "n"], clipped[~outside], s=16, color=ORANGE, alpha=0.6, linewidths=0)
         if outside.any():
-            right.scatter(slopes.loc[outside, "n"], clipped[outside], s=30, marker="^", color=ORANGE,
-                          label=f"beyond ±{SLOPE_LIMIT:g} (at edge)")
-        right.axhline(lines.fixed[1], color=GREEN, linewidth=2.2, label="mixed model")
-        self.chosen = right.scatter([], [], s=130, facecolors="none", edgecolors=RED, linewidths=2, zorder=5,
-                                    label="chosen school")
+            right.scatter(slopes.loc[outside, "n"], clipped[outside], s=30, marker="^", color=ORANGE)
+            right.text(0.98, 0.03, f"▲ beyond ±{SLOPE_LIMIT:g}, drawn at the edge", transform=right.transAxes,
+                       ha="right", va="bottom", fontsize=10, color="0.3",
+                       bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+        right.axhline(lines.fixed[1], color=GREEN, linewidth=2.2)
+        self.chosen = right.scatter([], [], s=130, facecolors="none", edgecolors=RED, linewidths=2, zorder=5)
         right.set_ylim(-SLOPE_LIMIT * 1.08, SLOPE_LIMIT * 1.08)
         right.set_xlim(0, float(slopes["n"].max()) + 1)
         right.set_xlabel("Students in the school")
         right.set_ylabel("Slope of SES")
-        right.legend(loc="upper left", bbox_to_anchor=(-0.02, -0.15), ncol=2, frameon=False, fontsize=9,
-                     columnspacing=0.6, handletextpad=0.2, handlelength=1.4)
-        right.set_title("Own regressions: slopes scatter widely,\nmost in small schools",
+        right.set_title("Each school's own OLS slope\n(ring: the chosen school)",
                         loc="left", fontsize=TITLE_SIZE)
-        suptitle(self.figure, "A random intercept moves the common line up or down; "
-                               "a separate regression fits its own slope")
+        suptitle(self.figure, "A random intercept shifts the common line; a separate regression fits its own slope")
         self._slopes = slopes
         self.dynamic = [self.points, self.ri, self.own, self.left_title, self.chosen]
 
@@ -265,10 +283,11 @@ class SeparateRegressionsFigure(LiveFigure):
         self.pooled.set_visible(show_pooled)
         legends = self.__dict__.setdefault("_legends", {})
         if show_pooled not in legends:
-            handles = [h for h in self.left.get_legend_handles_labels()[0] if h.get_visible()]
-            legends[show_pooled] = self.left.legend(handles=handles, loc="upper left", ncol=2,
-                                                    bbox_to_anchor=(-0.02, -0.17), frameon=False, fontsize=10)
-        self.left.legend_ = legends[show_pooled]
+            handles = [h for h in (self.fixed, self.pooled, self.ri, self.own) if h.get_visible()]
+            legends[show_pooled] = self.figure.legend(handles=handles, loc="lower center", ncol=len(handles),
+                                                      bbox_to_anchor=(0.5, 0.0), frameon=False,
+                                                      columnspacing=1.6, handlelength=2.2)
+        self.figure.legends[:] = [legends[show_pooled]]
 
     @course_style
     def update(self, lines: SchoolLines, show_pooled: bool = True) -> SeparateRegressionsFigure:
@@ -281,10 +300,10 @@ class SeparateRegressionsFigure(LiveFigure):
                 artist.set_data([], [])
             else:
                 artist.set_data(xs, line[0] + line[1] * xs)
-        own = ("its own OLS slope " + f"{lines.own_ols[1]:.1f}" if lines.own_ols is not None
+        own = ("own OLS slope " + f"{lines.own_ols[1]:.1f}" if lines.own_ols is not None
                else "too few students for its own regression")
-        self.left_title.set_text(f"School {lines.school} ({len(pts)} students): random-intercept slope "
-                                 f"{lines.random_intercept[1]:.1f},\n{own}")
+        self.left_title.set_text(f"School {lines.school}: its {len(pts)} students (blue)\n"
+                                 f"mixed-model slope {lines.random_intercept[1]:.1f}, {own}")
         if lines.school in self._slopes.index:
             row = self._slopes.loc[lines.school]
             self.chosen.set_offsets([[row["n"], np.clip(row["slope"], -SLOPE_LIMIT, SLOPE_LIMIT)]])

@@ -15,21 +15,24 @@ import io
 
 import matplotlib as mpl
 import numpy as np
-import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-PALETTE = sns.color_palette("colorblind")
+from ..plots import DPI, palette, style_rc
+
+PALETTE = palette()
 BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, PINK, GREY = (PALETTE[i] for i in range(8))
-FIGSIZE = (10.5, 4.6)
-DPI = 96
-TITLE_SIZE = 12
+FIGSIZE = (9.6, 4.8)   # the notebook figures' default size: 1152 x 576 pixels at the course's 120 dpi
+TITLE_SIZE = 12        # the notebook style's axes.titlesize
 PNG_OPTIONS = {"pil_kwargs": {"compress_level": 3}, "metadata": {"Software": None}}
-# The explorations draw in their own fixed style, whatever style the notebook set (seaborn themes,
-# lecture mode): the layout is computed once for fixed font sizes and must not change under it.
-STYLE = ["default", {"font.size": 11, "axes.titlesize": TITLE_SIZE, "axes.labelsize": 12,
-                     "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10}]
+# The explorations draw in the course's figure style (mlmcourse.plots.style_rc: the same palette,
+# fonts, grid and dpi as the notebook figures), fixed at its normal sizes whatever the notebook set
+# (a seaborn theme, lecture mode): each layout is computed once for these font sizes and must not
+# change under it. Layout engines are off (the layouts are fixed, and blitting needs fixed axes);
+# axes titles are the panels' captions, in normal weight under the figure's bold headline.
+STYLE = ["default", style_rc(lecture=False),
+         {"figure.autolayout": False, "figure.constrained_layout.use": False, "axes.titleweight": "normal"}]
 
 
 def course_style(func):
@@ -47,9 +50,6 @@ def new_figure(widths, bottom: float = 0.13, top: float = 0.8, left: float = 0.0
     grid = fig.add_gridspec(1, len(widths), width_ratios=widths, left=left, right=right,
                             bottom=bottom, top=top, wspace=0.3)
     axes = [fig.add_subplot(grid[0, i]) for i in range(len(widths))]
-    for ax in axes:
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.tick_params(labelsize=11)
     return fig, axes
 
 

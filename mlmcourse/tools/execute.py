@@ -6,6 +6,14 @@
 Each notebook runs in a fresh ``python3`` kernel with the notebook folder as working directory,
 the inline matplotlib backend, a fixed hash seed and a throw-away answers folder, so that
 re-running gives the same outputs. Prints the time each notebook took.
+
+Alt text: a figure cell keeps its alt text out of the code, in its metadata
+(``"mlmcourse": {"alt": "..."}``, or a list with one text per image). After executing, each image
+output of such a cell gets it as ``metadata["image/png"]["alt"]``, the course's convention for alt
+text in committed outputs (as the explorations and IPython's ``display(..., metadata=...)`` do).
+Not every renderer reads that key (nbconvert 7's HTML export does not), so the markdown caption
+under each figure says the same. Images that carry their own alt text (the explorations') keep
+it; an image left without alt text is reported.
 """
 from __future__ import annotations
 
@@ -38,8 +46,45 @@ def notebooks_in(paths: list[str]) -> list[Path]:
     return found
 
 
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+
+
+def cell_alt(cell) -> list[str]:
+    """The alt texts a cell's metadata gives its images (``metadata.mlmcourse.alt``): a string
+    for every image of the cell, or a list with one per image in order; [] if none."""
+    alt = cell.get("metadata", {}).get("mlmcourse", {}).get("alt")
+    if not alt:
+        return []
+    return [alt] if isinstance(alt, str) else list(alt)
+
+
+def attach_alt_text(nb) -> list[str]:
+    """Give every image output of each cell the alt text of the cell's metadata; return where an
+    image is still without alt text (``"cell 7"``)."""
+    missing = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        alts = cell_alt(cell)
+        images = [out for out in cell.get("outputs", [])
+                  if out.get("output_type") in ("display_data", "execute_result")
+                  and any(t in out.get("data", {}) for t in IMAGE_TYPES)]
+        if alts and len(alts) not in (1, len(images)):
+            raise CourseError(f"cell {index} has {len(images)} images but {len(alts)} alt texts in its "
+                              "metadata: give one text for all of them, or one per image.")
+        for k, out in enumerate(images):
+            kind = next(t for t in IMAGE_TYPES if t in out["data"])
+            meta = out.setdefault("metadata", {}).setdefault(kind, {})
+            if alts:
+                meta["alt"] = alts[0] if len(alts) == 1 else alts[k]
+            elif not meta.get("alt"):
+                missing.append(f"cell {index}")
+    return missing
+
+
 def execute_notebook(path: Path, timeout: int = 600) -> float:
-    """Run one notebook in a fresh kernel and write it back with its outputs; return seconds."""
+    """Run one notebook in a fresh kernel, attach the cells' alt text to their images, and write
+    it back with its outputs; return seconds."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -49,6 +94,10 @@ def execute_notebook(path: Path, timeout: int = 600) -> float:
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
+    missing = attach_alt_text(nb)
+    if missing:
+        print(f"warning: {path}: images without alt text in {', '.join(missing)} (give the cell "
+              'metadata {"mlmcourse": {"alt": "..."}})', file=sys.stderr)
     nbformat.write(nb, path)
     return elapsed
 

@@ -35,6 +35,7 @@ from mlmcourse.explore.figures import (
     figure_png,
     icc_alt_text,
     icc_figure,
+    icc_headline,
     noise_figure,
     separate_regressions_figure,
     variance_partition_figure,
@@ -308,6 +309,20 @@ def test_icc_figure_updated_in_place_equals_fresh_figure():
     assert any(f"r = {b.pair_correlation:.2f}" in t and f"ICC = {b.model_icc:.2f}" in t for t in texts)
 
 
+def test_icc_headline_says_what_the_current_panel_shows():
+    """The figure's title follows the sliders: it names the current ICC and what it means."""
+    weak, strong = icc_panel_data(3, 36.2, 10, 60, seed=1), icc_panel_data(35, 10, 3, 60, seed=2)
+    live = IccFigure()
+    for panel, words in ((weak, "hardly"), (strong, "strongly"), (weak, "hardly")):
+        live.update(panel).png()
+        headline = live.figure.get_suptitle()
+        assert headline == icc_headline(panel) and words in headline
+        assert f"ICC {panel.model_icc:.2f}" in headline
+    default = icc_panel_data(17.6, 36.2, 10, 60)
+    assert icc_headline(default) == "ICC 0.19: two students of one school resemble each other a little"
+    assert icc_alt_text(strong).startswith(icc_headline(strong))
+
+
 def test_noise_figure_both_sources(dat):
     data_panel = em.noise_panel_data(dat)
     sim = noise_panel_simulated(12, 0.4, 4, seed=2)
@@ -334,6 +349,38 @@ def test_separate_regressions_and_partition_figures(dat):
     first, last = live.update(models[0]).png(), live.update(models[-1]).png()
     assert share_of_different_pixels(first, last) > 0.001
     assert share_of_different_pixels(last, figure_png(variance_partition_figure(table, models[-1], "share"))) < 0.002
+
+
+def test_separate_regressions_figure_has_one_uncrowded_legend(dat):
+    """One legend, in one row under both panels, of the lines only (the chosen school's students and
+    ring are named in the panel titles); hiding the pooled OLS line drops its entry."""
+    lines = em.school_lines(dat, 92)
+    live = SeparateRegressionsFigure(lines)
+    for show_pooled, entries in ((True, 4), (False, 3), (True, 4)):
+        live.update(lines, show_pooled).png()
+        assert [ax.get_legend() for ax in live.figure.axes] == [None, None]
+        (legend,) = live.figure.legends
+        labels = [t.get_text() for t in legend.get_texts()]
+        assert len(labels) == entries and legend._ncols == entries
+        assert ("OLS ignoring schools" in labels) == show_pooled
+    assert "School 92" in live.left_title.get_text() and "(blue)" in live.left_title.get_text()
+    assert "ring" in live.right.get_title(loc="left")
+
+
+def test_explorations_draw_in_the_notebook_figures_style():
+    """Same dpi, default size, palette and fonts as the notebook figures (mlmcourse.plots.style_rc)."""
+    import matplotlib as mpl
+    import seaborn as sns
+
+    from mlmcourse.plots import DPI, FIGSIZE, style_rc
+
+    fig = IccFigure().update(icc_panel_data(17.6, 36.2, 10, 60)).figure
+    assert fig.dpi == DPI and tuple(fig.get_size_inches()) == FIGSIZE
+    width, height = Image.open(io.BytesIO(figure_png(fig))).size
+    assert (width, height) == (round(FIGSIZE[0] * DPI), round(FIGSIZE[1] * DPI))
+    colorblind = [tuple(c) for c in sns.color_palette("colorblind")]
+    assert tuple(mpl.colors.to_rgb(fig.axes[0].collections[0].get_facecolor()[0])) in colorblind
+    assert fig.axes[0].yaxis.get_ticklabels()[0].get_fontsize() == style_rc()["ytick.labelsize"]
 
 
 def test_alt_texts_say_the_numbers(dat):
