@@ -16,9 +16,9 @@ The parts of the package, one subpackage each:
 - ``explore``: the interactive explorations;
 - ``tools``: slides and notebook execution.
 
-At the top sit what the notebooks import directly: the data, the handout's figures
-(``plots``), the constructed effects (``residuals``), the chapter's models (``chapter``),
-lecture mode and the notebook helpers.
+At the top sit what the notebooks import directly: the data, the course's figure style and path
+diagram (``plots``), the constructed effects the quiz computes (``residuals``), the chapter's
+models and their one fit cache (``chapter``), lecture mode and the notebook helpers.
 """
 from .data import load_classroom
 from .engine.compare import anova, ranova

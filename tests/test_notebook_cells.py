@@ -26,8 +26,7 @@ from mlmcourse.tools.execute import cell_alt
 
 PROJECT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = PROJECT / "notebooks"
-CHAPTER = ["00_start_here.ipynb", "01_conceptualizations.ipynb", "02_constructing_effects.ipynb",
-           "03_model_selection.ipynb", "04_appendix_and_coding.ipynb"]
+CHAPTER = sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))   # every notebook of the course
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 NBVAL_TAGS = {"nbval-check-output", "nbval-ignore-output", "nbval-skip", "nbval-raises-exception",
               "raises-exception"}
@@ -70,6 +69,8 @@ def test_nbval_markers_are_known_tags(notebook):
 def test_some_outputs_are_checked(notebook):
     """Each notebook with computed results has cells whose output nbval compares."""
     name, nb = notebook
+    if name == "05_quiz.ipynb":
+        pytest.skip("the quiz notebook shows only widgets; tests/quiz checks their numbers")
     checked = [i for i, c in code_cells(nb) if "nbval-check-output" in c.metadata.get("tags", [])]
     assert checked, f"{name}: no cell is tagged nbval-check-output"
 

@@ -46,7 +46,7 @@ STYLE = {"description_width": "16em"}
 def _wide() -> widgets.Layout:
     """A fresh layout per control: ipywidgets layouts are widgets, and one shared by every
     slider would tie all explorers' controls together."""
-    return widgets.Layout(width="40em")
+    return widgets.Layout(width="40em", max_width="100%")   # no wider than a RISE slide
 
 
 def _float_slider(label, value, lo, hi, step=0.5):
