@@ -5,7 +5,9 @@
 
     widgets.py    Quiz and QuestionView (ipywidgets)
     bank.py       question banks: YAML files in questions/, read and checked
-    live.py       live answers computed from the chapter's models
+    live.py       live answers: the registry, the context, the chapter's numbers
+    worked.py     the lab quiz's and homework's computations (new models, the student's own data)
+    variants.py   the student's own data, drawn from a seed
     store.py      where answers are saved, and how
     handin.py     the hand-in file ("W2 Activity Form")
     answerdb.py   the SQLite layer of the store (schema, checksums, setting damaged files aside)
