@@ -3,7 +3,11 @@
     formula.py    lme4 formula -> FormulaSpec (random terms expanded as lme4 expands them)
     rows.py       the rows a model uses (subset, missing values) and complete_cases
     design.py     FormulaSpec + rows -> y, X, Z and the grouping factors
-    factor.py     factorisations of A = Lambda' Z'Z Lambda + I (scalar-term Schur / sparse LU)
+    checks.py     what the data must be: finite, not degenerate, full rank (lme4 drops columns)
+    factor.py     factorisations of A = Lambda' Z'Z Lambda + I, chosen once per model:
+      schur.py      the Schur complement on the terms after the first, as a precomputed map
+      blockfactor.py  correlated effects: the first term's blocks as one batch of small Choleskys
+      block2.py     one factor with two correlated effects, (1 + x | g): 2 x 2 blocks in closed form
     pls.py        the profiled REML/ML criterion by penalized least squares
     optimize.py   BOBYQA (NLopt) from lme4's start, checked; convergence and singularity
     fit.py        fit(design, REML, start, engine) -> LmerModel, and lmer(formula, data, engine=)

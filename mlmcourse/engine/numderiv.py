@@ -33,10 +33,12 @@ def _central(f, x: np.ndarray, h: np.ndarray, f0: float) -> tuple[np.ndarray, np
     return g, H
 
 
-def gradient_hessian(f, x: np.ndarray, h: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient and Hessian by central differences with one step (lme4's deriv12, delta = 1e-4)."""
+def gradient_hessian(f, x: np.ndarray, h: float = 1e-4,
+                     f0: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient and Hessian by central differences with one step (lme4's deriv12, delta = 1e-4).
+    ``f0``: f(x), if the caller has it already."""
     x = np.asarray(x, dtype=float)
-    return _central(f, x, np.full(len(x), h), f(x))
+    return _central(f, x, np.full(len(x), h), f(x) if f0 is None else f0)
 
 
 _ZERO_TOL = np.sqrt(np.finfo(float).eps / 7e-7)   # numDeriv's zero.tol

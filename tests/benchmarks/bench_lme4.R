@@ -1,11 +1,17 @@
 # bench_lme4.R -- time lme4 + lmerTest on the benchmark's models (called by run_bench.py).
 #
-#   Rscript tests/benchmarks/bench_lme4.R CLASSROOM_CSV SIM_CSV|none REPEATS BIG_REPEATS
+#   Rscript tests/benchmarks/bench_lme4.R TASKS_TSV
 #
-# Each fit is timed inside R with proc.time() around lmer() plus the lmerTest coefficient
-# table (Satterthwaite df), so R's start-up and reading the CSV files are NOT included; the
-# caller times the whole Rscript run separately. One line per model on stdout:
-#   BENCH <tab> id <tab> median elapsed seconds <tab> REML criterion <tab> repeats
+# TASKS_TSV (written by bench_fits.py) has one model per line, tab-separated, with a header:
+#   id, csv (path of the data), formula, complete (1: the handout's complete cases of mathgain,
+#   ses and mathknow, as subset = in_sample), repeats, plain (1: also time lme4 alone).
+# Each fit is timed inside R with proc.time() around lmer() plus the lmerTest coefficient table
+# (coef(summary(m)): Satterthwaite df), so R's start-up and reading the CSV files are NOT
+# included; the caller times the whole Rscript run separately. Each data set is read once. With
+# plain = 1 the same fit is also timed with lme4 alone (lme4::lmer() + coef(summary()): no
+# Satterthwaite df, lmerTest's derivatives not computed), a stricter reference. One line per
+# model on stdout:
+#   BENCH <tab> id <tab> median seconds <tab> REML criterion <tab> repeats <tab> plain median or NA
 
 suppressPackageStartupMessages({
   library(lme4)
@@ -13,35 +19,37 @@ suppressPackageStartupMessages({
 })
 
 args <- commandArgs(trailingOnly = TRUE)
-classroom_path <- args[[1]]
-sim_path <- args[[2]]
-repeats <- as.integer(args[[3]])
-big_repeats <- as.integer(args[[4]])
+tasks <- read.delim(args[[1]], quote = "", stringsAsFactors = FALSE, colClasses = "character")
+cache <- list()
 
-dat <- read.csv(classroom_path)
-# the handout's complete cases of mathgain, ses and mathknow
-in_sample <- !is.na(dat$mathgain) & !is.na(dat$ses) & !is.na(dat$mathknow)
-
-time_fit <- function(id, expr_text, n) {
-  expr <- parse(text = expr_text)[[1]]
+for (k in seq_len(nrow(tasks))) {
+  task <- tasks[k, ]
+  if (is.null(cache[[task$csv]])) cache[[task$csv]] <- read.csv(task$csv)
+  dat <- cache[[task$csv]]
+  if (task$complete == "1") {
+    dat <- dat[!is.na(dat$mathgain) & !is.na(dat$ses) & !is.na(dat$mathknow), ]
+  }
+  f <- as.formula(task$formula)
+  n <- as.integer(task$repeats)
   times <- numeric(n)
   for (i in seq_len(n)) {
     t0 <- proc.time()[["elapsed"]]
-    m <- eval(expr, envir = globalenv())
+    m <- suppressMessages(lmer(f, data = dat))
     ct <- coef(summary(m))          # the Satterthwaite table, as m.coef_table in Python
     times[i] <- proc.time()[["elapsed"]] - t0
   }
-  cat(sprintf("BENCH\t%s\t%.6f\t%.6f\t%d\n", id, median(times), REMLcrit(m), n))
-}
-
-time_fit("lmer.fit1", "lmer(mathkind ~ ses + (1|schoolid), data = dat)", repeats)
-time_fit("fit3", "lmer(mathkind ~ ses + (1|schoolid/classid), data = dat)", repeats)
-time_fit("lmer.fit2", "lmer(mathgain ~ (1|schoolid), data = dat)", repeats)
-time_fit("lmer.fit3", "lmer(mathgain ~ (1|schoolid/classid), data = dat)", repeats)
-time_fit("fit7", "lmer(mathgain ~ 1 + (1|schoolid/classid), data = dat, subset = in_sample)", repeats)
-time_fit("fit8", "lmer(mathgain ~ ses + mathknow + (1|schoolid/classid), data = dat, subset = in_sample)", repeats)
-
-if (sim_path != "none") {
-  sim <- read.csv(sim_path)
-  time_fit("sim100k", "lmer(y ~ x + (1|school/class), data = sim)", big_repeats)
+  plain <- NA
+  if (task$plain == "1") {
+    ptimes <- numeric(n)
+    for (i in seq_len(n)) {
+      t0 <- proc.time()[["elapsed"]]
+      pm <- suppressMessages(lme4::lmer(f, data = dat))
+      pct <- coef(summary(pm))      # lme4's own table: Estimate, Std. Error, t value
+      ptimes[i] <- proc.time()[["elapsed"]] - t0
+    }
+    plain <- median(ptimes)
+  }
+  cat(sprintf("BENCH\t%s\t%.6f\t%.6f\t%d\t%s\n", task$id, median(times), REMLcrit(m), n,
+              if (is.na(plain)) "NA" else sprintf("%.6f", plain)))
+  flush(stdout())
 }

@@ -36,13 +36,16 @@ class Row:
     result: str = ""                # a number that shows the answer, e.g. "REML crit 12038.41"
     note: str = ""                  # anything a reader needs (errors, what the time includes)
     extra: dict = field(default_factory=dict)   # machine-readable details for bench.json
+    ratio: float | None = None      # this row's time over lme4's (mlmcourse rows), shown as "x0.42"
 
 
 @dataclass
 class BenchContext:
     repeats: int = 3                # repeats of quick tasks (the median is reported)
     big_repeats: int = 3            # repeats of the 100,000-row tasks
+    huge_repeats: int = 1           # repeats of the 1,000,000-row task (lme4 takes minutes)
     quick: bool = False             # skip the big tasks
+    lme4: bool = True               # time lme4 too when Rscript is present
     out_dir: Path = ROOT / "build" / "bench"
     shared: dict = field(default_factory=dict)  # sections may leave things for later sections
 
@@ -95,11 +98,14 @@ def render_markdown(results: list[tuple[Section, list[Row]]], header: str) -> st
         lines += [f"### {sec.title}", ""]
         if sec.description:
             lines += [sec.description, ""]
-        lines += ["| Task | Tool | Median time | Repeats | Result | Note |",
-                  "|---|---|---:|---:|---|---|"]
+        ratios = any(r.ratio is not None for r in rows)
+        lines += ["| Task | Tool | Median time | Repeats |" + (" vs lme4 |" if ratios else "")
+                  + " Result | Note |",
+                  "|---|---|---:|---:|" + ("---:|" if ratios else "") + "---|---|"]
         for r in rows:
-            lines.append(f"| {_cell(r.task)} | {_cell(r.tool)} | {_fmt_seconds(r.seconds)} | {r.repeats} "
-                         f"| {_cell(r.result)} | {_cell(r.note)} |")
+            ratio = (f" {f'x{r.ratio:.2f}' if r.ratio is not None else ''} |" if ratios else "")
+            lines.append(f"| {_cell(r.task)} | {_cell(r.tool)} | {_fmt_seconds(r.seconds)} | {r.repeats} |"
+                         f"{ratio} {_cell(r.result)} | {_cell(r.note)} |")
         lines.append("")
     return "\n".join(lines)
 

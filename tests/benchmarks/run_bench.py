@@ -1,6 +1,7 @@
 """Run the course's benchmark (``make bench``) and write build/bench/bench.md and bench.json.
 
-    python tests/benchmarks/run_bench.py [--repeats 3] [--big-repeats 3] [--quick] [--only TEXT]
+    python tests/benchmarks/run_bench.py [--repeats 3] [--big-repeats 3] [--huge-repeats 1]
+                                         [--quick] [--no-lme4] [--only TEXT]
 
 Sections come from every ``tests/benchmarks/bench_*.py`` module (see benchlib.py for how to add
 one). Timings are medians of the repeats; nothing here asserts anything about time.
@@ -48,16 +49,21 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="repeats of each quick task (median reported)")
     parser.add_argument("--big-repeats", type=int, default=3, help="repeats of each 100,000-row task")
-    parser.add_argument("--quick", action="store_true", help="skip the 100,000-row tasks")
-    parser.add_argument("--only", default=None, help="run only sections whose title contains this text")
+    parser.add_argument("--huge-repeats", type=int, default=1,
+                        help="repeats of the 1,000,000-row task (lme4 takes minutes per fit)")
+    parser.add_argument("--quick", action="store_true", help="skip the 100,000- and 1,000,000-row tasks")
+    parser.add_argument("--no-lme4", action="store_true", help="do not run Rscript even if present")
+    parser.add_argument("--only", default=None,
+                        help="run only sections whose title contains this text (or one of several, comma-separated)")
     parser.add_argument("--out", type=Path, default=benchlib.ROOT / "build" / "bench")
     args = parser.parse_args(argv)
 
     ctx = benchlib.BenchContext(repeats=args.repeats, big_repeats=args.big_repeats,
-                                quick=args.quick, out_dir=args.out)
+                                huge_repeats=args.huge_repeats, quick=args.quick, out_dir=args.out,
+                                lme4=not args.no_lme4)
     results = []
     for sec in load_sections():
-        if args.only and args.only.lower() not in sec.title.lower():
+        if args.only and not any(t.strip().lower() in sec.title.lower() for t in args.only.split(",")):
             continue
         print(f"... {sec.title}", file=sys.stderr, flush=True)
         try:
@@ -67,7 +73,8 @@ def main(argv=None) -> int:
         results.append((sec, rows))
 
     meta = {"date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "repeats": ctx.repeats, "big_repeats": ctx.big_repeats, "quick": ctx.quick, **versions()}
+            "repeats": ctx.repeats, "big_repeats": ctx.big_repeats, "huge_repeats": ctx.huge_repeats,
+            "quick": ctx.quick, **versions()}
     header = (f"## Benchmark ({meta['date']}; Python {meta['python']}, statsmodels {meta['statsmodels']}, "
               f"{meta['cpus']} CPUs, BLAS threads {meta['blas_threads']}, "
               f"load average {meta['load_average_1min']} at start)")

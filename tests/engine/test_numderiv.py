@@ -55,3 +55,68 @@ def test_agrees_with_statsmodels_numdiff(x):
     np.testing.assert_allclose(hessian(f, x), numdiff.approx_hess3(x, f), rtol=1e-5, atol=1e-5)
     g, _ = gradient_hessian(f, x)
     np.testing.assert_allclose(g, numdiff.approx_fprime_cs(x, f), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("formula, data", [
+    ("mathkind ~ ses + (1|schoolid/classid)", "classroom"),
+    ("Reaction ~ Days + (Days|Subject)", "sleepstudy"),
+    ("diameter ~ 1 + (1|plate) + (1|sample)", "Penicillin"),
+])
+def test_analytic_vcov_derivatives_match_richardson(formula, data):
+    """pls.vcov_theta_derivatives (what the Satterthwaite table uses) against numDeriv's
+    Richardson-extrapolated Jacobian of sigma^2 (R_X'R_X)^-1 (what lmerTest uses): measured
+    agreement ~2e-8 relative or better on these models."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    import mlmcourse
+    df = (mlmcourse.load_classroom() if data == "classroom" else
+          pd.read_csv(Path(__file__).resolve().parents[1] / "reference" / "data" / f"{data}.csv"))
+    m = mlmcourse.lmer(formula, data=df)
+    dev = m._dev
+    num = jacobian(dev.vcov_varpar_beta, np.append(m.theta, m.sigma))
+    ana = dev.vcov_theta_derivatives(m.theta, m.sigma)
+    assert len(ana) == len(num) - 1
+    for a, n in zip(ana, num):
+        np.testing.assert_allclose(a, n, rtol=0, atol=1e-7 * np.max(np.abs(n)))
+
+
+def test_gradient_hessian_reuses_a_known_value():
+    calls = []
+
+    def g(x):
+        calls.append(1)
+        return f(x)
+    x = POINTS[0]
+    want = gradient_hessian(f, x)
+    calls.clear()
+    got = gradient_hessian(g, x, f0=f(x))
+    assert len(calls) == 2 * len(x) + 2 * len(x) * (len(x) - 1)     # no evaluation at x itself
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_a_failed_convergence_check_runs_the_fallback_optimiser(monkeypatch):
+    """optimize.py trusts BOBYQA's end point only when the gradient + Hessian check passes;
+    otherwise L-BFGS-B looks for a lower criterion and BOBYQA restarts from it. Here the first
+    BOBYQA run is made to stop at its start (as a stalled optimiser would)."""
+    import mlmcourse
+    from mlmcourse.engine import optimize
+
+    dat = mlmcourse.load_classroom()
+    good = mlmcourse.lmer("mathkind ~ ses + (1|schoolid/classid)", data=dat)
+    assert good.optinfo.optimizer == "bobyqa"
+    real, calls = optimize._bobyqa, []
+
+    def stalled_first(f, x0, lower):
+        calls.append(np.array(x0))
+        if len(calls) == 1:
+            return f(x0), np.asarray(x0, float)
+        return real(f, x0, lower)
+
+    monkeypatch.setattr(optimize, "_bobyqa", stalled_first)
+    m = mlmcourse.lmer("mathkind ~ ses + (1|schoolid/classid)", data=dat)
+    assert len(calls) == 2 and m.optinfo.optimizer == "L-BFGS-B + bobyqa"
+    assert m.converged
+    assert abs(m.criterion - good.criterion) < 1e-6
