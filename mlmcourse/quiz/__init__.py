@@ -5,7 +5,8 @@
 
     widgets.py    Quiz and QuestionView (ipywidgets)
     bank.py       question banks: YAML files in questions/, read and checked
-    live.py       live answers: the registry, the context, the chapter's numbers
+    registry.py   the live answers' registry and the readings of a fit they share
+    live.py       live answers: the context and the chapter's numbers (imports worked.py)
     worked.py     the lab quiz's and homework's computations (new models, the student's own data)
     variants.py   the student's own data, drawn from a seed
     store.py      where answers are saved, and how

@@ -36,34 +36,8 @@ from .. import chapter
 from ..chapter import SUBSETS, chapter_fit
 from ..errors import CourseError
 from ..residuals import group_mean_residuals
+from .registry import COMPUTATIONS, Computation, _icc, _lrt, _sd_ratio, _var_ratio, _varcorr_row, computation  # noqa: F401
 from .variants import VARIANTS, MinStd, check_seed, student_data  # noqa: F401 (MinStd: tests)
-
-COMPUTATIONS: dict[str, Computation] = {}
-
-
-class Computation:
-    def __init__(self, name: str, description: str, fn, variant: str | None = None):
-        self.name, self.description, self.fn, self.variant = name, description, fn, variant
-
-    @property
-    def seeded(self) -> bool:
-        """Whether the value depends on the student's seed (it is computed on their own data)."""
-        return self.variant is not None
-
-    def __repr__(self) -> str:
-        on = f" [on the student's {self.variant} data]" if self.variant else ""
-        return f"<computation {self.name}: {self.description}{on}>"
-
-
-def computation(name: str, description: str, variant: str | None = None):
-    """Register a computation; ``variant`` names the student's data it uses (see VARIANTS)."""
-    if variant is not None and variant not in VARIANTS:
-        raise ValueError(f"unknown variant {variant!r} (known: {', '.join(VARIANTS)})")
-
-    def register(fn):
-        COMPUTATIONS[name] = Computation(name, description, fn, variant)
-        return fn
-    return register
 
 
 # -- the context: data, fits and values, each made once -----------------------------------------
@@ -160,23 +134,6 @@ def default_context(seed: int | None = None) -> Context:
             del _contexts[oldest]
     _contexts.move_to_end(seed)
     return _contexts[seed]
-
-
-def _varcorr_row(model, group: str, column: str = "Variance") -> float:
-    vc = model.varcorr
-    rows = vc[vc["Groups"] == group]
-    if rows.empty:
-        raise CourseError(f"The model has no variance component for '{group}'.")
-    return float(rows[column].iloc[0])
-
-
-def _icc(model, group: str) -> float:
-    """A group's share of the total variance, from the course's ``icc()``."""
-    from .. import icc
-    shares = icc(model)
-    if group not in shares.index:
-        raise CourseError(f"icc() gives no share for '{group}' (it has: {', '.join(map(str, shares.index))}).")
-    return float(shares[group])
 
 
 def _school_sizes(ctx):
@@ -346,24 +303,6 @@ def _reml_diff_block(ctx):
     small = ctx.fit(F_GAIN_NULL_IN)
     big = ctx.fit(F_GAIN_BLOCK_IN)
     return float(small.reml_criterion - big.reml_criterion)
-
-
-def _anova(small, big, refit: bool):
-    from .. import anova
-    return anova(small, big, refit=refit, names=["small", "big"])
-
-
-def _lrt(small, big, refit: bool, column: str = "Chisq") -> float:
-    return float(_anova(small, big, refit)[column].iloc[-1])
-
-
-def _sd_ratio(model, group: str) -> float:
-    s, e = _varcorr_row(model, group, "Std.Dev."), _varcorr_row(model, "Residual", "Std.Dev.")
-    return s / (s + e)
-
-
-def _var_ratio(model, group: str) -> float:
-    return _varcorr_row(model, group) / _varcorr_row(model, "Residual")
 
 
 # the lab quiz's and homework's computations register themselves on import

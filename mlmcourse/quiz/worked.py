@@ -2,8 +2,9 @@
 student's own data (:mod:`mlmcourse.quiz.variants`). Registered in :data:`mlmcourse.quiz.live.COMPUTATIONS`."""
 from __future__ import annotations
 
+from .. import chapter
 from ..residuals import group_mean_residuals, nested_mean_residuals
-from .live import F_GAIN_NESTED, _icc, _lrt, _sd_ratio, _var_ratio, _varcorr_row, computation
+from .registry import _icc, _lrt, _sd_ratio, _var_ratio, _varcorr_row, computation
 from .variants import simulation_parameters
 
 # -- lab quiz: models the chapter does not fit (classroom data) --------------------------------
@@ -63,7 +64,7 @@ def _var_school_gain_kind(ctx):
 
 @computation("var_class_mathgain_nested", "classroom variance in mathgain ~ (1|schoolid/classid) (no predictor)")
 def _var_class_gain_nested(ctx):
-    return _varcorr_row(ctx.fit(F_GAIN_NESTED), "classid:schoolid")
+    return _varcorr_row(ctx.fit(chapter.GAIN_NESTED), "classid:schoolid")
 
 
 @computation("lrt_slope_ses",
