@@ -142,7 +142,10 @@ class LmerModel:
     # -- covariance of the estimates -------------------------------------------------------------
     @property
     def vcov(self) -> pd.DataFrame:
-        v = self.sigma ** 2 * np.linalg.inv(self._state.RXtRX)
+        """sigma^2 (R_X'R_X)^-1 from the same well-conditioned factor as the coefficient table
+        (inverting R_X'R_X itself loses digits when a predictor sits far from zero)."""
+        F = self._dev.varpar_terms(self.theta).F
+        v = self.sigma ** 2 * (F @ F.T)
         return pd.DataFrame(v, index=self.design.xnames, columns=self.design.xnames)
 
     @property

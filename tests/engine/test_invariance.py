@@ -91,3 +91,13 @@ def test_affine_change_leaves_the_fit_unchanged(formula, reml, var, seed):
             assert rel(ct["t value"], ct0["t value"]) < T_REL, what
             assert rel(ct["df"], ct0["df"]) < DF_REL, what
         assert abs(m.criterion - (m0.criterion + shift)) < CRIT_ABS, what
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e3, 1e5])
+def test_vcov_agrees_with_the_coefficient_table_far_from_zero(offset):
+    """The correlation of fixed effects in the summary comes from m.vcov: it must carry the
+    table's standard errors exactly, however far from zero a predictor sits."""
+    dat = data()
+    m = mlmcourse.lmer("mathkind ~ ses + (1|schoolid)", data=dat.assign(ses=dat["ses"] + offset))
+    se = m.coef_table["Std. Error"].to_numpy()
+    np.testing.assert_allclose(np.sqrt(np.diag(m.vcov.to_numpy())), se, rtol=1e-12)
