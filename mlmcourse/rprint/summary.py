@@ -126,6 +126,16 @@ def missing_line(model) -> str | None:
     return f"({n} observation{'s' if n != 1 else ''} deleted due to missingness in {cols})"
 
 
+def fit_warnings(model) -> list[str]:
+    """lme4's "fit warnings:" (``.merMod.msgs``): the columns dropped from a rank-deficient fixed part."""
+    k = len(model.design.dropped_columns)
+    if not k:
+        return []
+    plural = "s" if k > 1 else ""
+    return ["fit warnings:",
+            f"fixed-effect model matrix is rank deficient so dropping {k} column{plural} / coefficient{plural}"]
+
+
 def summary_text(model) -> str:
     parts = header_lines(model) + [""] + criterion_lines(model) + [""]
     q = zapsmall(_quantiles(model.scaled_resid.to_numpy()), DIGITS + 1)
@@ -135,6 +145,7 @@ def summary_text(model) -> str:
     corr = correlation_text(model)
     if corr:
         parts += ["", corr]
+    parts += fit_warnings(model)
     for msg in list(model.optinfo.messages) + list(model.satterthwaite_notes.values()):
         parts.append(msg)
     return "\n".join(parts)
@@ -201,7 +212,8 @@ class ModelSummary:
         crit = (f"REML criterion at convergence: {m.criterion:.1f}" if m.REML else
                 f"AIC {m.aic:.1f} &middot; BIC {m.bic:.1f} &middot; logLik {m.loglik:.1f} &middot; "
                 f"deviance {m.deviance:.1f}")
-        notes = "".join(f"<p class='mlm-warn'>{html.escape(msg)}</p>" for msg in m.optinfo.messages)
+        warned = fit_warnings(m)[1:] + list(m.optinfo.messages)
+        notes = "".join(f"<p class='mlm-warn'>{html.escape(msg)}</p>" for msg in warned)
         q = format_real(zapsmall(_quantiles(m.scaled_resid.to_numpy()), DIGITS + 1), DIGITS)
         resid = pd.DataFrame([q], index=["scaled"], columns=["Min", "1Q", "Median", "3Q", "Max"])
         corr = correlation_text(m)

@@ -34,3 +34,6 @@ out("cake_term_order_summary", print(summary(cat_order)))
 ss_ml <- lmer(Reaction ~ Days + (1 | Subject), data = ss, REML = FALSE)
 out("sleepstudy_ml_summary", print(summary(ss_ml)))
 out("sleepstudy_uncorr_ranova", print(ranova(uncorr)))
+ss$Days2 <- 2 * ss$Days   # a rank-deficient fixed part: lme4 drops Days2 and says so under "fit warnings:"
+rank_def <- lmer(Reaction ~ Days + Days2 + (1 | Subject), data = ss)
+out("sleepstudy_rank_deficient_summary", print(summary(rank_def)))

@@ -102,3 +102,13 @@ def test_ranova_uses_the_models_own_rows():
     table = ranova(m)
     assert m.nobs == 1081
     assert table["LRT"].iloc[1:].abs().max() < 50
+
+
+def test_rank_deficient_fit_prints_lme4s_fit_warning(ss):
+    """lme4 drops a redundant column and says so under "fit warnings:" at the end of the summary."""
+    ss = ss.assign(Days2=2 * ss["Days"])
+    with pytest.warns(UserWarning, match="rank deficient"):
+        m = lmer("Reaction ~ Days + Days2 + (1 | Subject)", data=ss)
+    check(str(m.summary()), "sleepstudy_rank_deficient_summary")
+    assert ("<p class='mlm-warn'>fixed-effect model matrix is rank deficient so dropping 1 column / coefficient"
+            in m.summary()._repr_html_())   # the notebook view says it too, not only its R-layout drawer
