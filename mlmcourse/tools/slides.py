@@ -52,6 +52,12 @@ MAX_CELLS_PER_SLIDE = 4
 TEMPLATE = r"""{%- extends 'reveal/index.html.j2' -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{#- nbconvert's image block ignores the alt text the course keeps in the output's metadata: add it -#}
+{% block data_png scoped %}
+{%- set alt = output | get_metadata('alt', 'image/png') -%}
+{%- if alt -%}{{ super() | replace('<img ', '<img alt="' ~ (alt | escape_html) ~ '" ', 1) }}
+{%- else -%}{{ super() }}{%- endif -%}
+{% endblock data_png %}
 {%- block html_head_css -%}
 <style type="text/css">
 /* figures large: a figure has its own sub-slide and fills it */

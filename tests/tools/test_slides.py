@@ -201,3 +201,22 @@ def test_slides_hide_nbval_markers():
     nb.cells = [nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nx = 1\nx")]
     assert prepare(nb).cells[0].source == "x = 1\nx"
     assert nb.cells[0].source.startswith("# NBVAL_CHECK_OUTPUT")  # the notebook itself is unchanged
+
+
+def test_every_slide_image_has_its_alt_text(built):
+    """nbconvert's own template drops the images' alt metadata; the course's template keeps it."""
+    import html
+    import re
+
+    _, demo, chapters = built
+    assert re.search(r'<img alt="a zigzag line"[^>]* src="data:image/png', demo.read_text())
+    for deck in chapters:
+        imgs = re.findall(r"<img\b[^>]*>", deck.read_text())
+        without = [i[:80] for i in imgs if not re.search(r'\balt="[^"]{10,}"', i)]
+        assert not without, f"{deck.name}: {len(without)} of {len(imgs)} images without alt text"
+    deck = next((d for d in chapters if d.name.startswith("02")), None)
+    if deck is not None:   # the alt text is the notebook's, escaped for HTML
+        nb = nbformat.read(PROJECT / "notebooks" / "02_constructing_effects.ipynb", as_version=4)
+        alt = next(out["metadata"]["image/png"]["alt"] for c in nb.cells if c.cell_type == "code"
+                   for out in c.get("outputs", []) if "image/png" in out.get("metadata", {}))
+        assert f'alt="{html.escape(alt)}"' in deck.read_text()
