@@ -96,7 +96,7 @@ def lmer(formula: str, data: pd.DataFrame, REML: bool = True, subset=None,
 
     ``engine="lme4"`` (the default) is the course's own lme4-exact fit. ``engine="statsmodels"``
     builds the same model as a statsmodels ``MixedLM`` (engine/smbridge.py) and lets statsmodels
-    find the estimates (engine/smfit.py: lbfgs, checked by bfgs and, when needed, Nelder-Mead);
+    find the estimates (engine/smfit.py: lbfgs, checked, polished by bfgs or retried by Nelder-Mead when needed);
     formulas statsmodels cannot express raise CourseError. Either way you get the same kind of
     model: summary(), coef_table, varcorr, ranef, anova, ranova and icc work, and ``m.engine``
     says which engine fitted it. With statsmodels, the standard errors and Satterthwaite df
