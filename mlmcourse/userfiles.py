@@ -19,6 +19,14 @@ from pathlib import Path
 import platformdirs
 
 APP = "mlmcourse"
+# set by `make execute` (mlmcourse.tools.execute), whose run writes the outputs committed for the
+# web: its answers folder is a throw-away one, so what it shows of a student (a seed) is not anyone's
+PAGE_BUILD_ENV = "MLMCOURSE_PAGE_BUILD"
+
+
+def building_page() -> bool:
+    """True in the run that writes the committed notebook outputs (``make execute``)."""
+    return os.environ.get(PAGE_BUILD_ENV) == "1"
 
 
 def _override(var: str) -> Path | None:

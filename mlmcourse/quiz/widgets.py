@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .. import lecture
 from ..errors import CourseError
+from ..userfiles import building_page
 from .bank import Bank, Question, fill, load_bank
 from .live import Context, default_context
 from .store import AnswerStore
@@ -324,7 +325,11 @@ class Quiz:
         return self.context.variant(kind).copy()
 
     def _seed_html(self) -> str:
-        return (f'<span style="color:#555">Your data: seed <b class="mlm-seed-value">{self.seed}</b>. '
+        page = ""
+        if building_page():   # `make execute` writes the page read on the web
+            page = (" (the seed of the run that made this page: when you run the notebook, the quiz "
+                    "makes a seed of your own)")
+        return (f'<span style="color:#555">Your data: seed <b class="mlm-seed-value">{self.seed}</b>{page}. '
                 'Questions marked <i>your data</i> use data made from it: '
                 '<code>mine = quiz.my_data()</code> (your sample of schools), '
                 '<code>quiz.my_data("simulated")</code> (your simulated schools). '

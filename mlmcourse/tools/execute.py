@@ -25,11 +25,13 @@ import time
 from pathlib import Path
 
 from ..errors import CourseError
+from ..userfiles import PAGE_BUILD_ENV
 
 STABLE_ENV = {
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     "PYTHONHASHSEED": "0",
     "MLMCOURSE_LECTURE": "0",
+    PAGE_BUILD_ENV: "1",       # e.g. the quiz header says its seed is this run's, not the reader's
 }
 
 
@@ -103,7 +105,16 @@ def execute_notebook(path: Path, timeout: int = 600) -> float:
 
 
 def _run(args) -> int:
-    os.environ.update(STABLE_ENV)
+    saved = dict(os.environ)   # the kernels inherit the settings; the caller gets its own back
+    try:
+        os.environ.update(STABLE_ENV)
+        return _execute_all(args)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _execute_all(args) -> int:
     total = 0.0
     with tempfile.TemporaryDirectory(prefix="mlmcourse-answers-") as answers:
         os.environ["MLMCOURSE_ANSWERS_DIR"] = answers

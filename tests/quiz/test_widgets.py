@@ -324,6 +324,7 @@ def test_the_quiz_has_a_seed_shown_in_the_header_and_used_by_the_checks(quiz, tm
     quiz.header()
     assert f"seed <b class=\"mlm-seed-value\">{seed}</b>" in quiz.seed_widget.value
     assert "mlm-seed" in quiz.seed_widget._dom_classes
+    assert "the run that made this page" not in quiz.seed_widget.value
     mine = quiz.my_data()
     assert mine.equals(ctx.for_seed(seed).variant("bootstrap")) and mine is not quiz.my_data()
     assert quiz.my_data("simulated").columns.tolist() == ["school", "student", "x", "y"]
@@ -546,3 +547,15 @@ def test_a_discarded_quiz_is_collected_and_no_longer_called(tmp_path):
     lecture.lecture_mode(True)             # its listeners are gone with it: nothing to call
     store.update("1-A", answer="still saved")   # the store (closed with the quiz) reopens
     assert AnswerStore(2, path=tmp_path / "answers.sqlite3").get("1-A")["answer"] == "still saved"
+
+
+def test_the_committed_page_says_its_seed_is_not_the_readers(quiz, monkeypatch):
+    """`make execute` runs with a throw-away answers folder: the web page's header says whose seed it shows."""
+    from mlmcourse.tools.execute import STABLE_ENV
+    from mlmcourse.userfiles import PAGE_BUILD_ENV
+
+    assert STABLE_ENV[PAGE_BUILD_ENV] == "1"
+    monkeypatch.setenv(PAGE_BUILD_ENV, "1")
+    quiz.header()
+    assert (f"seed <b class=\"mlm-seed-value\">{quiz.seed}</b> (the seed of the run that made this page: "
+            "when you run the notebook, the quiz makes a seed of your own).") in quiz.seed_widget.value

@@ -1,5 +1,7 @@
 """mlmcourse.tools.execute: runs notebooks in place in a fresh kernel, in name order, from their folder,
 and attaches each figure cell's alt text (from its metadata) to its images."""
+import os
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
@@ -33,7 +35,9 @@ def test_executes_in_place_from_the_notebook_folder(tmp_path, capsys):
     nb_path = tmp_path / "00_check.ipynb"
     _write(nb_path, "print(open('data.txt').read())",
            "import os, matplotlib; print(os.environ['PYTHONHASHSEED'], matplotlib.get_backend())")
+    before = dict(os.environ)
     assert main([str(tmp_path)]) == 0
+    assert dict(os.environ) == before   # the kernel got the settings, this process keeps its own
     nb = nbformat.read(nb_path, as_version=4)
     texts = [o.text for c in nb.cells for o in c.outputs if o.output_type == "stream"]
     assert texts[0] == "found\n"
