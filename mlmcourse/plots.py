@@ -49,7 +49,7 @@ def style_rc(lecture: bool = False) -> dict:
     a 9.6 x 4.8 inch default figure, bold titles, and automatic layout."""
     colors = palette()
     # lecture: seaborn's "talk" context, scaled to 1.3 times the notebook's font sizes (talk alone is
-    # 1.5 times: too large for the figures' fixed sizes, e.g. the 24 small panels of notebook 02)
+    # 1.5 times: too large for the figures' fixed sizes, e.g. the small panels of notebook 02)
     if lecture:
         context = sns.plotting_context("talk", font_scale=LECTURE_FONT_SCALE)
     else:

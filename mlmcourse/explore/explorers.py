@@ -9,8 +9,14 @@ to show its controls and its figure::
 
 The numbers come from pure functions (``sim``, ``models``), the pictures from ``figures``; the
 chapter's models are fitted once per data set, in the chapter's one cache (``mlmcourse.chapter``).
+
+Creating an exploration draws only the figure it shows first: the figures of other states (the
+other source, scale or outcome) and the models only they need are built on first use and kept
+(``functools.cache``): only the first change to such a state pays for it, going back is immediate.
 """
 from __future__ import annotations
+
+import functools
 
 import ipywidgets as widgets
 
@@ -30,10 +36,10 @@ from .models import (
     RI_MODEL,
     chapter_fit,
     noise_panel_data,
-    own_ols_lines,
     partition_table,
     require_classroom,
     school_lines,
+    school_slopes,
 )
 from .sim import icc_panel_data, noise_panel_simulated
 from .widgets import Exploration
@@ -115,10 +121,10 @@ def noise_explorer(data, source: str = DATA_SOURCE, sigma_zeta: float = 10.0, sh
     """Constructed mean-residual effects beside the mixed model's BLUPs (shrinkage), for the
     classroom data's schools or for simulated groups with a chosen share of one-student groups."""
     require_classroom(data)
-    data_panel = noise_panel_data(data)      # fits mathkind ~ ses + (1|schoolid) once (cached)
+    data_panel = functools.cache(lambda: noise_panel_data(data))   # fits the chapter's models on first use
+    figures = functools.cache(lambda _source: NoiseFigure())       # one per source: both stay drawn
     if share_single is None:
         share_single = round(_one_student_share(data), 2)
-    figures = {DATA_SOURCE: NoiseFigure(), SIM_SOURCE: NoiseFigure()}   # one per source: both stay drawn
     seed_box, button = _sample_controls(seed)
     controls = {
         "source": widgets.Dropdown(options=[DATA_SOURCE, SIM_SOURCE], value=source, description="groups from",
@@ -139,11 +145,9 @@ def noise_explorer(data, source: str = DATA_SOURCE, sigma_zeta: float = 10.0, sh
         if simulated:
             panel = noise_panel_simulated(v["sigma_zeta"], v["share_single"], v["mean_size"], seed=v["seed"])
         else:
-            panel = data_panel
-        return figures[v["source"]].update(panel).png(), noise_alt_text(panel)
+            panel = data_panel()
+        return figures(v["source"]).update(panel).png(), noise_alt_text(panel)
 
-    other = SIM_SOURCE if source == DATA_SOURCE else DATA_SOURCE
-    render({**{k: w.value for k, w in controls.items()}, "source": other})   # draw the other one now
     return Exploration("Following the noise", controls, render, buttons={"new_sample": button},
                        note="the sliders act on the simulation; σε is 36, as in the data")
 
@@ -153,7 +157,7 @@ def noise_explorer(data, source: str = DATA_SOURCE, sigma_zeta: float = 10.0, sh
 def default_school(data) -> int:
     """A school worth a first look: of those with at least 8 students, the one whose own OLS slope
     is farthest from the common slope."""
-    slopes = own_ols_lines(data).dropna()
+    slopes = school_slopes(data).dropna()
     common = float(chapter_fit(data, RI_MODEL).fixef["ses"])
     candidates = slopes[slopes["n"] >= 8] if (slopes["n"] >= 8).any() else slopes
     return int((candidates["slope"] - common).abs().idxmax())
@@ -165,9 +169,7 @@ def separate_regressions_explorer(data, school=None, show_pooled: bool = True) -
     school = default_school(data) if school is None else school
     if school not in sizes.index:
         raise CourseError(f"There is no school {school!r} in the data; choose one of {list(sizes.index)[:5]}...")
-    first = school_lines(data, int(school))
-    figure = SeparateRegressionsFigure(first)
-    figure.update(first, not show_pooled).png()      # draw the checkbox's other state now
+    figure = SeparateRegressionsFigure(school_lines(data, int(school)))
     options = [(f"school {s} ({n} students)", int(s)) for s, n in sizes.items()]
     controls = {
         "school": widgets.Dropdown(options=options, value=int(school), description="school", style=STYLE,
@@ -196,10 +198,8 @@ def variance_partition_explorer(data, model: str = "mathkind ~ ses + (1|schoolid
     require_classroom(data)
     if model not in CHAPTER_MODELS:
         raise CourseError(f"'{model}' is not one of the chapter's models: choose one of {list(CHAPTER_MODELS)}.")
-    for label in CHAPTER_MODELS:      # fit every model now, so that choosing one is immediate
-        chapter_fit(data, label)
-    tables = {outcome: partition_table(data, outcome) for outcome in {_outcome(m) for m in CHAPTER_MODELS}}
-    figures: dict = {}
+    table = functools.cache(lambda outcome: partition_table(data, outcome))   # fits its models on first use
+    figure = functools.cache(lambda outcome, kind: VariancePartitionFigure(table(outcome), kind))
     controls = {
         "model": widgets.Dropdown(options=list(CHAPTER_MODELS), value=model, description="model",
                                   style={"description_width": "5em"}, layout=widgets.Layout(width="46em")),
@@ -207,15 +207,10 @@ def variance_partition_explorer(data, model: str = "mathkind ~ ses + (1|schoolid
                                        value=scale, description="show", style={"description_width": "5em"}),
     }
 
-    for outcome, table in tables.items():        # draw every figure now: choosing is then immediate
-        for kind in ("share", "variance"):
-            figures[(outcome, kind)] = VariancePartitionFigure(table, kind)
-            figures[(outcome, kind)].update(table["model"].iloc[0]).png()
-
     def render(v):
         outcome = _outcome(v["model"])
-        figure = figures[(outcome, v["scale"])].update(v["model"])
-        return figure.png(), variance_partition_alt_text(tables[outcome], v["model"])
+        png = figure(outcome, v["scale"]).update(v["model"]).png()
+        return png, variance_partition_alt_text(table(outcome), v["model"])
 
     return Exploration("Variance partition", controls, render,
                        note="the chapter's models; choose one to see where its variance sits")

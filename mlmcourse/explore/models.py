@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import chapter
 from ..data import MODEL_COLUMNS
-from ..engine.ols import LmFit
+from ..engine.ols import LmFit, least_squares
 from ..errors import CourseError
 from ..residuals import group_mean_residuals
 from .sim import NoisePanel, noise_from_effects
@@ -129,11 +129,25 @@ def own_ols_lines(data: pd.DataFrame, outcome: str = "mathkind", predictor: str 
     return pd.DataFrame(rows).set_index("schoolid")
 
 
+def school_slopes(data: pd.DataFrame) -> pd.DataFrame:
+    """:func:`own_ols_lines` of the data, computed once per data set (the chapter's cache)."""
+    return chapter.cached(data, "own_ols_lines", own_ols_lines)
+
+
+def pooled_ols_line(data: pd.DataFrame, outcome: str = "mathkind", predictor: str = "ses") -> tuple[float, float]:
+    """(intercept, slope) of the OLS regression that ignores schools (the chapter's OLS model,
+    ``mathkind ~ ses``), solved directly: two numbers do not need statsmodels' import."""
+    rows = data[[predictor, outcome]].dropna()
+    X = np.column_stack([np.ones(len(rows)), rows[predictor].to_numpy(float)])
+    intercept, slope = least_squares(X, rows[outcome]).beta
+    return float(intercept), float(slope)
+
+
 def school_lines(data: pd.DataFrame, school: int) -> SchoolLines:
     _require(data, ["mathkind", "ses", "schoolid"])
     m = chapter_fit(data, RI_MODEL)
-    pooled = chapter_fit(data, chapter.OLS_MODEL).coef
-    slopes = chapter.cached(data, "own_ols_lines", own_ols_lines)
+    pooled = chapter.cached(data, "pooled_ols_line", pooled_ols_line)
+    slopes = school_slopes(data)
     if school not in slopes.index:
         raise CourseError(f"There is no school {school!r} in the data; choose one from the list.")
     b0, b1 = _intercept_and_slope(m.fixef, "ses")
@@ -145,7 +159,7 @@ def school_lines(data: pd.DataFrame, school: int) -> SchoolLines:
         school=int(school), points=data.loc[mine, ["ses", "mathkind"]],
         others=data.loc[~mine, ["ses", "mathkind"]], fixed=(b0, b1),
         random_intercept=(b0 + zeta, b1), own_ols=own_line,
-        pooled_ols=_intercept_and_slope(pooled, "ses"), all_slopes=slopes,
+        pooled_ols=pooled, all_slopes=slopes,
     )
 
 
