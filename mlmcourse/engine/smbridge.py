@@ -4,6 +4,10 @@ statsmodels takes ONE grouping factor (``groups``); random effects of that facto
 ``re_formula`` (correlated) and anything nested in it goes in ``vc_formula`` (independent
 variance components). Crossed factors need a single all-ones group. Some lme4 formulas have no
 statsmodels equivalent: a correlated random slope on an inner (nested or crossed) factor.
+
+``mixedlm_spec`` says it in those terms (``.call()``: the statsmodels code a student would
+write); ``to_mixedlm`` builds that model from the course's own design through MixedLM's
+constructor (endog, exog, groups, exog_re, ``VCSpec``), not from the formula text.
 """
 from __future__ import annotations
 
@@ -121,16 +125,91 @@ def mixedlm_spec(design: Design) -> MixedLMSpec:
     return MixedLMSpec(fixed=fixed, groups="_one", re_formula="0", vc_formula=vc, vc_terms=vc_terms)
 
 
+def _group_codes(groups: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each row's group, numbered as MixedLM numbers its groups (by sorted label: its
+    ``sorted(set(groups))``), and the row positions of each group, in data order."""
+    labels = sorted(set(groups))
+    codes = pd.Index(labels).get_indexer(groups)
+    order = np.argsort(codes, kind="stable")
+    return codes, np.split(order, np.cumsum(np.bincount(codes, minlength=len(labels)))[:-1])
+
+
+def _level_names(design: Design, td, inner: list[str]) -> np.ndarray:
+    """patsy's column name of each level of a term's factor in ``0 + C(classid)`` (or
+    ``0 + C(classid):ses`` for a slope): 'C(classid)[160]', as from_formula names them."""
+    levels, first = np.unique(td.codes, return_index=True)
+    names = np.full(td.nlevels, "", dtype=object)
+    values = [design.data[f].to_numpy()[first] for f in inner]
+    effect = td.cnames[0]
+    for k, code in enumerate(levels):
+        name = ":".join(f"C({_col(f)})[{v[k]}]" for f, v in zip(inner, values))
+        names[code] = name if effect == "(Intercept)" else f"{name}:{effect}"
+    return names
+
+
+def _vc_matrices(design: Design, td, g: str, group: np.ndarray, rows: list[np.ndarray]) -> tuple[list, list]:
+    """One variance component, group by group (VCSpec's mats[k][i] and colnames[k][i]).
+
+    A term of the groups factor itself (``0 + ses``) is its effect columns in the group's rows;
+    a term of a nested (or, with one all-ones group, crossed) factor is one column per level
+    present in the group, in level order: its effect (1 for an intercept) in that level's rows,
+    0 elsewhere."""
+    if td.term.group == g:
+        return [td.X[r] for r in rows], [list(td.cnames) for _ in rows]
+    names = _level_names(design, td, [f for f in td.term.factors if f != g])
+    # the (group, level) pairs present, sorted; a row's column is its pair's rank in its group
+    pairs, pair_of_row = np.unique(group * td.nlevels + td.codes, return_inverse=True)
+    pair_group = pairs // td.nlevels
+    starts = np.searchsorted(pair_group, np.arange(len(rows)))
+    column = (np.arange(len(pairs)) - starts[pair_group])[pair_of_row]
+    level = pairs % td.nlevels
+    x = td.X[:, 0]
+    mats, colnames = [], []
+    for i, r in enumerate(rows):
+        stop = starts[i + 1] if i + 1 < len(rows) else len(pairs)
+        mat = np.zeros((len(r), stop - starts[i]))
+        mat[np.arange(len(r)), column[r]] = x[r]
+        mats.append(mat)
+        colnames.append(list(names[level[starts[i]:stop]]))
+    return mats, colnames
+
+
 def to_mixedlm(design: Design, reml: bool = True):
-    """A statsmodels MixedLM on the same rows as the lmer fit (not fitted)."""
-    import statsmodels.formula.api as smf
+    """A statsmodels MixedLM on the same rows as the lmer fit (not fitted).
+
+    Built from the course's own arrays with statsmodels' constructor ``MixedLM(endog, exog,
+    groups, exog_re=..., exog_vc=VCSpec(...))``: the fixed-effects matrix as lmer uses it (in
+    R's column order, without the columns a rank-deficient fixed part drops, named as R names
+    them), the rows lme4 keeps, the random effects' columns and grouping factors. It is the
+    model ``mixedlm_spec(design).call()`` builds from the formula text (the same likelihood at
+    the same parameters; tests/engine/test_smbridge.py), without patsy run once per group for
+    each ``vc_formula`` (0.2-0.3 s on the classroom data) and without re-reading the formula,
+    which would bring back dropped columns and miss lmer's spellings such as ``factor(sex)``.
+    The random effects and variance components are named as ``from_formula`` names them."""
+    from statsmodels.regression.mixed_linear_model import MixedLM, VCSpec
 
     ms = mixedlm_spec(design)
-    data = design.data.copy()
-    if ms.groups == "_one":
-        data["_one"] = 1
-    return smf.mixedlm(ms.fixed, data, groups=ms.groups, re_formula=ms.re_formula,
-                       vc_formula=ms.vc_formula or None)
+    g, index, n = ms.groups, design.data.index, design.n
+    endog = pd.Series(design.y, index=index, name=design.spec.response)
+    exog = pd.DataFrame(design.X, index=index, columns=design.xnames)
+    groups = np.ones(n, dtype=np.int64) if g == "_one" else design.data[g].to_numpy()
+    if ms.re_term is None:  # re_formula "0": no correlated random effects
+        exog_re = np.zeros((n, 0))
+    else:
+        td = design.terms[ms.re_term]
+        exog_re = pd.DataFrame(td.X, index=index,
+                               columns=[g if c == "(Intercept)" else c for c in td.cnames])
+    exog_vc = None
+    if ms.vc_terms:
+        group, rows = _group_codes(groups)
+        names = sorted(ms.vc_terms)  # from_formula's order
+        parts = [_vc_matrices(design, design.terms[ms.vc_terms[k]], g, group, rows) for k in names]
+        exog_vc = VCSpec(names, [c for _, c in parts], [m for m, _ in parts])
+    model = MixedLM(endog, exog, groups, exog_re=exog_re, exog_vc=exog_vc)
+    model.reml = reml
+    if exog_vc is not None:
+        model.data.vcomp_names = model.exog_vc.names  # as from_formula sets it
+    return model
 
 
 def statsmodels_loglike(model) -> float:

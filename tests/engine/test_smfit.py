@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from mlmcourse import CourseError, anova, complete_cases, icc, lmer, load_classroom, ranova
+from mlmcourse.engine.checks import RankDeficiencyWarning
 from mlmcourse.engine.fit import refit
 from mlmcourse.engine.optimize import IMPROVE_TOL
 from mlmcourse.engine.smbridge import statsmodels_loglike
@@ -137,11 +138,59 @@ def test_the_model_says_which_engine_fitted_it(fits):
 def test_statsmodels_own_standard_errors_are_there_for_comparison(fits):
     sm = fits("mathkind ~ ses + (1|schoolid/classid)")
     bse = sm.statsmodels_result.bse_fe
-    assert list(bse.index) == ["Intercept", "ses"]
+    # named as R names them (smbridge builds the MixedLM from the course's design), so that
+    # statsmodels' numbers line up with the course's tables by label
+    assert list(bse.index) == list(sm.coef_table.index) == ["(Intercept)", "ses"]
     ours = sm.coef_table["Std. Error"].to_numpy()
     # same model, different recipe (joint Hessian vs sigma^2 (X'V^-1X)^-1): close, not equal
     np.testing.assert_allclose(bse.to_numpy(), ours, rtol=0.02)
     assert not np.allclose(bse.to_numpy(), ours, rtol=1e-6)
+
+
+def test_statsmodels_summary_shows_the_models_names(fits):
+    """The bridge passes pandas objects: statsmodels' own summary and random effects are
+    labelled with the model's names (fixed effects as R names them)."""
+    res = fits("mathkind ~ ses + (1|schoolid/classid)").statsmodels_result
+    table = res.summary().tables[1]
+    assert list(table.index) == ["(Intercept)", "ses", "schoolid Var", "classid Var"]
+    assert res.model.endog_names == "mathkind"
+    school = res.random_effects[1]  # schoolid 1: its intercept, then its classrooms 160 and 217
+    assert list(school.index) == ["schoolid", "classid[C(classid)[160]]", "classid[C(classid)[217]]"]
+
+
+# a predictor that repeats another (lme4 drops it), and R's factor() beside a redundant dummy
+RANK_DEFICIENT = [
+    ("mathkind ~ ses + ses2 + (1|schoolid)", {"ses2": lambda d: 2 * d.ses}, ["ses2"], "lmer.fit1"),
+    ("mathkind ~ ses + factor(sex) + female + (1|schoolid)", {"female": lambda d: 1 - d.sex},
+     ["female"], None),
+]
+
+
+@pytest.mark.parametrize("formula, new, dropped, ref_id", RANK_DEFICIENT, ids=["ses2", "female"])
+def test_a_rank_deficient_fixed_part_is_fitted_as_lme4_fits_it(dat, formula, new, dropped, ref_id):
+    """The statsmodels engine fits the course's design, without the dropped column (it used to
+    rebuild the fixed part from the formula text, and every optimiser failed)."""
+    d = dat.assign(**new)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sm = lmer(formula, data=d, engine="statsmodels")
+    (w,) = caught  # lme4's message, naming the column, pointing at this line; nothing else
+    assert w.category is RankDeficiencyWarning and w.filename == __file__
+    assert str(w.message).startswith("fixed-effect model matrix is rank deficient so dropping 1 column "
+                                     f"/ coefficient ({', '.join(dropped)})")
+    assert sm.design.dropped_columns == dropped
+    assert sm.converged and not sm.singular and sm.optinfo.messages == []
+    assert "fixed-effect model matrix is rank deficient so dropping 1 column" in str(sm.summary())
+    with pytest.warns(RankDeficiencyWarning):
+        ref = lmer(formula, data=d)
+    assert_close_to_lme4_engine(sm, ref)
+    assert not set(dropped) & set(sm.coef_table.index)
+    res = sm.statsmodels_result
+    assert list(res.fe_params.index) == list(ref.fixef.index)
+    assert -2 * res.llf == pytest.approx(sm.criterion, abs=1e-6)
+    assert statsmodels_loglike(sm) == pytest.approx(sm.loglik, abs=1e-6)
+    if ref_id is not None:  # without ses2 it is the handout's first model
+        assert sm.reml_criterion == pytest.approx(reference(ref_id)["reml_criterion"], abs=CRIT_TOL)
 
 
 def test_ranef_and_icc_work(fits):
