@@ -92,7 +92,7 @@ def _protect(expr: str, data: pd.DataFrame) -> str:
 _R_FACTOR = re.compile(r"(?<![\w.])(?:as\.)?factor\(")
 
 
-def _to_patsy(expr: str) -> str:
+def to_patsy(expr: str) -> str:
     """R spellings patsy does not know: factor(x) / as.factor(x) -> C(x)."""
     return _R_FACTOR.sub("C(", expr)
 
@@ -179,7 +179,7 @@ def _patsy_matrix(expr: str, frame: pd.DataFrame, where: str, data: pd.DataFrame
     """patsy's model matrix of one part of the formula (``written`` as the student wrote it, for
     messages), in R's column order; ``attrs["term_sizes"]`` gives the columns of each term."""
     written = expr if written is None else written
-    patsy_expr = _protect(_to_patsy(expr), frame)
+    patsy_expr = _protect(to_patsy(expr), frame)
     try:
         with np.errstate(all="ignore"):  # inf/NaN from np.log(x <= 0) are reported below
             mat = patsy.dmatrix(patsy_expr, frame, NA_action=patsy.NAAction(NA_types=[]),

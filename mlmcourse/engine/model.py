@@ -211,9 +211,10 @@ class LmerModel:
 
     # -- statsmodels ----------------------------------------------------------------------------
     def to_statsmodels(self):
-        """The same model as a statsmodels MixedLM (for comparison); see mlmcourse.engine.smbridge."""
-        from .smbridge import to_mixedlm
-        return to_mixedlm(self.design)
+        """The same model as a plain statsmodels MixedLM, built as ``smf.mixedlm`` from the
+        formula a student would type (not fitted; ``.fit(reml=True)``); see engine/smbridge.py."""
+        from .smbridge import formula_mixedlm
+        return formula_mixedlm(self.design)
 
     # -- display ---------------------------------------------------------------------------------
     def summary(self):

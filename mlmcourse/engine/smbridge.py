@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CourseError
-from .design import Design, build_design
+from .design import Design, build_design, to_patsy
 
 
 @dataclass
@@ -29,6 +29,7 @@ class MixedLMSpec:
     vc_formula: dict[str, str] = field(default_factory=dict)
     re_term: int | None = None                                 # design term behind re_formula
     vc_terms: dict[str, int] = field(default_factory=dict)     # vc name -> design term
+    unexpressed: list[str] = field(default_factory=list)       # dropped columns no formula can drop
 
     def call(self, data_name: str = "dat", reml: bool = True) -> str:
         """The statsmodels code a student would write."""
@@ -38,6 +39,9 @@ class MixedLMSpec:
         if self.vc_formula:
             args.append("vc_formula={" + ", ".join(f"{k!r}: {v!r}" for k, v in self.vc_formula.items()) + "}")
         prefix = f'{data_name}["_one"] = 1\n' if self.groups == "_one" else ""
+        if self.unexpressed:
+            prefix = (f"# lme4 drops {', '.join(self.unexpressed)} (a rank-deficient fixed part); this formula "
+                      "cannot leave it out, so statsmodels keeps it\n") + prefix
         return prefix + "smf.mixedlm(" + ", ".join(args) + f").fit(reml={reml})"
 
 
@@ -75,8 +79,7 @@ def _outer_factor(design: Design) -> str | None:
 
 def mixedlm_spec(design: Design) -> MixedLMSpec:
     """Translate a design's random terms into statsmodels' groups / re_formula / vc_formula."""
-    spec = design.spec
-    fixed = f"{spec.response} ~ {spec.fixed}"
+    fixed, unexpressed = _fixed_formula(design)
     terms = design.terms
     g = _outer_factor(design)
     if g is not None:
@@ -110,8 +113,9 @@ def mixedlm_spec(design: Design) -> MixedLMSpec:
             name = key if effect == "(Intercept)" else f"{key}_{effect}"
             vc[name] = f"0 + {cat}" if effect == "(Intercept)" else f"0 + {cat}:{effect}"
             vc_terms[name] = index[id(td)]
-        return MixedLMSpec(fixed=fixed, groups=g, re_formula=re_formula, vc_formula=vc,
-                           re_term=index[id(main)], vc_terms=vc_terms)
+        return MixedLMSpec(fixed=fixed, groups=g, re_formula=to_patsy(re_formula),
+                           vc_formula={k: to_patsy(v) for k, v in vc.items()},
+                           re_term=index[id(main)], vc_terms=vc_terms, unexpressed=unexpressed)
     # crossed (or otherwise non-nested): one all-ones group, every term a variance component
     vc, vc_terms = {}, {}
     for i, td in enumerate(terms):
@@ -122,13 +126,39 @@ def mixedlm_spec(design: Design) -> MixedLMSpec:
         key = td.name if effect == "(Intercept)" else f"{td.name}_{effect}"
         vc[key] = f"0 + {cat}" if effect == "(Intercept)" else f"0 + {cat}:{effect}"
         vc_terms[key] = i
-    return MixedLMSpec(fixed=fixed, groups="_one", re_formula="0", vc_formula=vc, vc_terms=vc_terms)
+    return MixedLMSpec(fixed=fixed, groups="_one", re_formula="0", vc_formula=vc, vc_terms=vc_terms,
+                       unexpressed=unexpressed)
 
 
-def _group_codes(groups: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Each row's group, numbered as MixedLM numbers its groups (by sorted label: its
-    ``sorted(set(groups))``), and the row positions of each group, in data order."""
-    labels = sorted(set(groups))
+def _fixed_formula(design: Design) -> tuple[str, list[str]]:
+    """The fixed part as patsy reads it (R's ``factor(x)`` is ``C(x)``), without the columns lme4
+    dropped that are variables of their own (``- ses2``); the other dropped columns (a level of
+    a factor) are returned: no formula leaves them out."""
+    spec = design.spec
+    fixed = f"{spec.response} ~ {to_patsy(spec.fixed)}"
+    unexpressed = []
+    for name in design.dropped_columns:
+        if name in design.data.columns:
+            fixed += f" - {_col(name)}"
+        else:
+            unexpressed.append(name)
+    return fixed, unexpressed
+
+
+def _sorted_labels(groups: np.ndarray, name: str) -> list:
+    """The groups' labels sorted, as MixedLM sorts them (it cannot sort numbers mixed with text)."""
+    try:
+        return sorted(set(groups))
+    except TypeError:
+        raise CourseError(
+            f"statsmodels MixedLM sorts the labels of its groups, and '{name}' mixes numbers and text, "
+            f"which Python cannot sort. Make them one kind, e.g. dat[\"{name}\"] = dat[\"{name}\"].astype(str), "
+            "or leave out engine=\"statsmodels\" (the course's own engine fits it as it is).") from None
+
+
+def _group_codes(groups: np.ndarray, labels: list) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each row's group, numbered as MixedLM numbers its groups (by sorted label), and the row
+    positions of each group, in data order."""
     codes = pd.Index(labels).get_indexer(groups)
     order = np.argsort(codes, kind="stable")
     return codes, np.split(order, np.cumsum(np.bincount(codes, minlength=len(labels)))[:-1])
@@ -185,7 +215,11 @@ def to_mixedlm(design: Design, reml: bool = True):
     the same parameters; tests/engine/test_smbridge.py), without patsy run once per group for
     each ``vc_formula`` (0.2-0.3 s on the classroom data) and without re-reading the formula,
     which would bring back dropped columns and miss lmer's spellings such as ``factor(sex)``.
-    The random effects and variance components are named as ``from_formula`` names them."""
+    The random effects and variance components are named as ``from_formula`` names them (within
+    a group, a variance component's columns come in lme4's level order; patsy sorts text labels
+    as Python does: the order of ``random_effects`` may differ, the likelihood does not).
+    Without a formula, its ``predict`` takes arrays; ``formula_mixedlm`` gives the model built
+    from the printed call, as a student would."""
     from statsmodels.regression.mixed_linear_model import MixedLM, VCSpec
 
     ms = mixedlm_spec(design)
@@ -193,6 +227,7 @@ def to_mixedlm(design: Design, reml: bool = True):
     endog = pd.Series(design.y, index=index, name=design.spec.response)
     exog = pd.DataFrame(design.X, index=index, columns=design.xnames)
     groups = np.ones(n, dtype=np.int64) if g == "_one" else design.data[g].to_numpy()
+    labels = _sorted_labels(groups, g)
     if ms.re_term is None:  # re_formula "0": no correlated random effects
         exog_re = np.zeros((n, 0))
     else:
@@ -201,7 +236,7 @@ def to_mixedlm(design: Design, reml: bool = True):
                                columns=[g if c == "(Intercept)" else c for c in td.cnames])
     exog_vc = None
     if ms.vc_terms:
-        group, rows = _group_codes(groups)
+        group, rows = _group_codes(groups, labels)
         names = sorted(ms.vc_terms)  # from_formula's order
         parts = [_vc_matrices(design, design.terms[ms.vc_terms[k]], g, group, rows) for k in names]
         exog_vc = VCSpec(names, [c for _, c in parts], [m for m, _ in parts])
@@ -210,6 +245,25 @@ def to_mixedlm(design: Design, reml: bool = True):
     if exog_vc is not None:
         model.data.vcomp_names = model.exog_vc.names  # as from_formula sets it
     return model
+
+
+def formula_mixedlm(design: Design):
+    """The model ``mixedlm_spec(design).call()`` builds: ``smf.mixedlm`` from the formula text, on
+    the rows the lmer fit used (not fitted). It has a formula (``predict`` takes a data frame) and
+    statsmodels' own names (``Intercept``); when lme4 dropped a column no formula can leave out,
+    it is the array-built ``to_mixedlm`` instead (the same model lmer fitted)."""
+    import statsmodels.formula.api as smf
+
+    ms = mixedlm_spec(design)
+    if ms.unexpressed:
+        return to_mixedlm(design)
+    data = design.data.copy()
+    if ms.groups == "_one":
+        data["_one"] = 1
+    else:
+        _sorted_labels(data[ms.groups].to_numpy(), ms.groups)
+    return smf.mixedlm(ms.fixed, data, groups=ms.groups, re_formula=ms.re_formula,
+                       vc_formula=ms.vc_formula or None)
 
 
 def statsmodels_loglike(model) -> float:

@@ -120,7 +120,7 @@ def noise_explorer(data, source: str = DATA_SOURCE, sigma_zeta: float = 10.0, sh
                    mean_size: int = 4, seed: int = 1) -> Exploration:
     """Constructed mean-residual effects beside the mixed model's BLUPs (shrinkage), for the
     classroom data's schools or for simulated groups with a chosen share of one-student groups."""
-    require_classroom(data)
+    data = require_classroom(data)
     data_panel = functools.cache(lambda: noise_panel_data(data))   # fits the chapter's models on first use
     figures = functools.cache(lambda _source: NoiseFigure())       # one per source: both stay drawn
     if share_single is None:
@@ -165,7 +165,8 @@ def default_school(data) -> int:
 
 def separate_regressions_explorer(data, school=None, show_pooled: bool = True) -> Exploration:
     """Choose a school: its students, its random-intercept line and its own OLS line."""
-    sizes = require_classroom(data).groupby("schoolid").size()
+    data = require_classroom(data)
+    sizes = data.groupby("schoolid").size()
     school = default_school(data) if school is None else school
     if school not in sizes.index:
         raise CourseError(f"There is no school {school!r} in the data; choose one of {list(sizes.index)[:5]}...")
@@ -195,7 +196,7 @@ def _outcome(label: str) -> str:
 def variance_partition_explorer(data, model: str = "mathkind ~ ses + (1|schoolid/classid)",
                                 scale: str = "share") -> Exploration:
     """A stacked bar of school / classroom / residual variance for each of the chapter's models."""
-    require_classroom(data)
+    data = require_classroom(data)
     if model not in CHAPTER_MODELS:
         raise CourseError(f"'{model}' is not one of the chapter's models: choose one of {list(CHAPTER_MODELS)}.")
     table = functools.cache(lambda outcome: partition_table(data, outcome))   # fits its models on first use

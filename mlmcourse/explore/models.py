@@ -24,6 +24,14 @@ RI_MODEL = chapter.RI_MODEL
 
 
 def require_classroom(data) -> pd.DataFrame:
+    """The data an exploration draws from: a copy of the classroom data frame, so that its later
+    states (built on first use) show the data as they were when it was created, whatever the
+    notebook does to its frame afterwards."""
+    _check_classroom(data)
+    return data.copy()
+
+
+def _check_classroom(data) -> None:
     """The explorations on data take the classroom data frame; say so plainly otherwise."""
     if not isinstance(data, pd.DataFrame):
         raise CourseError(
@@ -31,7 +39,6 @@ def require_classroom(data) -> pd.DataFrame:
             "run `dat = load_classroom()` and pass `dat`."
         )
     _require(data, MODEL_COLUMNS)
-    return data
 
 
 def _require(data: pd.DataFrame, columns) -> None:
@@ -48,7 +55,7 @@ def chapter_fit(data: pd.DataFrame, label: str):
     from the chapter's one fit cache."""
     if label not in chapter.BY_LABEL:
         raise CourseError(f"'{label}' is not one of the chapter's models: choose one of {list(CHAPTER_MODELS)}.")
-    require_classroom(data)
+    _check_classroom(data)
     return chapter.chapter_fit(data, label)
 
 

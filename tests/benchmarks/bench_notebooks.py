@@ -36,7 +36,7 @@ def bare_notebook(path: Path) -> Path:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(BARE)]
+    nb.cells = [nbformat.v4.new_code_cell(BARE, metadata={"mlmcourse": {"alt": "ten points on a line"}})]
     nbformat.write(nb, path)
     return path
 

@@ -149,3 +149,55 @@ def test_the_bridge_reads_no_formula(monkeypatch):
     monkeypatch.setattr(patsy.highlevel, "build_design_matrices", no_formula)
     model = to_mixedlm(design)
     assert model.k_vc == 1 and model.n_groups == design.terms[1].nlevels
+
+
+def test_to_statsmodels_is_the_formula_built_model_a_student_can_keep_using():
+    """m.to_statsmodels() is smf.mixedlm from the printed call: it has a formula (predict takes a
+    data frame) and statsmodels' own names; fitted, it lands on the lme4 engine's criterion."""
+    ss = data("sleepstudy")
+    m = lmer("Reaction ~ Days + (Days|Subject)", ss)
+    model = m.to_statsmodels()
+    assert model.formula == "Reaction ~ Days" and model.exog_names == ["Intercept", "Days"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = model.fit(reml=True, method="lbfgs")
+    assert -2 * res.llf == pytest.approx(m.reml_criterion, abs=1e-3)
+    np.testing.assert_allclose(res.predict(ss.head(3)), m.fixef["(Intercept)"] + m.fixef["Days"] * ss["Days"][:3],
+                               rtol=1e-4)
+
+
+def test_printed_calls_use_patsys_spellings_and_leave_out_what_lme4_drops():
+    dat = load_classroom().assign(ses2=lambda d: 2 * d["ses"])
+    # R's factor() is patsy's C(), in the fixed part and in re_formula
+    call = statsmodels_call("mathkind ~ ses + factor(sex) + (1 + factor(sex)|schoolid)", dat)
+    assert "factor(" not in call and "C(sex)" in call
+    student = eval(call.removesuffix(".fit(reml=True)"), {"smf": smf, "dat": dat})
+    assert student.exog_names == ["Intercept", "C(sex)[T.1]", "ses"] and student.k_re == 2
+    # a redundant variable: lme4 drops it, and so does the printed formula
+    with pytest.warns(UserWarning, match="rank deficient"):
+        fit = lmer("mathkind ~ ses + ses2 + (1|schoolid)", data=dat)
+    call = mixedlm_spec(fit.design).call()
+    assert "mathkind ~ ses + ses2 - ses2" in call
+    student = eval(call.removesuffix(".fit(reml=True)"), {"smf": smf, "dat": dat})
+    assert student.exog_names == ["Intercept", "ses"]
+    assert fit.to_statsmodels().exog_names == ["Intercept", "ses"]
+    # a factor level no formula can leave out: the call says so, to_statsmodels is lmer's model
+    dat["female"] = dat["sex"]
+    with pytest.warns(UserWarning, match="rank deficient"):
+        fit = lmer("mathkind ~ female + factor(sex) + (1|schoolid)", data=dat)
+    assert fit.design.dropped_columns == ["factor(sex)1"]
+    call = mixedlm_spec(fit.design).call()
+    assert call.startswith("# lme4 drops factor(sex)1 (a rank-deficient fixed part)"), call
+    assert fit.to_statsmodels().exog_names == list(fit.fixef.index) == ["(Intercept)", "female"]
+
+
+def test_group_labels_statsmodels_cannot_sort_get_a_clear_message():
+    from mlmcourse import CourseError
+
+    dat = load_classroom()
+    dat["school"] = [s if s % 2 else f"s{s}" for s in dat["schoolid"]]   # numbers mixed with text
+    with pytest.raises(CourseError, match=r"mixes numbers and text.*astype\(str\)"):
+        lmer("mathkind ~ ses + (1|school)", data=dat, engine="statsmodels")
+    with pytest.raises(CourseError, match="mixes numbers and text"):
+        lmer("mathkind ~ ses + (1|school)", data=dat).to_statsmodels()
+    assert lmer("mathkind ~ ses + (1|school)", data=dat).ngroups["school"] == 107   # the lme4 engine fits it

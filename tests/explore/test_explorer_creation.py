@@ -129,3 +129,17 @@ def test_going_back_to_a_state_seen_before_draws_nothing_new(dat, drawn, explore
             e.controls[name].value = value
         assert e.values == values and e.png == png and e.alt == alt
     assert (drawn["figures"], drawn["full_draws"]) == (built, full)
+
+
+@pytest.mark.parametrize("explorer, changes, _", FIRST_USES.values(), ids=FIRST_USES.keys())
+def test_later_states_show_the_data_as_they_were_at_creation(explorer, changes, _):
+    """States are drawn on first use: changing the notebook's frame in place afterwards must not
+    reach them (the exploration keeps its own copy)."""
+    dat = load_classroom()
+    e = explorer(dat)
+    dat["mathkind"] = dat["mathkind"] + 100.0       # the notebook goes on and changes its frame
+    dat.loc[dat.index[:50], "ses"] = np.nan
+    for name, value in changes:
+        e.controls[name].value = value
+        fresh = explorer(load_classroom(), **e.values)
+        assert same_picture(e.png, fresh.png) and e.alt == fresh.alt, f"after {name} = {value!r}"
