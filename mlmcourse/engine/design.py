@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from ..errors import CourseError
 from . import checks
 from .formula import FormulaSpec, RandomTerm, parse_formula, shown, too_long
-from .rows import SAFE_NAME, select_rows, unknown_column
+from .rows import SAFE_NAME, select_rows, unambiguous_index, unknown_column
 
 
 @dataclass
@@ -252,6 +252,7 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
     """Parse (if needed), select rows, and build y, X, Z and the grouping factors."""
     if not isinstance(data, pd.DataFrame):
         raise CourseError("data= must be a pandas DataFrame, e.g. the result of load_classroom().")
+    data = unambiguous_index(data)
     spec = formula if isinstance(formula, FormulaSpec) else parse_formula(formula)
     if not spec.random:
         raise CourseError(

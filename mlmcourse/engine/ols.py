@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import CourseError
 from .callers import caller_name
+from .rows import unambiguous_index
 
 __all__ = ["lm", "LmFit", "least_squares", "LeastSquares"]
 
@@ -110,18 +111,21 @@ def lm(formula: str, data: pd.DataFrame) -> LmFit:
     import statsmodels.formula.api as smf
 
     data_name = caller_name(data, inspect.currentframe().f_back) or "data"
+    data = unambiguous_index(data)
+    # rows are told apart by position when labels repeat (an index such as (schoolid, classid))
+    frame = data if data.index.is_unique else data.reset_index(drop=True)
     try:
-        model = smf.ols(formula, data=data, missing="drop")
+        model = smf.ols(formula, data=frame, missing="drop")
     except patsy.PatsyError as exc:
         known = ", ".join(map(str, data.columns))
         raise CourseError(
             f"The formula {formula!r} could not be read against the data ({str(exc).splitlines()[0]}). "
             f"Check the spelling of each variable; the data has the columns: {known}.") from None
-    used_index = data.index[model.data.row_labels] if model.data.row_labels is not None and not isinstance(
+    used_index = frame.index[model.data.row_labels] if model.data.row_labels is not None and not isinstance(
         model.data.row_labels, pd.Index) else pd.Index(model.data.row_labels)
     if model.nobs <= model.exog.shape[1]:
         raise CourseError(f"Only {int(model.nobs)} complete rows are left for {formula!r}: too few "
                           "to estimate its coefficients. Check the data for missing values.")
     results = model.fit()
-    used = data.loc[used_index]
+    used = data.iloc[frame.index.get_indexer(used_index)]
     return LmFit(formula, results, used, len(data) - len(used), data_name)

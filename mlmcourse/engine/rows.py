@@ -20,6 +20,15 @@ _STRING = re.compile(r""""[^"]*"|'[^']*'""")
 SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def unambiguous_index(data: pd.DataFrame) -> pd.DataFrame:
+    """``data``, with its index levels unnamed when a level has a column's name (as after
+    ``dat.set_index(["schoolid", "classid"], drop=False)``): pandas then cannot tell which one a
+    name means. The index's values, and so the rows' labels, are kept."""
+    if any(n is not None and n in data.columns for n in data.index.names):
+        return data.rename_axis(index=[None] * data.index.nlevels)
+    return data
+
+
 def unknown_column(name: str, data: pd.DataFrame, where: str) -> CourseError:
     close = difflib.get_close_matches(name, [str(c) for c in data.columns], n=3, cutoff=0.6)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
@@ -165,6 +174,7 @@ def complete_cases(data: pd.DataFrame, formula: str) -> pd.Series:
                           "complete_cases(dat, 'mathgain ~ ses + mathknow').")
     if not isinstance(data, pd.DataFrame):
         raise CourseError("complete_cases() needs a pandas DataFrame first, e.g. complete_cases(dat, formula).")
+    data = unambiguous_index(data)
     spec = parse_formula(formula if "~" in formula else "0 ~ " + formula)
     cols = referenced_columns(spec, data)
     known = {str(c) for c in cols} | {"C", "I", "Q", "np", "factor", "log", "exp", "sqrt", "center", "standardize"}

@@ -357,3 +357,22 @@ def test_icc_without_a_random_intercept(dat):
     assert message(lambda: icc(m)).startswith(
         "icc() needs a random intercept, and this model has none ((0 + ses | schoolid))")
     assert icc(lmer(BASE, data=dat)).name == "ICC"
+
+
+def test_an_index_named_like_columns_fits_the_same_models():
+    """dat.set_index(["schoolid", "classid"], drop=False) names index levels after columns (and
+    repeats labels): pandas calls such names ambiguous; the course fits the same models."""
+    from mlmcourse import lm
+
+    dat = load_classroom()
+    indexed = dat.set_index(["schoolid", "classid"], drop=False)
+    formula = "mathkind ~ ses + (1|schoolid/classid)"
+    assert lmer(formula, data=indexed).reml_criterion == pytest.approx(lmer(formula, data=dat).reml_criterion,
+                                                                          abs=1e-9)
+    keep = complete_cases(indexed, "mathgain ~ ses + mathknow")
+    assert keep.sum() == complete_cases(dat, "mathgain ~ ses + mathknow").sum() == 1081
+    assert lmer("mathgain ~ ses + (1|schoolid)", data=indexed, subset=keep).nobs == 1081
+    np.testing.assert_allclose(lm("mathkind ~ ses", data=indexed).coef, lm("mathkind ~ ses", data=dat).coef)
+    one = dat.set_index("schoolid", drop=False)
+    sm = lmer("mathkind ~ ses + (1|schoolid)", data=one, engine="statsmodels")
+    assert sm.reml_criterion == pytest.approx(lmer("mathkind ~ ses + (1|schoolid)", data=dat).reml_criterion, abs=1e-6)
