@@ -121,12 +121,14 @@ def _mlmcourse_fit(formula, data, subset, repeats):
 
 
 def _statsmodels_fit(formula, data):
-    """The same model as plain statsmodels MixedLM, fitted with its defaults."""
+    """The same model as plain statsmodels MixedLM, as a student builds it (smf.mixedlm from the
+    formula statsmodels_call prints, built inside the timing) and fitted with its defaults."""
     from mlmcourse.engine.design import build_design
-    from mlmcourse.engine.smbridge import to_mixedlm
+    from mlmcourse.engine.smbridge import formula_mixedlm
+    design = build_design(formula, data)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = to_mixedlm(build_design(formula, data))
+        model = formula_mixedlm(design)
         result = model.fit(reml=True)
     return result, len(caught)
 
