@@ -79,6 +79,26 @@ class LabServer:
             }""", arg=name, timeout=timeout)
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
+    @staticmethod
+    def kernel_eval(page, expression: str, notebook: str | None = None) -> str:
+        """Evaluate ``expression`` in a notebook's kernel (the current tab's, or that of the open
+        notebook whose path ends with ``notebook``: a slideshow may be the current tab); its
+        text/plain result."""
+        return page.evaluate(
+            """async ([name, code]) => {
+                const shell = window.jupyterapp.shell;
+                const panel = name === null ? shell.currentWidget : Array.from(shell.widgets('main'))
+                    .find(w => w.sessionContext && w.context && w.context.path.endsWith(name));
+                const kernel = panel.sessionContext.session.kernel;
+                let out = null;
+                const future = kernel.requestExecute({code, silent: false, store_history: false});
+                future.onIOPub = (msg) => {
+                    if (msg.header.msg_type === 'execute_result') { out = msg.content.data['text/plain']; }
+                };
+                await future.done;
+                return out;
+            }""", [notebook, expression])
+
     def shutdown_kernels(self) -> None:
         """Stop every kernel (as if the student closed the notebook and came back later)."""
         for s in self.api("sessions"):

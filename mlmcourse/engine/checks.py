@@ -35,6 +35,13 @@ RANK_TOL = 1e-7  # lme4's lmerControl(check.rankX) tolerance, as in qr(X, tol = 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def rank_drop_message(k: int) -> str:
+    """lme4's sentence for ``k`` columns dropped from a rank-deficient fixed part (its warning at
+    fit time and its summary's "fit warnings:" line)."""
+    plural = "s" if k > 1 else ""
+    return f"fixed-effect model matrix is rank deficient so dropping {k} column{plural} / coefficient{plural}"
+
+
 class RankDeficiencyWarning(UserWarning):
     """lme4's "fixed-effect model matrix is rank deficient so dropping ..." (columns were dropped)."""
 
@@ -192,11 +199,9 @@ def drop_redundant_columns(X: np.ndarray, names: list[str]) -> tuple[np.ndarray,
         keep = sorted(int(j) for j in pivot[:rank])
     dropped = [names[j] for j in range(p) if j not in keep]
     k = len(dropped)
-    plural = "s" if k > 1 else ""
     warnings.warn(
-        f"fixed-effect model matrix is rank deficient so dropping {k} column{plural} / coefficient{plural} "
-        f"({', '.join(dropped)}): {'it is' if k == 1 else 'they are'} a linear combination of the "
-        "columns before, so the data cannot tell the effects apart.",
+        f"{rank_drop_message(k)} ({', '.join(dropped)}): {'it is' if k == 1 else 'they are'} a linear "
+        "combination of the columns before, so the data cannot tell the effects apart.",
         RankDeficiencyWarning, stacklevel=_user_stacklevel())
     return X[:, keep], [names[j] for j in keep], dropped
 

@@ -6,6 +6,7 @@ import html
 import numpy as np
 import pandas as pd
 
+from ..engine.checks import rank_drop_message
 from .rformat import SIGNIF_LEGEND, coef_cells, coef_matrix, format_real, named_vector, print_matrix, zapsmall
 
 DIGITS = 4  # lme4: max(3, getOption("digits") - 3)
@@ -129,11 +130,7 @@ def missing_line(model) -> str | None:
 def fit_warnings(model) -> list[str]:
     """lme4's "fit warnings:" (``.merMod.msgs``): the columns dropped from a rank-deficient fixed part."""
     k = len(model.design.dropped_columns)
-    if not k:
-        return []
-    plural = "s" if k > 1 else ""
-    return ["fit warnings:",
-            f"fixed-effect model matrix is rank deficient so dropping {k} column{plural} / coefficient{plural}"]
+    return ["fit warnings:", rank_drop_message(k)] if k else []
 
 
 def summary_text(model) -> str:

@@ -66,29 +66,14 @@ def test_moving_a_slider_replaces_the_figure(lab_server, browser_page):
     after = page.locator(IMAGE).last.get_attribute("src")
     assert after != before and after.startswith("data:image/png;base64,")
     # the kernel's exploration agrees with the page; a burst of changes costs at most one redraw each
-    assert float(_kernel_eval(page, "explorer.values['sigma_zeta']")) == float(final)
-    redraws = int(_kernel_eval(page, "explorer.updates"))
+    assert float(lab.kernel_eval(page, "explorer.values['sigma_zeta']")) == float(final)
+    redraws = int(lab.kernel_eval(page, "explorer.updates"))
     assert 1 <= redraws <= 10
     page.locator(BOX).scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "explore_icc_after.png"))
     print(f"one slider step -> new image in the page: {round_trip * 1000:.0f} ms; "
           f"10 key presses -> {redraws} redraws; last redraw in the kernel "
-          f"{_kernel_eval(page, 'round(explorer.last_ms)')} ms")
-
-
-def _kernel_eval(page, expression: str) -> str:
-    """Evaluate ``expression`` in the notebook's kernel; its text/plain result."""
-    return page.evaluate(
-        """async (code) => {
-            const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-            let out = null;
-            const future = kernel.requestExecute({code, silent: false, store_history: false});
-            future.onIOPub = (msg) => {
-                if (msg.header.msg_type === 'execute_result') { out = msg.content.data['text/plain']; }
-            };
-            await future.done;
-            return out;
-        }""", expression)
+          f"{lab.kernel_eval(page, 'round(explorer.last_ms)')} ms")
 
 
 def _wait_for_new_image(page, old: str) -> None:

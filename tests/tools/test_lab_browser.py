@@ -103,23 +103,6 @@ def _write_notebook(root: Path) -> None:
     (root / NOTEBOOK).write_text(json.dumps(nb))
 
 
-def _kernel_eval(page, expression: str) -> str:
-    """Evaluate ``expression`` in the kernel of NOTEBOOK (the slideshow may be the current tab)."""
-    return page.evaluate(
-        """async ([name, code]) => {
-            const panel = Array.from(window.jupyterapp.shell.widgets('main'))
-                .find(w => w.sessionContext && w.context && w.context.path.endsWith(name));
-            const kernel = panel.sessionContext.session.kernel;
-            let out = null;
-            const future = kernel.requestExecute({code, silent: false, store_history: false});
-            future.onIOPub = (msg) => {
-                if (msg.header.msg_type === 'execute_result') { out = msg.content.data['text/plain']; }
-            };
-            await future.done;
-            return out;
-        }""", [NOTEBOOK, expression])
-
-
 def test_a_widget_on_a_live_rise_slide(course_lab_server, browser_page):
     page, lab = browser_page, course_lab_server
     logs = []
@@ -160,11 +143,11 @@ def test_a_widget_on_a_live_rise_slide(course_lab_server, browser_page):
     shown = None
     for _ in range(100):  # the change reaches the page's readout and the kernel: poll briefly
         shown = readout.inner_text().strip()
-        if shown != "3" and _kernel_eval(page, "s.value") == shown:
+        if shown != "3" and lab.kernel_eval(page, "s.value", NOTEBOOK) == shown:
             break
         page.wait_for_timeout(200)
     assert shown != "3", "dragging the slider on the slide did not move it"
-    assert _kernel_eval(page, "s.value") == shown, "the kernel did not get the slide's slider value"
+    assert lab.kernel_eval(page, "s.value", NOTEBOOK) == shown, "the kernel did not get the slide's slider value"
     page.screenshot(path=str(ARTIFACTS / "rise_slide_widget_moved.png"))
     # it was the stand-in that let the widget manager load in RISE's app
     rise = next(f for f in page.frames if "/rise/" in f.url)
