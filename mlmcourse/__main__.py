@@ -1,5 +1,7 @@
 """The course's one command line, ``python -m mlmcourse`` (or ``mlmcourse``):
 
+    lab [OPTIONS]                open the course in JupyterLab (options go to jupyter lab)
+    test [--fast] [OPTIONS]      run the course's tests (options go to pytest)
     data                         find or download the course data and verify its checksum
     answers export | where       your saved quiz answers (the hand-in file)
     quiz encode | decode | check instructors: question banks
@@ -26,6 +28,7 @@ def _data(args) -> int:
 def parser() -> argparse.ArgumentParser:
     from .quiz.cli import add_parsers as add_quiz
     from .tools.execute import add_parser as add_execute
+    from .tools.launch import add_parsers as add_launch
     from .tools.slides import add_parser as add_slides
 
     p = argparse.ArgumentParser(prog="python -m mlmcourse", description=__doc__,
@@ -33,6 +36,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("data", help="find or download the course data and verify its checksum")
     d.set_defaults(func=_data)
+    add_launch(sub)
     add_quiz(sub)
     add_slides(sub)
     add_execute(sub)
@@ -40,7 +44,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
+    from .tools.launch import split_passthrough
+    known, extra = split_passthrough(list(sys.argv[1:] if argv is None else argv))
+    args = parser().parse_args(known)
+    if extra:
+        args.extra = extra
     try:
         return args.func(args)
     except CourseError as exc:

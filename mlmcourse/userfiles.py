@@ -6,6 +6,7 @@ operating system), and an environment variable overrides each one:
 
     answers   MLMCOURSE_ANSWERS_DIR   user data folder / answers   (what a student typed)
     cache     MLMCOURSE_CACHE_DIR     user cache folder            (downloaded data, slide libraries)
+    workspace MLMCOURSE_WORKSPACE     documents folder / mlmcourse (notebooks of an installed course)
 
 On Linux these are ``$XDG_DATA_HOME/mlmcourse`` (``~/.local/share/mlmcourse``) and
 ``$XDG_CACHE_HOME/mlmcourse`` (``~/.cache/mlmcourse``).
@@ -37,6 +38,11 @@ def _override(var: str) -> Path | None:
 def answers_dir() -> Path:
     """The folder that holds this user's quiz answers."""
     return _override("MLMCOURSE_ANSWERS_DIR") or Path(platformdirs.user_data_dir(APP, appauthor=False)) / "answers"
+
+
+def workspace_dir() -> Path:
+    """Where ``mlmcourse lab`` puts the notebooks when the course is installed, not checked out."""
+    return _override("MLMCOURSE_WORKSPACE") or Path(platformdirs.user_documents_dir()) / APP
 
 
 def cache_dir(*parts: str) -> Path:

@@ -31,6 +31,8 @@ def wheel(tmp_path_factory) -> Path:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(PROJECT / name, src / name)
     shutil.copytree(PACKAGE, src / "mlmcourse", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("jupyter", "notebooks"):   # [tool.setuptools.data-files]
+        shutil.copytree(PROJECT / folder, src / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
                     "-q", "-w", str(out), str(src)], check=True, capture_output=True, cwd=out)
@@ -47,6 +49,17 @@ def test_the_wheel_holds_every_module_and_question_bank(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     missing = sorted(source_files() - names)
     assert not missing, f"the wheel lacks {missing}: check [tool.setuptools] in pyproject.toml"
+
+
+def test_the_wheel_brings_the_jupyterlab_files_and_the_notebooks(wheel):
+    """`mlmcourse lab` from an installed wheel needs them: the settings and the RISE widgets fix
+    where JupyterLab reads them (share/jupyter), the notebooks to copy into the workspace."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    data = "mlmcourse-0.1.0.data/data/share/"
+    wanted = {data + "jupyter/" + p.relative_to(PROJECT / "jupyter").as_posix()
+              for p in (PROJECT / "jupyter").rglob("*") if p.is_file() and p.name != "README.md"}
+    wanted |= {data + "mlmcourse/notebooks/" + p.name for p in (PROJECT / "notebooks").glob("*.ipynb")}
+    assert wanted and not sorted(wanted - names)
 
 
 def test_installed_copy_imports_every_module_and_reads_the_bank(wheel, tmp_path):
