@@ -14,13 +14,14 @@ JUPYTER_INSTALLED := $(JUPYTER_FILES:jupyter/%=$(VENV)/share/jupyter/%)
 # CI and containers run as root; JupyterLab refuses root without this flag.
 ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test test-fast test-uv lint slides bench reference execute clean help
+.PHONY: setup lab test test-fast test-uv hub-test lint slides bench reference execute clean help
 
 help:
 	@echo "make lab        set up on first use, then open the course in JupyterLab"
 	@echo "make test       set up on first use, then run every test (unit, lme4 parity, notebooks, browser)"
 	@echo "make test-fast  the same without the browser and slow tests (about a minute)"
 	@echo "make test-uv    the way without make, checked for real: uv run mlmcourse lab in a fresh copy (needs PyPI)"
+	@echo "make hub-test   a class on a real JupyterHub: 5 unprivileged users run the quiz (root; about 4 minutes)"
 	@echo "make lint       ruff check (the style and error checks configured in pyproject.toml)"
 	@echo "make setup      create .venv, install the package, its dependencies and jupyter/ (JupyterLab settings), check the data"
 	@echo "make slides     build offline reveal.js slides of every chapter notebook into build/slides/"
@@ -56,6 +57,10 @@ test-fast: setup
 # fresh copy and `uv run mlmcourse lab` must answer; the offline installs are in `make test`
 test-uv: setup
 	MLMCOURSE_TEST_UV=1 $(BIN)/python -m pytest -s tests/tools/test_without_make.py -k uv
+
+# a class on one JupyterHub, for real: see tests/hub/hub_class.py (as root; creates users mlmhub1..5)
+hub-test: setup
+	$(BIN)/python tests/hub/hub_class.py --users 5
 
 lint: setup
 	$(BIN)/ruff check .
