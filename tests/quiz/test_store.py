@@ -67,7 +67,15 @@ def test_save_and_reload(tmp_path):
     assert again.notices == [] and again.damaged == []
 
 
-def test_every_version_is_kept_and_the_latest_is_shown(tmp_path):
+@pytest.fixture
+def pauses(monkeypatch):
+    """Every save a pause after the one before (no burst of typing: every version is kept)."""
+    from mlmcourse.quiz import store as store_module
+    clock = iter(range(0, 10**6, 10))
+    monkeypatch.setattr(store_module, "_clock", lambda: float(next(clock)))
+
+
+def test_every_version_is_kept_and_the_latest_is_shown(tmp_path, pauses):
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     for text in ["i", "i is", "i is the", "i is the student"]:
@@ -148,7 +156,7 @@ def test_a_delay_shares_one_transaction_and_never_exceeds_0_2_s(tmp_path):
     assert _answers(path) == ["typed"]  # the timer saved by itself, the burst as one version
 
 
-def test_wal_mode_and_a_busy_writer_is_waited_for(tmp_path):
+def test_wal_mode_and_a_busy_writer_is_waited_for(tmp_path, pauses):
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     store.update("1-A", answer="first")
@@ -210,12 +218,18 @@ def test_no_files_are_left_behind(tmp_path, monkeypatch, capsys):
 # -- damaged databases -------------------------------------------------------------------
 def _filled(path: Path) -> None:
     """A closed database with 120 versions of 1-A (over many pages) and one of 1-B."""
-    store = AnswerStore(2, path=path)
-    for i in range(1, 121):
-        store.update("1-A", answer=f"version {i:03d} " + "w" * 300, kind="open")
-    store.update("1-B", answer="the other answer", kind="open")
-    store.set_student("Ada")
-    store.close()
+    from mlmcourse.quiz import store as store_module
+    clock, real = iter(range(0, 10**6, 10)), store_module._clock
+    store_module._clock = lambda: float(next(clock))   # a pause between versions: all are kept
+    try:
+        store = AnswerStore(2, path=path)
+        for i in range(1, 121):
+            store.update("1-A", answer=f"version {i:03d} " + "w" * 300, kind="open")
+        store.update("1-B", answer="the other answer", kind="open")
+        store.set_student("Ada")
+        store.close()
+    finally:
+        store_module._clock = real
 
 
 def _flip(offset):
