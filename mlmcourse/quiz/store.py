@@ -256,8 +256,12 @@ class AnswerStore:
             self._save()
 
     def flush(self) -> Path:
-        """Write what is not saved yet (nothing to do is fine); raise a CourseError if that fails."""
-        if not self._save():
+        """Write what is not saved yet (nothing to do is fine); raise a CourseError if that fails.
+        Ends every burst of typing: what was flushed (a checked answer) stays a version of its own."""
+        ok = self._save()
+        with self._lock:
+            self._bursts.clear()
+        if not ok:
             raise CourseError(self.last_error)
         return self.path
 
@@ -309,22 +313,24 @@ class AnswerStore:
         now = _clock()
         rows = {q: self._row(q, e, now) for q, e in self._pending.items()}
         self._row_errors = {}
+        ids: dict[str, int] = {}
         try:
-            ids = dict(zip(rows, db.append(conn, [(self.chapter, q, e) for q, e in rows.items()])))
-        except FAILURES:
-            raise
-        except Exception:
-            ids = {}
-            for q, e in rows.items():
-                try:
-                    ids.update(zip([q], db.append(conn, [(self.chapter, q, e)])))
-                except FAILURES:
-                    raise
-                except Exception as exc:
-                    self._row_errors[q] = f"{type(exc).__name__}: {exc}"
-        for q, row_id in ids.items():
-            self._remember_burst(q, rows[q], row_id, now)
-            del self._pending[q]
+            try:
+                ids = dict(zip(rows, db.append(conn, [(self.chapter, q, e) for q, e in rows.items()])))
+            except FAILURES:
+                raise
+            except Exception:
+                for q, e in rows.items():
+                    try:
+                        ids.update(zip([q], db.append(conn, [(self.chapter, q, e)])))
+                    except FAILURES:
+                        raise
+                    except Exception as exc:
+                        self._row_errors[q] = f"{type(exc).__name__}: {exc}"
+        finally:  # what was written is no longer pending, even if a later row's file failed
+            for q, row_id in ids.items():
+                self._remember_burst(q, rows[q], row_id, now)
+                del self._pending[q]
 
     def _row(self, qid: str, entry: dict, now: float) -> dict:
         """The entry to write: marked to replace this kernel's last version of ``qid`` if this

@@ -297,6 +297,23 @@ def test_a_long_burst_still_keeps_a_version_every_half_minute(tmp_path, monkeypa
     assert kept[-1] == text and 4 <= len(kept) <= 6
 
 
+def test_a_checked_answer_stays_a_version_of_its_own(quiz, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+    v = quiz.view("1-C")
+    v.input.value = "my answer"
+    clock[0] += 0.2
+    v.check_button.click()
+    for text in ("my answer, edited", "my answer, edited again"):   # typed right after Check
+        clock[0] += 0.2
+        v.input.value = text
+    conn = sqlite3.connect(f"{quiz.store.path.as_uri()}?mode=ro", uri=True)
+    versions = answerdb.versions(conn, 2, "1-C")
+    conn.close()
+    assert [(v["answer"], v["checked"]) for v in versions] == [
+        ("my answer", False), ("my answer", True), ("my answer, edited again", True)]   # the check is kept
+
+
 def test_another_kernels_version_is_never_replaced(tmp_path, monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
