@@ -487,7 +487,7 @@ def test_cli_export_writes_the_activity_form(tmp_path, monkeypatch, capsys):
         assert q.prompt.splitlines()[0] in text
         if q.model_answer:
             assert q.model_answer.splitlines()[0] not in text
-    assert "2 of 23 questions answered" in capsys.readouterr().out
+    assert "2 of 27 questions answered" in capsys.readouterr().out
     html_out = tmp_path / "form.html"
     assert main(["answers", "export", "--out", str(html_out), "--name", "G. H."]) == 0
     page = html_out.read_text()
@@ -502,7 +502,7 @@ def test_cli_export_default_name_in_current_folder(tmp_path, monkeypatch, capsys
     AnswerStore(2).set_student("Ada L")
     assert main(["answers", "export"]) == 0
     assert (tmp_path / "W2-Activity-Form-Ada-L.md").is_file()
-    assert "0 of 23 questions answered" in capsys.readouterr().out
+    assert "0 of 27 questions answered" in capsys.readouterr().out
     assert main(["answers", "where"]) == 0
     assert capsys.readouterr().out.strip() == str(tmp_path / "ans" / "answers.sqlite3")
 
@@ -531,7 +531,7 @@ def test_export_from_a_damaged_database_says_so_and_exits_2(tmp_path, capsys):
     assert code == 2 and "but check it: a damaged answers file was set aside as" in out
     assert "may not hold all your answers" in err and "Open the quiz notebook" in err
     code, out, err = _export(tmp_path, capsys)  # the recovered answers are there: a clean export
-    assert code == 0 and "2 of 23 questions answered" in out and err == ""
+    assert code == 0 and "2 of 27 questions answered" in out and err == ""
 
 
 def test_export_when_the_answers_cannot_be_read_exits_2(tmp_path, capsys, monkeypatch):

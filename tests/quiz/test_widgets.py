@@ -124,7 +124,7 @@ def test_encode_decode_roundtrip_cli(tmp_path, capsys):
     assert main(["decode", str(p)]) == 0
     assert "A brand new plain model answer." in capsys.readouterr().out
     assert main(["check", str(p)]) == 0
-    assert "23 questions, valid" in capsys.readouterr().out
+    assert "27 questions, valid" in capsys.readouterr().out
     p.write_text(p.read_text().replace("kind: numeric", "kind: number", 1))
     assert main(["check", str(p)]) == 2
     assert "'kind' is 'number'" in capsys.readouterr().err
