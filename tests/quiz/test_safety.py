@@ -3,6 +3,7 @@ answers folder, non-numbers in a numeric check, a huge answer typed key by key; 
 are refused clearly (duplicate keys, schema, encoding)."""
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -323,3 +324,51 @@ def test_another_kernels_version_is_never_replaced(tmp_path, monkeypatch):
     two.update("1-A", answer="two 1", kind="open")
     one.update("1-A", answer="one 12", kind="open")   # its burst row is no longer the latest
     assert _db_answers(path, "1-A") == ["one 1", "two 1", "one 12"]
+
+
+READER = """
+import sys, types
+sys.path[:0] = [{site!r}]
+for name, sub in (("mlmcourse", ""), ("mlmcourse.quiz", "quiz")):
+    module = types.ModuleType(name)
+    module.__path__ = [{package!r} + ("/" + sub if sub else "")]
+    sys.modules[name] = module
+from pathlib import Path
+from mlmcourse.quiz.store import AnswerStore
+store = AnswerStore(2, path=Path(sys.argv[1]))
+store.update("1-B", answer="typed while read-only", kind="open")
+print(store.read_only, store.seed, store.student, store.get("1-A").get("answer"), sorted(store.unsaved), sep="|")
+"""
+
+
+def test_a_folder_an_unprivileged_user_cannot_write():
+    """The real thing, without patching SQLite: a user who may read the folder but not write it."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    import platformdirs
+    if (sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("setpriv")
+            or not Path("/usr/bin/python3").exists()):
+        pytest.skip("needs root (to run as another user), setpriv and /usr/bin/python3")
+    folder = Path(tempfile.mkdtemp(prefix="mlm-ro-"))  # pytest's tmp_path is closed to other users
+    try:
+        first = AnswerStore(2, path=folder / "answers.sqlite3")
+        seed = first.ensure_seed()
+        first.set_student("Ada")
+        first.update("1-A", answer="saved before", kind="open")
+        first.close()
+        folder.chmod(0o755)
+        (folder / "answers.sqlite3").chmod(0o644)     # readable by all, writable by its owner only
+        code = READER.format(site=str(Path(platformdirs.__file__).parent.parent),
+                             package=str(Path(__file__).resolve().parents[2] / "mlmcourse"))
+        out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3",
+                              "-S", "-c", code, str(folder / "answers.sqlite3")], capture_output=True, text=True,
+                             timeout=60, env={"HOME": str(folder), "PATH": os.environ.get("PATH", "")})
+        if out.returncode != 0 and "Permission denied" in out.stderr:
+            pytest.skip("the course folder cannot be read by another user here")
+        assert out.stdout.strip() == f"True|{seed}|Ada|saved before|['1-B']", out.stderr
+        assert sorted(p.name for p in folder.iterdir()) == ["answers.sqlite3"]   # nothing written there
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
