@@ -6,8 +6,10 @@ write. WAL mode lets several kernels read while one writes; ``BEGIN IMMEDIATE`` 
 lock before reading the version numbers, so two kernels never give two saves the same version;
 the busy timeout makes a kernel wait for the lock instead of failing.
 
-The table ``answers`` has one row per saved version of (chapter, question): nothing is updated
-or deleted, the highest version is the current answer. The student's name is the question
+The table ``answers`` has one row per saved version of (chapter, question), the highest version
+the current answer. Nothing is deleted; the one update is a burst of typing: while a student
+types, the version of the same burst is overwritten (in one transaction) instead of adding a full
+copy per keystroke (:mod:`mlmcourse.quiz.store` decides what a burst is). The student's name is the question
 ``(student)`` (bank ids cannot look like that). Each row carries a CRC of its fields: SQLite
 notices damage to its own structures (``PRAGMA quick_check``), the CRC notices a stray byte
 inside an answer's text. A file that fails these checks is *set aside*: renamed with a
@@ -157,27 +159,58 @@ def _cell(value):
     return str(value)
 
 
-def append(conn: sqlite3.Connection, rows) -> int:
-    """Save ``rows`` — (chapter, question, entry) — as new versions, in one transaction."""
+def storable(text: str) -> tuple[str, int]:
+    """``text`` as it can be stored (UTF-8), and how many characters had to be replaced.
+
+    A lone surrogate (half of a character, what a broken copy-paste leaves) cannot be encoded:
+    it becomes U+FFFD. Two halves that make a whole character are joined into it."""
+    try:
+        text.encode("utf-8")
+        return text, 0
+    except UnicodeEncodeError:
+        fixed = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        return fixed, fixed.count("\ufffd") - text.count("\ufffd")
+
+
+def append(conn: sqlite3.Connection, rows) -> list[int]:
+    """Save ``rows`` — (chapter, question, entry) — as new versions, in one transaction; return
+    the id of each row written.
+
+    An entry with ``"_replace": id`` (a version of the same burst of typing, see
+    :mod:`mlmcourse.quiz.store`) overwrites that row instead, if it is still the question's latest
+    version; otherwise (another kernel saved one since) it is added as a new version."""
     rows = list(rows)
     if not rows:
-        return 0
+        return []
+    ids = []
     conn.execute("BEGIN IMMEDIATE")  # the write lock first: version numbers are read under it
     try:
         for chapter, question, entry in rows:
-            version = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM answers WHERE chapter = ? "
+            version = conn.execute("SELECT COALESCE(MAX(version), 0) FROM answers WHERE chapter = ? "
                                    "AND question = ?", (int(chapter), question)).fetchone()[0]
+            replace = entry.get("_replace")
+            if replace is not None and conn.execute(
+                    "SELECT 1 FROM answers WHERE id = ? AND chapter = ? AND question = ? AND version = ?",
+                    (replace, int(chapter), question, version)).fetchone() is None:
+                replace = None
+            version += replace is None
             correct = entry.get("correct")
             values = (int(chapter), str(question), version, _cell(entry.get("answer")), entry.get("kind"),
                       int(bool(entry.get("checked"))), None if correct is None else int(bool(correct)),
                       str(entry.get("updated") or now()))
-            conn.execute(f"INSERT INTO answers ({', '.join(COLUMNS[1:])}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (*values, _crc(*values)))
+            if replace is None:
+                cursor = conn.execute(f"INSERT INTO answers ({', '.join(COLUMNS[1:])}) VALUES "
+                                      "(?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, _crc(*values)))
+                ids.append(cursor.lastrowid)
+            else:  # one statement: a killed kernel leaves the old text or the new, never a mix
+                conn.execute("UPDATE answers SET answer = ?, kind = ?, checked = ?, correct = ?, updated = ?, "
+                             "crc = ? WHERE id = ?", (*values[3:], _crc(*values), replace))
+                ids.append(replace)
         conn.execute("COMMIT")
     except BaseException:
         conn.rollback()
         raise
-    return len(rows)
+    return ids
 
 
 def identity(path: Path):

@@ -8,13 +8,16 @@ the file does not show them (no security, just no spoilers). Plain text is accep
     python -m mlmcourse quiz encode mlmcourse/quiz/questions/chapter02.yml   # encode plain fields
     python -m mlmcourse quiz decode mlmcourse/quiz/questions/chapter02.yml   # print them readable
 
-switch between the two. A malformed question raises ``CourseError`` naming the file, the question
-id and the problem.
+switch between the two. A bank is read as UTF-8 YAML that gives no key twice, and checked against
+one JSON Schema (``questions/bank.schema.json``, through ``jsonschema``); a malformed question
+raises ``CourseError`` naming the file, the question id, the field and what to write there.
 """
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,48 +214,62 @@ def bank_path(chapter: int) -> Path:
     return QUESTIONS_DIR / f"chapter{int(chapter):02d}.yml"
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML keeps the last one)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str) and key in seen:
+                qid = next((v.value for k, v in node.value if getattr(k, "value", None) == "id"
+                            and isinstance(v, yaml.ScalarNode)), None)
+                where = f", in question '{qid}'" if qid else ""
+                raise CourseError(
+                    f"The question bank {Path(self.name).name} gives the key '{key}' twice in one place "
+                    f"(lines {seen[key] + 1} and {key_node.start_mark.line + 1}){where}; YAML would silently "
+                    "keep the last one. Delete the one you do not mean.")
+            seen.setdefault(key, key_node.start_mark.line)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path) -> dict:
+    path = Path(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise CourseError(f"The question bank {path} cannot be read ({exc.strerror}).") from None
     try:
-        raw = yaml.safe_load(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise CourseError(
+            f"The question bank {path.name} is not UTF-8 (byte 0x{data[exc.start]:02x} on line {line} is not "
+            "valid UTF-8; the file was probably saved as Latin-1 or Windows-1252): save it as UTF-8 (in your "
+            "editor: Save As, encoding UTF-8) and load it again.") from None
+    loader = _Loader(text)
+    loader.name = str(path)
+    try:
+        raw = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" near line {mark.line + 1}" if mark is not None else ""
         raise CourseError(
-            f"The question bank {Path(path).name} is not valid YAML{where}: "
+            f"The question bank {path.name} is not valid YAML{where}: "
             f"{getattr(exc, 'problem', None) or exc}. Check the indentation and quotes there."
         ) from None
+    finally:
+        loader.dispose()
     if not isinstance(raw, dict):
-        raise CourseError(f"The question bank {Path(path).name} must be a YAML mapping with 'sections'.")
+        raise CourseError(f"The question bank {path.name} must be a YAML mapping with 'sections'.")
     return raw
 
 
-def _tolerance(value, where: str) -> Tolerance:
-    if isinstance(value, bool) or value is None:
-        raise CourseError(f"{where}: 'tolerance' must be a number (absolute) or a percentage like '1%'.")
-    if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            return Tolerance(float(value.strip()[:-1]) / 100, relative=True)
-        except ValueError:
-            pass
-    else:
-        try:
-            v = float(value)
-            if v >= 0:
-                return Tolerance(v)
-        except (TypeError, ValueError):
-            pass
-    raise CourseError(f"{where}: 'tolerance' is '{value}'; write a number >= 0 (absolute) or a percentage like '1%'.")
-
-
-def _number(text, where: str, what: str) -> float:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        raise CourseError(f"{where}: {what} is '{text}', which is not a number.") from None
+def _tolerance(value) -> Tolerance:
+    """A checked tolerance: a number >= 0, or a percentage such as '1%'."""
+    if isinstance(value, str):
+        return Tolerance(float(value.strip()[:-1]) / 100, relative=True)
+    return Tolerance(float(value))
 
 
 PLACEHOLDER = re.compile(r"\[\[\s*([A-Za-z_]\w*)\s*(?::([^\]]*))?\]\]")
@@ -273,140 +290,172 @@ def fill(text: str, value) -> str:
     return PLACEHOLDER.sub(sub, text or "")
 
 
+SCHEMA_PATH = QUESTIONS_DIR / "bank.schema.json"
+
+
+def schema() -> dict:
+    """The bank's JSON Schema, with the names the course knows (live computations, variants) as
+    the enums of ``answer_expr``, a mistake's ``expr`` and ``variant``."""
+    from .live import COMPUTATIONS, VARIANTS
+
+    out = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    names = sorted(COMPUTATIONS)
+    props = out["$defs"]["question"]["properties"]
+    props["answer_expr"]["enum"] = out["$defs"]["mistake"]["properties"]["expr"]["enum"] = names
+    props["answer_expr"]["description"] = out["$defs"]["mistake"]["properties"]["expr"]["description"] = (
+        "the name of a live computation (known: " + ", ".join(names) + ")")
+    props["variant"]["enum"] = list(VARIANTS)
+    props["variant"]["description"] = ("it must be one of " + ", ".join(VARIANTS)
+                                       + " (the student's own data the question is asked on)")
+    return out
+
+
+def decoded_raw(path: Path | None = None, raw: dict | None = None) -> dict:
+    """The bank as read from the file, its ``b64:`` fields decoded (an ``answer`` to its number)."""
+    raw = copy.deepcopy(raw) if raw is not None else _read_yaml(Path(path))
+    name = Path(path).name if path is not None else "the bank"
+    for section in raw.get("sections") or []:
+        questions = section.get("questions") if isinstance(section, dict) else None
+        for qi, q in enumerate(questions if isinstance(questions, list) else [], 1):
+            if isinstance(q, dict):
+                where = _where(q, qi, section, name)
+                _map_secrets({"sections": [{"questions": [q]}]}, lambda v, w=where: decode_text(v, w))
+                if isinstance(q.get("answer"), str):
+                    q["answer"] = _scalar(q["answer"])
+    return raw
+
+
+def _scalar(text: str):
+    """A decoded answer: the number it writes, else the text (the schema then says what is wrong)."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else text
+
+
+def _where(q, index: int, section, name: str) -> str:
+    qid = q.get("id") if isinstance(q, dict) else None
+    if qid:
+        return f"Question '{qid}' in {name}"
+    sid = section.get("id") if isinstance(section, dict) else "?"
+    return f"The question bank {name}: question {index} of section '{sid}'"
+
+
+def _schema_error(raw: dict, name: str, error) -> CourseError:
+    """One paragraph: the file, the question, the field and what to write there."""
+    path = list(error.absolute_path)
+    where, rest = f"The question bank {name}", path
+    if len(path) >= 4 and path[0] == "sections" and path[2] == "questions":
+        section = raw["sections"][path[1]]
+        where, rest = _where(section["questions"][path[3]], path[3] + 1, section, name), path[4:]
+    elif len(path) >= 2 and path[0] == "sections":
+        where, rest = f"The question bank {name}: section {path[1] + 1}", path[2:]
+    prefix = ""
+    if len(rest) >= 2 and rest[0] == "mistakes" and isinstance(rest[1], int):
+        prefix, rest = f"mistake {rest[1] + 1}: ", rest[2:]
+    field = next((p for p in reversed(rest) if isinstance(p, str)), None)
+    hint = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if error.validator == "required":
+        missing = next(r for r in error.validator_value if r not in error.instance)
+        what = f"the field '{missing}' is missing" + (f": {_describe(missing)}" if _describe(missing) else "")
+    elif error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        what = (f"unknown field {', '.join(repr(e) for e in extra)} (check the spelling; the fields are listed "
+                "in mlmcourse/quiz/questions/README.md)")
+    elif error.validator == "oneOf" and isinstance(error.instance, dict):
+        what = hint or error.message
+    else:
+        what = f"'{field}' is {error.instance!r}: {hint or _describe(field) or error.message}"
+    return CourseError(f"{where}: {prefix}{what}.")
+
+
+def _describe(field) -> str:
+    props = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))["$defs"]
+    for kind in ("question", "mistake", "section"):
+        hint = props[kind]["properties"].get(field, {}).get("description")
+        if hint:
+            return hint
+    if field == "tolerance":
+        return props["tolerance"]["description"]
+    return ""
+
+
+def _order(error):
+    return [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in error.absolute_path]
+
+
 def load_bank(path: Path | None = None, chapter: int | None = None, raw: dict | None = None) -> Bank:
-    """Read and check a question bank; ``chapter=2`` reads the packaged chapter02.yml."""
-    from .live import COMPUTATIONS  # the names a bank may use for live answers
+    """Read and check a question bank; ``chapter=2`` reads the packaged chapter02.yml.
+
+    The bank is checked against one JSON Schema (:func:`schema`, ``questions/bank.schema.json``);
+    what a schema cannot say (ids unique, an answer among the choices, the live values a text
+    uses) is checked in :func:`_check`."""
+    import jsonschema
+
+    from .live import COMPUTATIONS
 
     if path is None:
         if chapter is None:
             raise CourseError("load_bank needs a chapter number or a file path.")
         path = bank_path(chapter)
     path = Path(path)
-    name = path.name
-    if raw is None:
-        raw = _read_yaml(path)
-    for key in ("chapter", "title", "sections"):
-        if key not in raw:
-            raise CourseError(f"The question bank {name} lacks the top-level field '{key}'.")
-    if not isinstance(raw["sections"], list) or not raw["sections"]:
-        raise CourseError(f"The question bank {name}: 'sections' must be a non-empty list.")
-    seen: set[str] = set()
-    sections = []
-    for si, sraw in enumerate(raw["sections"], 1):
-        if not isinstance(sraw, dict) or not sraw.get("id") or not isinstance(sraw.get("questions"), list):
-            raise CourseError(f"The question bank {name}: section {si} needs an 'id' and a list of 'questions'.")
-        questions = []
-        for qi, qraw in enumerate(sraw["questions"], 1):
-            questions.append(_question(qraw, str(sraw["id"]), qi, name, seen, COMPUTATIONS))
-        sections.append(Section(str(sraw["id"]), str(sraw.get("title", sraw["id"])),
-                                str(sraw.get("intro", "") or ""), questions))
-    for q in (q for s in sections for q in s.questions):
-        if q.companion_of and q.companion_of not in seen:
-            raise CourseError(f"Question '{q.id}' in {name}: 'companion_of' names '{q.companion_of}', "
-                              "which is not a question of this bank.")
-    return Bank(int(raw["chapter"]), str(raw["title"]), str(raw.get("form", "Activity Form")), sections, path)
+    raw = decoded_raw(path, raw)
+    errors = sorted(jsonschema.Draft202012Validator(schema()).iter_errors(raw), key=_order)
+    if errors:
+        first = [e for e in errors if _order(e)[:4] == _order(errors[0])[:4]]
+        raise _schema_error(raw, path.name, jsonschema.exceptions.best_match(first))
+    sections = [Section(str(s["id"]), str(s.get("title", s["id"])), str(s.get("intro") or ""),
+                        [_question(q, str(s["id"])) for q in s["questions"]]) for s in raw["sections"]]
+    bank = Bank(int(raw["chapter"]), str(raw["title"]), str(raw.get("form", "Activity Form")), sections, path)
+    _check(bank, path.name, COMPUTATIONS)
+    return bank
 
 
-def _question(qraw, section: str, index: int, name: str, seen: set, computations) -> Question:
-    if not isinstance(qraw, dict):
-        raise CourseError(f"The question bank {name}: question {index} of section '{section}' is not a mapping.")
-    qid = str(qraw.get("id") or "").strip()
-    if not qid:
-        raise CourseError(f"The question bank {name}: question {index} of section '{section}' has no 'id'.")
-    where = f"Question '{qid}' in {name}"
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", qid):
-        raise CourseError(f"{where}: the id may only use letters, digits, '-', '_' and '.'.")
-    if qid in seen:
-        raise CourseError(f"{where}: the id is used twice; every question needs its own id.")
-    seen.add(qid)
-    kind = qraw.get("kind")
-    if kind not in KINDS:
-        raise CourseError(f"{where}: 'kind' is '{kind}'; it must be one of {', '.join(KINDS)}.")
-    prompt = qraw.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise CourseError(f"{where}: the 'prompt' (the question's text) is missing or empty.")
-    dec = lambda v: decode_text(v, where)  # noqa: E731
-    q = Question(id=qid, kind=kind, prompt=prompt.strip(), section=section,
-                 title=str(qraw.get("title", "") or ""),
-                 explanation=dec(qraw.get("explanation", "") or ""),
-                 companion_of=qraw.get("companion_of"))
-    known = {"id", "kind", "prompt", "title", "explanation", "companion_of", "model_answer",
-             "key_points", "choices", "answer", "answer_expr", "tolerance", "choice_feedback", "mistakes",
-             "variant"}
-    unknown = sorted(set(qraw) - known)
-    if unknown:
-        raise CourseError(f"{where}: unknown field(s) {', '.join(unknown)} (check the spelling; "
-                          "the fields are listed in mlmcourse/quiz/questions/README.md).")
-    if "variant" in qraw:
-        from .live import VARIANTS
-        if qraw["variant"] not in VARIANTS:
-            raise CourseError(f"{where}: 'variant' is '{qraw['variant']}'; it must be one of "
-                              f"{', '.join(VARIANTS)} (the student's own data the question is asked on).")
-        q.variant = qraw["variant"]
-    if kind == "open":
-        q.model_answer = dec(qraw.get("model_answer") or "")
-        if not q.model_answer.strip():
-            raise CourseError(f"{where}: an open question needs a 'model_answer'.")
-        kp = qraw.get("key_points") or []
-        if not isinstance(kp, list):
-            raise CourseError(f"{where}: 'key_points' must be a list of short texts.")
-        q.key_points = [dec(v) for v in kp]
-    elif kind == "choice":
-        choices = qraw.get("choices")
-        if not isinstance(choices, list) or len(choices) < 2:
-            raise CourseError(f"{where}: a choice question needs a list of at least two 'choices'.")
-        q.choices = [str(c) for c in choices]
-        if "answer" not in qraw:
-            raise CourseError(f"{where}: a choice question needs an 'answer' (the number of the right choice, from 1).")
-        a = _number(dec(qraw["answer"]), where, "'answer'")
-        if a != int(a) or not 1 <= a <= len(q.choices):
-            raise CourseError(f"{where}: 'answer' is {a:g}, but the choices are numbered 1 to {len(q.choices)}.")
-        q.answer = int(a) - 1
-        fb = qraw.get("choice_feedback") or []
-        if not isinstance(fb, list) or len(fb) not in (0, len(q.choices)):
-            raise CourseError(f"{where}: 'choice_feedback' must list one text per choice ({len(q.choices)}).")
-        q.choice_feedback = [dec(v) if v is not None else "" for v in fb]
-    else:  # numeric
-        has_value, has_expr = "answer" in qraw, "answer_expr" in qraw
-        if has_value == has_expr:
-            raise CourseError(f"{where}: a numeric question needs exactly one of 'answer' (a fixed number) "
-                              "or 'answer_expr' (the name of a live computation).")
-        if has_expr:
-            expr = qraw["answer_expr"]
-            if expr not in computations:
-                raise CourseError(f"{where}: 'answer_expr' is '{expr}', which is not a known computation "
-                                  f"(known: {', '.join(sorted(computations))}).")
-            q.answer_expr = expr
-            needed = computations[expr].variant
-            if needed != q.variant:
-                raise CourseError(
-                    f"{where}: its answer '{expr}' is computed on "
-                    + (f"the student's own data, so the question needs 'variant: {needed}'"
-                       if needed else "the classroom data, so the question must not say "
-                       f"'variant: {q.variant}'")
-                    + " (the quiz marks such questions and the hand-in records the seed).")
-        else:
-            q.answer = _number(dec(qraw["answer"]), where, "'answer'")
-        if "tolerance" not in qraw:
-            raise CourseError(f"{where}: a numeric question needs a 'tolerance' (0 for an exact count).")
-        q.tolerance = _tolerance(qraw["tolerance"], where)
-        for mi, mraw in enumerate(qraw.get("mistakes") or [], 1):
-            if not isinstance(mraw, dict) or not mraw.get("message") or ("value" in mraw) == ("expr" in mraw):
-                raise CourseError(f"{where}: mistake {mi} needs a 'message' and exactly one of 'value' or 'expr'.")
-            if "expr" in mraw and mraw["expr"] not in computations:
-                raise CourseError(f"{where}: mistake {mi} uses the unknown computation '{mraw['expr']}'.")
-            q.mistakes.append(Mistake(
-                message=dec(mraw["message"]),
-                value=_number(mraw["value"], where, f"mistake {mi}'s value") if "value" in mraw else None,
-                expr=mraw.get("expr"),
-                tolerance=_tolerance(mraw["tolerance"], where) if "tolerance" in mraw else q.tolerance))
-    for text in [q.prompt, q.explanation, *q.choice_feedback, *(m.message for m in q.mistakes)]:
-        for ph in placeholders(text):
-            if ph not in computations:
-                raise CourseError(f"{where}: the text uses '[[{ph}]]', which is not a known computation "
-                                  f"(known: {', '.join(sorted(computations))}).")
-    for ph in placeholders(q.prompt):
-        if computations[ph].seeded:  # the prompt is also the static page and the hand-in: seed-free
-            raise CourseError(f"{where}: the prompt uses '[[{ph}]]', which depends on the student's "
-                              "seed; put it in the explanation or a mistake's message instead.")
-    return q
+def _question(q: dict, section: str) -> Question:
+    """A question from its schema-checked mapping."""
+    tolerance = _tolerance(q["tolerance"]) if "tolerance" in q else None
+    return Question(
+        id=q["id"], kind=q["kind"], prompt=q["prompt"].strip(), section=section, title=str(q.get("title") or ""),
+        model_answer=q.get("model_answer", ""), key_points=list(q.get("key_points") or []),
+        choices=[str(c) for c in q.get("choices") or []],
+        answer=(q["answer"] - 1 if q["kind"] == "choice" else float(q["answer"])) if "answer" in q else None,
+        answer_expr=q.get("answer_expr"), tolerance=tolerance, explanation=str(q.get("explanation") or ""),
+        choice_feedback=[v or "" for v in q.get("choice_feedback") or []],
+        mistakes=[Mistake(message=m["message"], value=float(m["value"]) if "value" in m else None,
+                          expr=m.get("expr"),
+                          tolerance=_tolerance(m["tolerance"]) if "tolerance" in m else tolerance)
+                  for m in q.get("mistakes") or []],
+        companion_of=q.get("companion_of"), variant=q.get("variant"))
+
+
+def _check(bank: Bank, name: str, computations) -> None:
+    """What the schema cannot check; each problem named with its question and what to do."""
+    ids = [q.id for q in bank.questions]
+    for q in bank.questions:
+        where = f"Question '{q.id}' in {name}"
+        problems = [
+            (ids.count(q.id) > 1, "the id is used twice; every question needs its own id"),
+            (q.kind == "choice" and not 0 <= (q.answer or 0) < len(q.choices),
+             f"'answer' is {(q.answer or 0) + 1}, but the choices are numbered 1 to {len(q.choices)}"),
+            (len(q.choice_feedback) not in (0, len(q.choices)),
+             f"'choice_feedback' must list one text per choice ({len(q.choices)})"),
+            (q.companion_of is not None and q.companion_of not in ids,
+             f"'companion_of' names '{q.companion_of}', which is not a question of this bank"),
+        ]
+        needed = computations[q.answer_expr].variant if q.answer_expr else q.variant
+        problems.append((needed != q.variant, (
+            f"its answer '{q.answer_expr}' is computed on " + (
+                f"the student's own data, so the question needs 'variant: {needed}'" if needed else
+                f"the classroom data, so the question must not say 'variant: {q.variant}'")
+            + " (the quiz marks such questions and the hand-in records the seed)")))
+        texts = [q.prompt, q.explanation, *q.choice_feedback, *(m.message for m in q.mistakes)]
+        unknown = [ph for text in texts for ph in placeholders(text) if ph not in computations]
+        problems.append((bool(unknown), f"the text uses '[[{(unknown or [''])[0]}]]', which is not a known "
+                                        f"computation (known: {', '.join(sorted(computations))})"))
+        seeded = [ph for ph in placeholders(q.prompt) if ph in computations and computations[ph].seeded]
+        problems.append((bool(seeded), f"the prompt uses '[[{(seeded or [''])[0]}]]', which depends on the "
+                                       "student's seed; put it in the explanation or a mistake's message instead"))
+        for bad, message in problems:
+            if bad:
+                raise CourseError(f"{where}: {message}.")

@@ -9,9 +9,21 @@ set, else the user data folder (``~/.local/share/mlmcourse/answers`` on Linux; s
   is on disk before the next keystroke arrives, so a killed kernel loses nothing typed.
 - Every saved version is kept, one row per (chapter, question, version); the latest is what the
   quiz shows and what the hand-in file holds. Two kernels on one chapter both keep theirs.
-- A save that fails (read-only folder, full disk) loses nothing: the answer stays in the
-  notebook, ``last_error`` says what to do, and the save is tried again with the next change,
-  in the folder ``MLMCOURSE_ANSWERS_DIR`` names by then if the student sets it in the kernel.
+- Every saved version is kept, except inside a *burst* of typing: a version followed within
+  ``BURST_GAP`` seconds by the next change of the same question (same kind, nothing checked
+  between, and the new text not shorter by more than ``BURST_SHRINK`` characters) is replaced
+  by it, in one transaction, and a burst ends after ``BURST_MAX`` seconds. So a 1 MB answer
+  typed key by key keeps one copy per pause, not one per keystroke; a version that stood for a
+  few seconds, and any text a deletion removed, is always kept. Only this kernel's own latest
+  version is ever replaced, never another kernel's.
+- Any text is saved: characters that cannot be encoded (a lone surrogate from a broken
+  copy-paste) are replaced by U+FFFD, and ``replaced`` says so per question.
+- A save that fails (read-only folder, full disk, anything unforeseen) loses nothing and stops
+  nothing else: the answer stays in the notebook, the other questions are saved on their own,
+  ``last_error`` says what to do, and the save is tried again with the next change, in the
+  folder ``MLMCOURSE_ANSWERS_DIR`` names by then if the student sets it in the kernel.
+- A folder that can be read but not written (``read_only``): the answers and the seed saved
+  there are shown, and what is typed is kept in memory until the variable points elsewhere.
 - A damaged database, and the files of the course's earlier JSON store (``chapterNN.json`` and
   its ``.bak``), are set aside (renamed with a timestamp, never deleted); what they still hold is
   moved into the database, and ``notices`` tells the student what happened and where the copy is.
@@ -22,10 +34,13 @@ set, else the user data folder (``~/.local/share/mlmcourse/answers`` on Linux; s
 """
 from __future__ import annotations
 
+import errno
+import os
 import re
 import secrets
 import sqlite3
 import threading
+import time
 import weakref
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +55,10 @@ SEED_RANGE = (10000, 99999)
 FILENAME = "answers.sqlite3"
 MAX_DELAY = 0.2  # seconds: the longest a change may wait to be written (AnswerStore's delay)
 FAILURES = (sqlite3.Error, OSError, db.Unusable, db.Damaged)
+BURST_GAP = 3.0      # seconds: a change within this of the last one of a question continues its burst
+BURST_MAX = 30.0     # seconds: a burst that long ends anyway (a version is kept at least this often)
+BURST_SHRINK = 20    # characters: a change that removes more keeps the text before it as a version
+_clock = time.monotonic
 
 __all__ = ["AnswerStore", "answers_dir", "answers_path", "old_json_paths"]
 
@@ -99,10 +118,16 @@ class AnswerStore:
         self._reason = ""
         self._seed: int | None = None         # the seed, once read from the database
         self._timer: threading.Timer | None = None
+        self._bursts: dict[str, dict] = {}     # question -> this kernel's latest row and its burst
+        self._row_errors: dict[str, str] = {}  # question -> why its latest change alone failed
+        self.replaced: dict[str, str] = {}     # question -> what was replaced to save its text
+        self.read_only = False                 # the saved answers could be read, not written
         with self._lock:
             try:
                 self._connection()
             except FAILURES as exc:
+                if _read_only_failure(exc, self.path):
+                    self._show_read_only()
                 self._fail(exc)
 
     # -- reading ---------------------------------------------------------------------------
@@ -173,7 +198,11 @@ class AnswerStore:
     def problems(self) -> list[str]:
         """What a hand-in from this store should warn about, in short phrases (empty: nothing)."""
         out = [f"a damaged answers file was set aside as {p}" for p in self.damaged]
-        if self.last_error and self.unsaved:
+        if self.read_only:
+            since = f", and {len(self.unsaved)} change(s) made since are not saved" if self.unsaved else ""
+            out.append(f"the answers folder {self.path.parent} is read-only: the answers shown are those saved "
+                       f"there{since}")
+        elif self.last_error and self.unsaved:
             out.append(f"{len(self.unsaved)} change(s) could not be saved ({self._reason})")
         elif self.last_error and self._db["conn"] is None:
             out.append(f"the saved answers could not be read ({self._reason})")
@@ -203,7 +232,18 @@ class AnswerStore:
         unknown = set(fields) - set(db.FIELDS)
         if unknown:
             raise TypeError(f"unknown answer field(s): {', '.join(sorted(unknown))}")
+        count = 0
+        for key in ("answer", "kind"):
+            if isinstance(fields.get(key), str):
+                fields[key], n = db.storable(fields[key])
+                count += n
         with self._lock:
+            if count:
+                self.replaced[qid] = (f"{count} character(s) of this answer could not be stored (half of a "
+                                      "character, as a broken copy-paste leaves): they are saved as \ufffd. "
+                                      "Retype them if they matter.")
+            else:
+                self.replaced.pop(qid, None)
             entry = self._entries.get(qid, {})
             if all(entry.get(k) == v for k, v in fields.items()):
                 return
@@ -216,8 +256,12 @@ class AnswerStore:
             self._save()
 
     def flush(self) -> Path:
-        """Write what is not saved yet (nothing to do is fine); raise a CourseError if that fails."""
-        if not self._save():
+        """Write what is not saved yet (nothing to do is fine); raise a CourseError if that fails.
+        Ends every burst of typing: what was flushed (a checked answer) stays a version of its own."""
+        ok = self._save()
+        with self._lock:
+            self._bursts.clear()
+        if not ok:
             raise CourseError(self.last_error)
         return self.path
 
@@ -228,6 +272,7 @@ class AnswerStore:
             _close(self._db)
 
     def _save(self) -> bool:
+        """Write what is pending; never raises (a failure is kept, told in ``last_error``, retried)."""
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
@@ -237,15 +282,20 @@ class AnswerStore:
             for attempt in (1, 2):  # a file damaged while open is set aside, then written anew
                 try:
                     conn = self._connection()  # (re)opening may add to what is pending
-                    db.append(conn, [(self.chapter, q, e) for q, e in self._pending.items()])
+                    self._write(conn)
                 except FAILURES as exc:
                     _close(self._db)
                     if attempt == 1 and db.is_damage(exc):
                         continue
                     self._fail(exc)
+                except Exception as exc:  # unforeseen: told, kept, retried; never raised into a widget
+                    self._fail(exc)
                 else:
-                    self._pending.clear()
-                    self.last_error = None
+                    self.read_only = False
+                    if self._row_errors:
+                        self._fail(RowsFailed(self._row_errors))
+                    else:
+                        self.last_error = None
                 break
             ok = not self._pending
         alive = [ref for ref in self._listeners if ref() is not None]
@@ -255,6 +305,53 @@ class AnswerStore:
             if listener is not None:
                 listener()
         return ok
+
+    def _write(self, conn: sqlite3.Connection) -> None:
+        """Write the pending changes in one transaction; if that fails for a reason of the rows
+        themselves (not the file), write each question on its own, so that one answer that
+        cannot be saved never stops the others (``_row_errors`` keeps why)."""
+        now = _clock()
+        rows = {q: self._row(q, e, now) for q, e in self._pending.items()}
+        self._row_errors = {}
+        ids: dict[str, int] = {}
+        try:
+            try:
+                ids = dict(zip(rows, db.append(conn, [(self.chapter, q, e) for q, e in rows.items()])))
+            except FAILURES:
+                raise
+            except Exception:
+                for q, e in rows.items():
+                    try:
+                        ids.update(zip([q], db.append(conn, [(self.chapter, q, e)])))
+                    except FAILURES:
+                        raise
+                    except Exception as exc:
+                        self._row_errors[q] = f"{type(exc).__name__}: {exc}"
+        finally:  # what was written is no longer pending, even if a later row's file failed
+            for q, row_id in ids.items():
+                self._remember_burst(q, rows[q], row_id, now)
+                del self._pending[q]
+
+    def _row(self, qid: str, entry: dict, now: float) -> dict:
+        """The entry to write: marked to replace this kernel's last version of ``qid`` if this
+        change continues its burst of typing (see the module's docstring)."""
+        burst = self._bursts.get(qid)
+        if burst is None or qid == SEED or now - burst["last"] >= BURST_GAP or now - burst["start"] >= BURST_MAX:
+            return entry
+        before = burst["entry"]
+        if any(before.get(k) != entry.get(k) for k in ("kind", "checked", "correct")):
+            return entry
+        old, new = before.get("answer"), entry.get("answer")
+        if not (isinstance(old, str) and isinstance(new, str)) or len(new) < len(old) - BURST_SHRINK:
+            return entry
+        return {**entry, "_replace": burst["id"]}
+
+    def _remember_burst(self, qid: str, row: dict, row_id: int, now: float) -> None:
+        burst = self._bursts.get(qid)
+        if burst is not None and row.get("_replace") == row_id:
+            burst.update(last=now, entry=row)
+        else:
+            self._bursts[qid] = {"id": row_id, "start": now, "last": now, "entry": row}
 
     def subscribe(self, callback) -> None:
         """Call ``callback()`` after every save attempt (the quiz shows the result). Bound methods
@@ -274,6 +371,7 @@ class AnswerStore:
             _close(self._db)  # a new file: what it lacks of this kernel's answers is written to it
             self._pending = dict(self._entries)
         if self._db["conn"] is None:
+            self._bursts.clear()  # row ids belong to the file they were written to
             self._open()
         return self._db["conn"]
 
@@ -347,10 +445,39 @@ class AnswerStore:
                                 f"read. It was kept as {copies} (nothing was deleted); retype your answers "
                                 "and keep the copy for your instructor.")
 
+    def _show_read_only(self) -> None:
+        """Opening for writing failed: show what the file holds (answers, name, seed), if it can
+        be read at all, and mark the store ``read_only``."""
+        try:
+            rows = db.salvage(self.path) if self.path.is_file() else []
+        except (OSError, sqlite3.Error):
+            rows = []
+        rows = [(q, e) for chapter, q, e in rows if chapter == self.chapter]
+        if not rows:
+            return
+        self.read_only = True
+        for q, e in rows:  # in saving order: the last of each question is its latest version
+            self._entries[q] = {k: v for k, v in e.items() if v is not None or k == "correct"}
+        self._seed = next((v for q, e in rows if q == SEED for v in [_seed_value(e.get("answer"))]
+                           if v is not None), None)
+        if self._seed is not None:
+            self._entries[SEED] = {**self._entries.get(SEED, {}), "answer": self._seed}
+
     def _fail(self, exc: BaseException) -> None:
         self._reason = getattr(exc, "strerror", None) or str(exc)
         where = f"`{self.path}`"
-        if not self._pending:  # opening failed: nothing typed yet
+        if self.read_only:
+            self.last_error = (
+                f"Your answers folder `{self.path.parent}` is read-only: your saved answers and your seed are "
+                "shown, but nothing new can be saved there. What you type is kept in this notebook. Point "
+                "MLMCOURSE_ANSWERS_DIR at a folder you can write to (in a cell: `%env "
+                "MLMCOURSE_ANSWERS_DIR=~/mlm-answers`): everything shown here, your seed included, is saved "
+                f"there with your next change (or copy `{self.path.name}` there before you start the quiz).")
+        elif isinstance(exc, RowsFailed):
+            self.last_error = (f"Your answer to {exc.questions} could not be saved ({exc}). It is kept in this "
+                               "notebook and tried again with your next change; your other answers are saved. "
+                               "Export your answers now, and tell your instructor if this persists.")
+        elif not self._pending:  # opening failed: nothing typed yet
             self.last_error = (f"Your saved answers could not be opened at {where} ({self._reason}). What "
                                "you type now is kept in this notebook: set MLMCOURSE_ANSWERS_DIR to a folder "
                                "you can write to (in a cell: `%env MLMCOURSE_ANSWERS_DIR=~/mlm-answers`) and "
@@ -364,6 +491,25 @@ class AnswerStore:
                                "kept in this notebook for now: set MLMCOURSE_ANSWERS_DIR to a folder you can "
                                "write to (in a cell: `%env MLMCOURSE_ANSWERS_DIR=~/mlm-answers`) and your "
                                "answers are saved there with your next change.")
+
+
+def _read_only_failure(exc: BaseException, path: Path) -> bool:
+    """Whether opening failed because the folder or file may be read but not written."""
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return True
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    return (name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
+            or any(w in text for w in ("readonly", "read-only", "unable to open database file", "permission denied"))
+            or not os.access(path.parent, os.W_OK))
+
+
+class RowsFailed(Exception):
+    """Some questions' changes could not be written though the file could (their text, a bug)."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.questions = ", ".join(errors)
+        super().__init__("; ".join(dict.fromkeys(errors.values())))
 
 
 def _seed_value(answer) -> int | None:

@@ -18,6 +18,7 @@ validates a bank.
 from __future__ import annotations
 
 import html
+import math
 import os
 import re
 import weakref
@@ -62,7 +63,9 @@ def parse_number(text: str) -> float:
     try:
         value = float(t)
     except ValueError:
-        raise CourseError(f"'{text.strip()}' is not a number. Type digits only, e.g. 0.123 or 42.") from None
+        value = math.nan
+    if not math.isfinite(value):  # nan, inf and 1e999 are refused, never counted as a wrong try
+        raise CourseError(f"'{text.strip()}' is not a number. Type digits only, e.g. 0.123 or 42.")
     return value / 100 if percent else value
 
 
@@ -145,9 +148,12 @@ class QuestionView:
         self.show_save_state()
 
     def show_save_state(self) -> None:
-        """Say so under the answer while its latest change is not saved (it stays in the widget)."""
+        """Say so under the answer while its latest change is not saved (it stays in the widget),
+        and when part of its text had to be replaced to be saved."""
         error = self.store.last_error if self.q.id in self.store.unsaved else None
-        self.save_note.value = _box("bad", render(error)) if error else ""
+        replaced = self.store.replaced.get(self.q.id)
+        self.save_note.value = ((_box("bad", render(error)) if error else "")
+                                + (_box("info", render(replaced)) if replaced else ""))
 
     # -- checking --------------------------------------------------------------------------
     def check(self) -> dict:
@@ -253,16 +259,32 @@ class QuestionView:
         return "\n".join(parts)
 
 
+def _static_choices(q: Question) -> str:
+    """The options of a choice question, numbered, for the static rendering."""
+    if q.kind != "choice":
+        return ""
+    return ("<ol class='mlm-static-choices'>" + "".join(f"<li>{render(c)}</li>" for c in q.choices)
+            + "</ol>")
+
+
 def _with_static_fallback(box, section, views):
     """Give a section's widget a plain rendering of its questions for static views (GitHub,
     nbviewer, a notebook opened without its kernel): they show text/html or text/plain instead
     of the interactive widget, which JupyterLab keeps showing (its widget renderer ranks first)."""
-    questions = "".join(f"<li>{v.prompt.value}</li>" for v in views)  # as shown in the widget
+    questions = "".join(f"<li>{v.prompt.value}{_static_choices(v.q)}</li>" for v in views)  # as the widget
     static_html = (f"<div class='mlm-static-quiz'><h3>{html.escape(section.title)}</h3>{render(section.intro)}"
                    f"<ol style='list-style:none;padding-left:0'>{questions}</ol>"
                    "<p><i>Open this notebook in JupyterLab and run it to answer and check.</i></p></div>")
     static_text = "\n".join([section.title] + [
-        " ".join(re.sub(r"<[^>]+>", " ", html.unescape(v.prompt.value)).split()) for v in views])
+        " ".join(re.sub(r"<[^>]+>", " ", html.unescape(v.prompt.value)).split())
+        + "".join(f"\n    {i}. {c}" for i, c in enumerate(v.q.choices, 1)) for v in views])
+    return _with_static_bundle(box, static_html, static_text)
+
+
+def _with_static_bundle(box, static_html: str, static_text: str | None = None):
+    """Add text/html and text/plain to a widget's display (JupyterLab keeps showing the widget)."""
+    if static_text is None:
+        static_text = " ".join(re.sub(r"<[^>]+>", " ", html.unescape(static_html)).split())
     widget_bundle = box._repr_mimebundle_
 
     def bundle(**kwargs):
@@ -312,6 +334,10 @@ class Quiz:
     def _status_html(self) -> str:
         if self.store.last_error:
             return _box("bad", render(self.store.last_error))
+        if building_page():   # the build run's throw-away folder is nobody's
+            return ('<span style="color:#555">Your answers are saved as you type, every version kept, to a '
+                    "file of your own (this line names it when you run the notebook), and come back when you "
+                    "run this notebook again.</span>")
         shown = str(self.store.path)
         home = str(Path.home())
         if shown.startswith(home + os.sep):
@@ -325,11 +351,11 @@ class Quiz:
         return self.context.variant(kind).copy()
 
     def _seed_html(self) -> str:
-        page = ""
-        if building_page():   # `make execute` writes the page read on the web
-            page = (" (the seed of the run that made this page: when you run the notebook, the quiz "
-                    "makes a seed of your own)")
-        return (f'<span style="color:#555">Your data: seed <b class="mlm-seed-value">{self.seed}</b>{page}. '
+        seed = f'seed <b class="mlm-seed-value">{self.seed}</b>'
+        if building_page():   # `make execute` writes the page read on the web: its seed is nobody's
+            seed = ("a seed of your own, made the first time you run this notebook and shown here "
+                    "(a number from 10000 to 99999)")
+        return (f'<span style="color:#555">Your data: {seed}. '
                 'Questions marked <i>your data</i> use data made from it: '
                 '<code>mine = quiz.my_data()</code> (your sample of schools), '
                 '<code>quiz.my_data("simulated")</code> (your simulated schools). '
@@ -372,7 +398,10 @@ class Quiz:
         self.seed_widget = widgets.HTML(self._seed_html())
         self.seed_widget.add_class("mlm-seed")
         self.name_widget = name
-        return widgets.VBox([name, self.seed_widget, self.save_status, self.notices, lecture.reveal_control()])
+        box = widgets.VBox([name, self.seed_widget, self.save_status, self.notices, lecture.reveal_control()])
+        static_html = (f"<div class='mlm-static-quiz'><p><b>Your name:</b> (for the hand-in form)</p>"
+                       f"<p>{self.seed_widget.value}</p><p>{self.save_status.value}</p></div>")
+        return _with_static_bundle(box, static_html)
 
     def export_panel(self):
         """The hand-in button: writes the activity form and offers it for download."""
@@ -403,6 +432,11 @@ class Quiz:
                              _box("ok", done + "</p>") + _box("bad", render(incomplete_warning(path, problems))))
             except CourseError as exc:
                 out.value = _box("bad", render(str(exc)))
+            except Exception as exc:  # a dead button would say nothing: say what happened
+                out.value = _box("bad", render(
+                    f"The form could not be written ({type(exc).__name__}: {exc}). Your answers are kept in "
+                    "this notebook and its answers file; try `python -m mlmcourse answers export` in a "
+                    "terminal, and tell your instructor."))
 
         button.on_click(on_click)
         self.export_button, self.export_output, self.export_format = button, out, fmt

@@ -273,3 +273,67 @@ def _lrt_mathknow_real(ctx):
     from .. import complete_cases
     rows = ctx.data.loc[complete_cases(ctx.data, BOOT_COMPLETE)]
     return _lrt(ctx.fit(F_BOOT_SMALL, data=rows), ctx.fit(F_BOOT_BIG, data=rows), refit=True)
+
+
+# -- testing variance components (classroom data): ranova's rows and the boundary p-value -------
+def _ranova_value(model, row: str, column: str) -> float:
+    from .live import _ranova_row
+    return _ranova_row(model, row, column)
+
+
+def _boundary_p(model, row: str) -> float:
+    """The p-value of a variance tested at zero, its boundary: under the null hypothesis the LRT
+    follows a 50:50 mixture of chi-square(0) (a point mass at 0) and chi-square(1), so the
+    p-value is half the chi-square(1) one."""
+    from scipy.stats import chi2
+    return 0.5 * float(chi2.sf(_ranova_value(model, row, "LRT"), 1))
+
+
+CLASS_ROW, SCHOOL_ROW = "(1 | classid:schoolid)", "(1 | schoolid)"
+
+
+@computation("lrt_class_mathgain_mathkind",
+             "ranova LRT of the classroom term in mathgain ~ mathkind + (1|schoolid/classid)")
+def _lrt_class_gain_kind(ctx):
+    return _ranova_value(ctx.fit(F_GAIN_KIND_NESTED), CLASS_ROW, "LRT")
+
+
+@computation("p_class_mathgain_mathkind",
+             "a wrong boundary p-value: ranova's chi-square(1) p of the classroom term, mathgain ~ mathkind")
+def _p_class_gain_kind(ctx):
+    return _ranova_value(ctx.fit(F_GAIN_KIND_NESTED), CLASS_ROW, "Pr(>Chisq)")
+
+
+@computation("p_boundary_class_mathgain_mathkind",
+             "boundary p-value (50:50 chi2(0):chi2(1)) of the classroom variance, "
+             "mathgain ~ mathkind + (1|schoolid/classid)")
+def _p_boundary_class_gain_kind(ctx):
+    return _boundary_p(ctx.fit(F_GAIN_KIND_NESTED), CLASS_ROW)
+
+
+@computation("p_boundary_school_mathgain_mathkind",
+             "a wrong boundary p-value: the school row's, mathgain ~ mathkind + (1|schoolid/classid)")
+def _p_boundary_school_gain_kind(ctx):
+    return _boundary_p(ctx.fit(F_GAIN_KIND_NESTED), SCHOOL_ROW)
+
+
+@computation("p_boundary_class_mathgain",
+             "a wrong boundary p-value: the classroom term of mathgain ~ (1|schoolid/classid), without mathkind")
+def _p_boundary_class_gain(ctx):
+    return _boundary_p(ctx.fit(chapter.GAIN_NESTED), CLASS_ROW)
+
+
+@computation("lrt_class_mathkind_ses", "ranova LRT of the classroom term in mathkind ~ ses + (1|schoolid/classid)")
+def _lrt_class_kind_ses(ctx):
+    return _ranova_value(ctx.fit(chapter.NESTED_MODEL), CLASS_ROW, "LRT")
+
+
+@computation("p_class_mathkind_ses", "ranova p-value of the classroom term in mathkind ~ ses + (1|schoolid/classid)")
+def _p_class_kind_ses(ctx):
+    return _ranova_value(ctx.fit(chapter.NESTED_MODEL), CLASS_ROW, "Pr(>Chisq)")
+
+
+@computation("p_boundary_class_mathkind_ses",
+             "boundary p-value of the classroom variance in mathkind ~ ses + (1|schoolid/classid)")
+def _p_boundary_class_kind_ses(ctx):
+    return _boundary_p(ctx.fit(chapter.NESTED_MODEL), CLASS_ROW)

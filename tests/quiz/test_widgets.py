@@ -124,7 +124,7 @@ def test_encode_decode_roundtrip_cli(tmp_path, capsys):
     assert main(["decode", str(p)]) == 0
     assert "A brand new plain model answer." in capsys.readouterr().out
     assert main(["check", str(p)]) == 0
-    assert "23 questions, valid" in capsys.readouterr().out
+    assert "27 questions, valid" in capsys.readouterr().out
     p.write_text(p.read_text().replace("kind: numeric", "kind: number", 1))
     assert main(["check", str(p)]) == 2
     assert "'kind' is 'number'" in capsys.readouterr().err
@@ -532,6 +532,26 @@ def test_sections_have_a_static_rendering_of_their_questions():
     assert str(quiz.seed) not in quiz.section("lab-quiz")._repr_mimebundle_()["text/html"]  # the same for all
 
 
+def test_the_static_rendering_lists_every_option_of_a_choice_question():
+    """A page without the kernel (web, print) shows each multiple-choice question's options."""
+    quiz = Quiz(chapter=2)
+    for section, qid in (("self-assessment", "1-B.mc"), ("self-assessment", "1-E.mc"), ("levels", "2-A.mc")):
+        bundle = quiz.section(section)._repr_mimebundle_()
+        for choice in quiz.bank.question(qid).choices:
+            assert render(choice)[3:-4] in bundle["text/html"], (qid, choice)
+            assert choice in bundle["text/plain"], (qid, choice)
+
+
+def test_the_header_has_a_static_rendering_without_the_build_seed(quiz, monkeypatch):
+    from mlmcourse.userfiles import PAGE_BUILD_ENV
+    monkeypatch.setenv(PAGE_BUILD_ENV, "1")
+    bundle = quiz.header()._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "Your name" in bundle["text/html"] and "a seed of your own" in bundle["text/html"]
+    assert str(quiz.seed) not in bundle["text/html"] + bundle["text/plain"]
+    assert str(quiz.store.path.parent) not in bundle["text/html"] + bundle["text/plain"]
+
+
 def test_a_discarded_quiz_is_collected_and_no_longer_called(tmp_path):
     import gc
     import weakref
@@ -549,13 +569,16 @@ def test_a_discarded_quiz_is_collected_and_no_longer_called(tmp_path):
     assert AnswerStore(2, path=tmp_path / "answers.sqlite3").get("1-A")["answer"] == "still saved"
 
 
-def test_the_committed_page_says_its_seed_is_not_the_readers(quiz, monkeypatch):
-    """`make execute` runs with a throw-away answers folder: the web page's header says whose seed it shows."""
+def test_the_committed_page_shows_no_build_seed_or_path(quiz, monkeypatch):
+    """`make execute` runs with a throw-away answers folder: the page read on the web shows neither
+    that run's seed nor its temporary folder, and says what the reader will see instead."""
     from mlmcourse.tools.execute import STABLE_ENV
     from mlmcourse.userfiles import PAGE_BUILD_ENV
 
     assert STABLE_ENV[PAGE_BUILD_ENV] == "1"
     monkeypatch.setenv(PAGE_BUILD_ENV, "1")
     quiz.header()
-    assert (f"seed <b class=\"mlm-seed-value\">{quiz.seed}</b> (the seed of the run that made this page: "
-            "when you run the notebook, the quiz makes a seed of your own).") in quiz.seed_widget.value
+    shown = quiz.seed_widget.value + quiz.save_status.value
+    assert str(quiz.seed) not in shown and str(quiz.store.path.parent) not in shown
+    assert "a seed of your own, made the first time you run this notebook" in quiz.seed_widget.value
+    assert "this line names it when you run the notebook" in quiz.save_status.value

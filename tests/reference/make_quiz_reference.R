@@ -6,6 +6,7 @@
 # one of make_reference.R). It writes tests/reference/quiz_reference.json:
 #
 #   real   the quiz's computations on the classroom data, by name (mlmcourse/quiz/live.py);
+#   printed  numbers a question's text prints (not live computations), e.g. lme4's profile intervals;
 #   seeds  for a few seeds, the student's own data rebuilt HERE, in R, from the seed with the
 #          course's generator (MINSTD, below, as in live.py's MinStd), a fingerprint of that data
 #          and the computations on it, by name.
@@ -157,6 +158,38 @@ real$sd_class_raw_mathgain <- sd(tapply(res, dat$classid, mean))
 real$sd_class_rows_mathgain <- sd(cls[match(dat$classid, as.numeric(names(cls)))])
 real$sd_class_model_mathgain_ses <- vc(fit(mathgain ~ ses + (1 | schoolid/classid), dat), "classid:schoolid", "sdcor")
 
+# testing variance components: ranova's rows, and the boundary p-value (a 50:50 mixture of
+# chi-square(0) and chi-square(1): half the chi-square(1) p-value)
+ranova_row <- function(m, row, column) {
+  r <- suppressMessages(ranova(m))
+  r[[column]][rownames(r) == row]
+}
+boundary_p <- function(m, row) 0.5 * pchisq(ranova_row(m, row, "LRT"), df = 1, lower.tail = FALSE)
+# (ranova refits from the model's call: the models are fitted here, not through fit(), whose
+# `data` argument ranova would not find)
+m <- suppressWarnings(lmer(mathgain ~ mathkind + (1 | schoolid/classid), data = dat))
+real$lrt_class_mathgain_mathkind <- ranova_row(m, "(1 | classid:schoolid)", "LRT")
+real$p_class_mathgain_mathkind <- ranova_row(m, "(1 | classid:schoolid)", "Pr(>Chisq)")
+real$p_boundary_class_mathgain_mathkind <- boundary_p(m, "(1 | classid:schoolid)")
+real$p_boundary_school_mathgain_mathkind <- boundary_p(m, "(1 | schoolid)")
+m0 <- suppressWarnings(lmer(mathgain ~ (1 | schoolid/classid), data = dat))
+real$p_boundary_class_mathgain <- boundary_p(m0, "(1 | classid:schoolid)")
+m <- suppressWarnings(lmer(mathkind ~ ses + (1 | schoolid/classid), data = dat))
+real$lrt_class_mathkind_ses <- ranova_row(m, "(1 | classid:schoolid)", "LRT")
+real$p_class_mathkind_ses <- ranova_row(m, "(1 | classid:schoolid)", "Pr(>Chisq)")
+real$p_boundary_class_mathkind_ses <- boundary_p(m, "(1 | classid:schoolid)")
+
+# numbers a question prints in its text (not live computations): the profile intervals of the
+# chapter's nested model mathkind ~ ses + (1|schoolid/classid), as lme4's confint() gives them
+ci <- suppressMessages(confint(m, method = "profile", oldNames = FALSE))
+printed <- list(
+  sd_class_mathkind_ses = vc(m, "classid:schoolid", "sdcor"),
+  ci_sd_class_mathkind_ses_lower = ci["sd_(Intercept)|classid:schoolid", 1],
+  ci_sd_class_mathkind_ses_upper = ci["sd_(Intercept)|classid:schoolid", 2],
+  ci_sd_school_mathkind_ses_lower = ci["sd_(Intercept)|schoolid", 1],
+  ci_sd_school_mathkind_ses_upper = ci["sd_(Intercept)|schoolid", 2]
+)
+
 complete <- dat[complete.cases(dat[, c("mathgain", "mathkind", "mathknow")]), ]
 real$lrt_mathknow_mathkind <- lrt(fit(mathgain ~ mathkind + (1 | schoolid/classid), complete),
                                   fit(mathgain ~ mathkind + mathknow + (1 | schoolid/classid), complete), TRUE)
@@ -213,5 +246,5 @@ meta <- list(
   seeds = I(SEEDS)
 )
 json_path <- file.path(out_dir, "quiz_reference.json")
-writeLines(to_json(list(meta = meta, real = real, seeds = seeds)), json_path)
+writeLines(to_json(list(meta = meta, real = real, seeds = seeds, printed = printed)), json_path)
 cat("wrote", json_path, "\n")
