@@ -26,6 +26,6 @@ out <- list(
   note = "R density() of the 107 school mean OLS residuals (mathkind ~ ses), default bw.nrd0, n = 128 points",
   R_version = R.version.string,
   unweighted = curve(density(res1mean, n = 128)),
-  weighted = curve(suppressWarnings(density(res1mean, weights = wts, n = 128)))  # R warns: bw ignores weights
+  weighted = curve(suppressWarnings(density(res1mean, weights = wts, n = 128)))  # the bandwidth ignores the weights (R >= 4.3 warns)
 )
 writeLines(to_json(out), file.path(.here, "density_reference.json"))
