@@ -77,6 +77,7 @@ execute: setup
 reference:
 	Rscript tests/reference/make_reference.R
 	Rscript tests/reference/make_quiz_reference.R
+	Rscript tests/reference/make_density_reference.R
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
