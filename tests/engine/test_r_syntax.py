@@ -226,3 +226,12 @@ def test_single_child_classes_and_one_pair_are_fitted(dat):
 def test_outcome_constant_within_groups_is_still_refused(dat):
     d = dat.assign(avg=dat.groupby("schoolid")["mathkind"].transform("mean"))
     assert "does not vary within the groups" in message(lambda: lmer("avg ~ ses + (1 | schoolid)", data=d))
+
+
+@pytest.mark.parametrize("value, text", [
+    (10, "10"), (np.int64(10), "10"), (10.0, "10"), (10.5, "10.5"), (0.1, "0.1"), (1e5, "1e+05"),
+    (123456.0, "123456"), (1e-4, "1e-04"), (0.1 + 0.2, "0.3"), (True, "TRUE"), ("10", "10"),
+])
+def test_factor_levels_are_rs_as_character(value, text):
+    from mlmcourse.engine.rsyntax import r_text
+    assert r_text(value) == text
