@@ -15,7 +15,7 @@ from .callers import caller_name, user_stacklevel
 from .design import build_design
 from .fit import check_flag, fit
 from .fit import refit as refit_model  # anova() has a parameter named refit
-from .formula import RandomTerm, lhs_terms
+from .formula import RandomTerm, lhs_terms, r_power
 from .model import LmerModel
 from .ols import least_squares
 from .threads import one_blas_thread
@@ -173,7 +173,8 @@ def _reductions(term: RandomTerm) -> list[tuple[RandomTerm | None, str]]:
     for v in variables:
         rest = [w for w in variables if w != v]
         lhs = " + ".join((["1"] if intercept or not rest else ["0"]) + rest)
-        out.append((RandomTerm(lhs=lhs, group=term.group, source=term.source), f"{v} in {term.label}"))
+        out.append((RandomTerm(lhs=lhs, group=term.group, source=term.source),
+                    f"{r_power(v)} in {term.label}"))
     return out
 
 

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from ..errors import CourseError
 from . import checks
-from .formula import FormulaSpec, RandomTerm, outside_quotes, parse_formula, r_to_python, shown, too_long
+from .formula import FormulaSpec, RandomTerm, parse_formula, r_power, r_to_python, shown, too_long
 from .rows import SAFE_NAME, check_flat_columns, columns_in, select_rows, unambiguous_index, unknown_column
 from .rsyntax import HIDDEN, Scaled, as_r_factor, is_mixed, r_collation, r_scale, refuse_r_only
 
@@ -105,7 +105,7 @@ def _clean_name(name: str, r_factor: bool = False) -> str:
     if name == "Intercept":
         return "(Intercept)"
     name = re.sub(r"Q\(\"([^\"]+)\"\)", r"\1", name)
-    name = outside_quotes(name, lambda t: re.sub(r"\s*\*\*\s*", "^", t))  # R's power: I(age^2)
+    name = r_power(name)  # R's power: I(age^2)
     name = re.sub(r"\[T\.True\]", "TRUE", name)
     name = re.sub(r"\[(?:T\.)?([^\]]*)\]", r"\1", name)
     if r_factor:

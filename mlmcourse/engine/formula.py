@@ -134,11 +134,16 @@ def r_to_python(expr: str) -> str:
 _R_FACTOR = re.compile(r"(?<![\w.])(?:as\.)?factor\(")
 
 
+def r_power(code: str) -> str:
+    """patsy's ``**`` written as R's ``^`` (``I(age ** 2)`` -> ``I(age^2)``), quotes left alone."""
+    return outside_quotes(code, lambda t: re.sub(r"\s*\*\*\s*", "^", t))
+
+
 def python_to_r(label: str, r_factor: bool = False) -> str:
     """A patsy term or column name as R deparses it: ``I(age ** 2)`` -> ``I(age^2)``,
     ``Q("class")`` -> ``class``, ``C(sex)`` -> ``factor(sex)`` when the formula said factor()."""
     label = re.sub(r"""Q\(\s*(?:"([^"]+)"|'([^']+)')\s*\)""", lambda m: _r_name(m.group(1) or m.group(2)), label)
-    label = outside_quotes(label, lambda t: re.sub(r"\s*\*\*\s*", "^", t))
+    label = r_power(label)
     if r_factor:
         label = re.sub(r"(?<![\w.])C\(", "factor(", label)
     return label
@@ -221,7 +226,7 @@ def _has_intercept(lhs: str) -> bool:
 
 def lhs_terms(lhs: str) -> list:
     try:
-        return patsy.ModelDesc.from_formula(lhs).rhs_termlist
+        return patsy.ModelDesc.from_formula(r_to_python(lhs)).rhs_termlist
     except RecursionError:
         raise too_long("random-effects part", lhs) from None
     except patsy.PatsyError as exc:
@@ -232,7 +237,7 @@ def lhs_terms(lhs: str) -> list:
 
 def _lhs_variables(lhs: str) -> list[str]:
     """The terms of an lhs like ``x * late`` (x, late, x:late), for ``||`` splitting."""
-    return [t.name() for t in lhs_terms(lhs) if t != patsy.INTERCEPT]
+    return [r_power(t.name()) for t in lhs_terms(lhs) if t != patsy.INTERCEPT]
 
 
 def _split_outside_quotes(text: str, sep: str) -> list[str]:

@@ -127,5 +127,10 @@ out$ranova_model_line <- lapply(ranova_cases, function(cs) {
   list(data = cs$data, formula = cs$formula, model = ranova_model_line(m))
 })
 
+# --- a ranova table wider than the console: R wraps the columns (here the stars) at width 80 --
+wide <- lmer(distance ~ age + (I(age^2) || Subject), Orthodont_csv)
+out$ranova_wrapped <- list(formula = "distance ~ age + (I(age^2) || Subject)",
+                           lines = I(capture.output(print(ranova(wide)))))
+
 writeLines(to_json(out), file.path(out_dir, "syntax_reference.json"))
 cat("wrote", file.path(out_dir, "syntax_reference.json"), "\n")
