@@ -20,7 +20,7 @@ from ..errors import CourseError
 from . import checks
 from .formula import FormulaSpec, RandomTerm, parse_formula, r_power, r_to_python, shown, too_long
 from .rows import SAFE_NAME, check_flat_columns, columns_in, select_rows, unambiguous_index, unknown_column
-from .rsyntax import HIDDEN, Scaled, as_r_factor, is_mixed, r_collation, r_scale, refuse_r_only
+from .rsyntax import HIDDEN, Scaled, as_r_factor, is_mixed, r_collation, r_scale, r_text, refuse_r_only
 
 
 @dataclass
@@ -177,9 +177,14 @@ def _formula_problem(exc: Exception, expr: str, where: str, data: pd.DataFrame) 
 _FORMULA_NAMES = patsy.EvalEnvironment([{"np": np, "numpy": np, "TRUE": True, "FALSE": False}])
 
 
+_C_OF_COLUMN = re.compile(r"""(?<![\w.])C\(\s*(Q\(\s*(?:"[^"]*"|'[^']*')\s*\)|(?:[^\W\d]|\.)[\w.]*)\s*(?=[,)])""")
+
+
 def _r_factors(frame: pd.DataFrame, expr: str) -> pd.DataFrame:
     """The text columns ``expr`` names, as R's factors of them (levels sorted as R sorts them, so
-    that the first level, the baseline, is R's; values such as 10 and "10" one level)."""
+    that the first level, the baseline, is R's; values such as 10 and "10" one level); and the
+    numeric columns it uses only as C(x) (R's factor(x)), with levels named by R's as.character
+    (a float column's 1.0 is level "1", as R names it: factor(sex)1)."""
     changed = {}
     for col in columns_in(expr, frame):
         values = frame[col]
@@ -187,6 +192,20 @@ def _r_factors(frame: pd.DataFrame, expr: str) -> pd.DataFrame:
             factor = as_r_factor(values)
             if factor is not values:
                 changed[col] = factor
+    outside = columns_in(_C_OF_COLUMN.sub(" ", expr), frame)
+    for m in _C_OF_COLUMN.finditer(expr):
+        found = columns_in(m.group(1), frame)
+        col = found[0] if found else None
+        if col is None or col in changed or col in outside or not isinstance(frame[col], pd.Series):
+            continue
+        values = frame[col]
+        if pd.api.types.is_float_dtype(values.dtype):
+            levels = np.sort(values.unique())
+            names = [r_text(v) for v in levels]
+            if len(set(names)) == len(names):
+                codes = np.searchsorted(levels, values.to_numpy())
+                changed[col] = pd.Series(pd.Categorical.from_codes(codes, categories=names),
+                                         index=values.index, name=values.name)
     return frame.assign(**{str(k): v for k, v in changed.items()}) if changed else frame
 
 

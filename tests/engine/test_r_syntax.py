@@ -128,6 +128,12 @@ def test_text_levels_sorted_as_r_sorts_them(orthodont):
     same_fit(lmer("y ~ g + (1 | Subject)", data=d), want["fit"])  # baseline 'a', as R's
 
 
+def test_factor_of_a_float_column_names_levels_as_r(dat):
+    d = dat.assign(sex=dat["sex"].astype(float))
+    d.loc[d.index[:5], "sex"] = np.nan  # missing values make a pandas column float: 1.0 is R's "1"
+    same_fit(lmer("mathkind ~ factor(sex) + ses + (1 | schoolid)", data=d), REF["factor_with_na"])
+
+
 def test_nullable_boolean_with_missing_values_drops_the_rows(dat):
     d = dat.copy()
     d["knows"] = (d["mathknow"] > 0).astype("boolean")

@@ -72,6 +72,11 @@ lev <- data.frame(y = Orthodont_csv$distance, Subject = Orthodont_csv$Subject,
 out$text_levels <- list(levels = levels(factor(lev$g)),
                         fit = fit_values(lmer(y ~ g + (1 | Subject), lev)))
 
+# --- factor() of a column with missing values (a float column in pandas): levels "0", "1" ------
+with_na <- dat
+with_na$sex[1:5] <- NA
+out$factor_with_na <- fit_values(lmer(mathkind ~ factor(sex) + ses + (1 | schoolid), with_na))
+
 # --- 311 classes with one child and one class with two: lme4 fits it --------------------------
 ord <- dat[order(dat$classid, dat$childid), ]
 first <- ord[!duplicated(ord$classid), ]
