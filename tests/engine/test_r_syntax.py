@@ -241,3 +241,13 @@ def test_outcome_constant_within_groups_is_still_refused(dat):
 def test_factor_levels_are_rs_as_character(value, text):
     from mlmcourse.engine.rsyntax import r_text
     assert r_text(value) == text
+
+
+def test_statsmodels_bridge_keeps_rs_scale(dat):
+    from mlmcourse.engine.smbridge import statsmodels_call
+    m = lmer("mathkind ~ scale(ses) + (1 | schoolid)", data=dat)
+    sm = m.to_statsmodels().fit(reml=True)  # the array-built model: the same column as lmer's
+    assert sm.fe_params.iloc[1] == pytest.approx(m.fixef.iloc[1], rel=1e-4)
+    msg = message(lambda: statsmodels_call("mathkind ~ scale(ses) + (1 | schoolid)", dat))
+    assert "patsy's" in msg and "dat['ses'].std()" in msg
+    assert "I(ses**2)" in statsmodels_call("mathkind ~ I(ses^2) + (1 | schoolid)", dat)
