@@ -1,6 +1,8 @@
 """The model engine, in lme4's own stages (lme4: lFormula -> mkLmerDevfun -> optimizeLmer -> mkMerMod).
 
     formula.py    lme4 formula -> FormulaSpec (random terms expanded as lme4 expands them)
+    rsyntax.py    R's meaning of formula syntax: scale(), factor levels (as.character, R's order),
+                  refusals of R-only syntax (offset(), poly(), %in%, contr.*) with what to write
     rows.py       the rows a model uses (subset, missing values) and complete_cases
     design.py     FormulaSpec + rows -> y, X, Z and the grouping factors
     checks.py     what the data must be: finite, not degenerate, full rank (lme4 drops columns)
@@ -14,7 +16,9 @@
     model.py      LmerModel: the results of a fit (never runs the optimiser itself)
     numderiv.py   numerical derivatives (central differences, Richardson extrapolation)
     inference.py  lmerTest's Satterthwaite table, and the ICC
-    compare.py    anova (likelihood-ratio tests, ML refit) and ranova
+    compare.py    anova (likelihood-ratio tests on the same rows, ML refit) and ranova
+    arguments.py  lme4 arguments lmer() and lm() do not take (weights=, offset=, ...), explained
+    callers.py    the caller's names for objects (Data: dat), the student's frame for warnings
     ols.py        ordinary least squares: lm() with statsmodels, and the bare solve
     smbridge.py   the same model as a statsmodels MixedLM
     smfit.py      engine="statsmodels": MixedLM fits it (lbfgs, checked), its estimates -> theta

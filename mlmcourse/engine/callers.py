@@ -1,5 +1,11 @@
-"""The name a caller gave to an object: R prints ``Data: dat``; Python has to look it up."""
+"""The student's side of a call: the name a caller gave to an object (R prints ``Data: dat``;
+Python has to look it up), and the first frame outside the package (where a warning points)."""
 from __future__ import annotations
+
+import os
+import sys
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def caller_name(obj, frame) -> str | None:
@@ -11,3 +17,12 @@ def caller_name(obj, frame) -> str | None:
             if value is obj and not name.startswith("_"):
                 return name
     return None
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for ``warnings.warn`` in the function calling this one that points at
+    the first caller outside the package (the student's lmer() or anova() line)."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level

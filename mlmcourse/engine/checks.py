@@ -1,5 +1,5 @@
 """What the data must be for a model to have an answer, checked while the design is built
-(and, for anova(), what two fitted models must share).
+(what two fitted models must share, for anova(), is checked in compare.py).
 
 Each check turns a cause of silently wrong numbers (or of a raw numpy traceback) into one
 CourseError paragraph, or, for a rank-deficient fixed part, does what lme4 does:
@@ -12,14 +12,11 @@ CourseError paragraph, or, for a rank-deficient fixed part, does what lme4 does:
     check_enough_rows      more fixed effects than observations
     check_outcome          an outcome with no variation, or one the fixed part (and a grouping
                            factor) explains exactly: no residual variance is left to estimate
-    check_same_data        anova(): the same rows (labels) and outcome values, in any order
 """
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import sys
 import warnings
 
 import numpy as np
@@ -28,30 +25,18 @@ import scipy.linalg
 from threadpoolctl import threadpool_limits
 
 from ..errors import CourseError
+from ..rprint.messages import rank_drop_message
+from .callers import user_stacklevel
 from .formula import FormulaSpec, shown
 from .rows import columns_in
 
+_user_stacklevel = user_stacklevel  # its former name here
+
 RANK_TOL = 1e-7  # lme4's lmerControl(check.rankX) tolerance, as in qr(X, tol = 1e-7)
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def rank_drop_message(k: int) -> str:
-    """lme4's sentence for ``k`` columns dropped from a rank-deficient fixed part (its warning at
-    fit time and its summary's "fit warnings:" line)."""
-    plural = "s" if k > 1 else ""
-    return f"fixed-effect model matrix is rank deficient so dropping {k} column{plural} / coefficient{plural}"
 
 
 class RankDeficiencyWarning(UserWarning):
     """lme4's "fixed-effect model matrix is rank deficient so dropping ..." (columns were dropped)."""
-
-
-def _user_stacklevel() -> int:
-    """The stacklevel of the first caller outside the package (the student's lmer() line)."""
-    level, frame = 1, sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _one_thread_if_large(p: int):
@@ -202,7 +187,7 @@ def drop_redundant_columns(X: np.ndarray, names: list[str]) -> tuple[np.ndarray,
     warnings.warn(
         f"{rank_drop_message(k)} ({', '.join(dropped)}): {'it is' if k == 1 else 'they are'} a linear "
         "combination of the columns before, so the data cannot tell the effects apart.",
-        RankDeficiencyWarning, stacklevel=_user_stacklevel())
+        RankDeficiencyWarning, stacklevel=user_stacklevel())
     return X[:, keep], [names[j] for j in keep], dropped
 
 
@@ -213,13 +198,16 @@ def _unit(a: np.ndarray) -> np.ndarray:
     return a / np.where(top > 0, top, 1.0)
 
 
-def _explained(y: np.ndarray, X: np.ndarray) -> bool:
+def _explained(y: np.ndarray, X: np.ndarray, scale: float | None = None) -> bool:
     """True when y - X b is 0 up to rounding for the least-squares b (X may have no column). The
-    residual is computed from b, so a false 'exact' is not possible, only a missed one."""
+    residual is computed from b, so a false 'exact' is not possible, only a missed one. ``scale``:
+    the size of the variation the residual is compared with (default: y's own)."""
+    top = np.max(np.abs(y)) if y.size else 1.0
     y, X = _unit(y), _unit(X)
     r = y - X @ scipy.linalg.lstsq(X, y, lapack_driver="gelsy")[0] if X.shape[1] else y
     size = np.linalg.norm(r)
-    return bool(size <= 1e-7 * np.linalg.norm(y - y.mean()) or size <= 1e3 * np.finfo(float).eps * np.linalg.norm(y))
+    scale = np.linalg.norm(y - y.mean()) if scale is None else scale / (top if top > 0 else 1.0)
+    return bool(size <= 1e-7 * scale or size <= 1e3 * np.finfo(float).eps * np.linalg.norm(y))
 
 
 def _within(values: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
@@ -259,8 +247,14 @@ def _check_residual_variation(y, X, terms, name, fixed) -> None:
         )
     for td in terms:
         if "(Intercept)" in td.cnames:
+            # Within the groups, the fixed part explains the outcome exactly and leaves room to
+            # spare: then the criterion falls without end as the group variance grows, and lme4
+            # has no answer either. With no room to spare (312 one-child classes and one pair,
+            # a slope fitting the pair) the criterion has its optimum elsewhere: lme4 fits it.
             k = td.nlevels
-            if _explained(_within(y, td.codes, k), _within(X, td.codes, k)):
+            within_X = _within(X, td.codes, k)
+            room = n - k - (np.linalg.matrix_rank(_unit(within_X)) if within_X.size else 0)
+            if room > 0 and _explained(_within(y, td.codes, k), within_X, scale=np.linalg.norm(y - y.mean())):
                 raise CourseError(
                     f"The outcome '{shown(name)}' does not vary within the groups of '{td.name}' "
                     f"(beyond what the fixed part explains): every row has its group's value, so the "
@@ -285,68 +279,3 @@ def check_enough_rows(p: int, n: int, fixed: str, term_sizes: dict[str, int]) ->
         f"observation{'s' * (n != 1)}: a model needs "
         f"fewer fixed effects than observations, or nothing is left to estimate the variances.{hint}"
     )
-
-
-# -- comparisons -------------------------------------------------------------------------------
-def _rows(model) -> pd.DataFrame:
-    """A model's observations as (row label, outcome value), in a fixed order (so that a shuffled
-    copy of the same data compares equal)."""
-    rows = pd.DataFrame({"label": np.asarray(model.design.data.index, dtype=object),
-                         "y": np.asarray(model.design.y, dtype=float)})
-    try:
-        return rows.sort_values(["label", "y"], kind="mergesort", ignore_index=True)
-    except TypeError:  # labels of mixed types: order them by their text
-        rows["key"] = rows["label"].map(repr)
-        return rows.sort_values(["key", "y"], kind="mergesort", ignore_index=True).drop(columns="key")
-
-
-def _fitted_to(models, names) -> str:
-    frames = [m.data_name or "an unnamed DataFrame" for m in models]
-    if len(set(frames)) == 1:
-        return ""
-    return " (" + ", ".join(f"{n} was fitted to {f}" for n, f in zip(names, frames)) + ")"
-
-
-def check_same_data(models, names) -> None:
-    """anova(): a likelihood-ratio test needs models of the same outcome on the same rows: the
-    same row labels with the same outcome values, in any order."""
-    todo = ("Fit every model on the same rows, e.g. in_sample = complete_cases(dat, "
-            "'mathgain ~ ses + mathknow') and lmer(..., subset=in_sample).")
-    frames = _fitted_to(models, names)
-    nobs = [m.nobs for m in models]
-    if len(set(nobs)) > 1:
-        detail = ", ".join(f"{n}: {k} rows" for n, k in zip(names, nobs))
-        raise CourseError(
-            f"models were not all fitted to the same size of dataset ({detail}){frames}. A "
-            "likelihood-ratio test is only valid when both models use the same observations: rows "
-            "with missing values in the larger model's variables were dropped. " + todo
-        )
-    first, ref = names[0], _rows(models[0])
-    for model, name in zip(models[1:], names[1:]):
-        rows = _rows(model)
-        if not np.array_equal(rows["label"].to_numpy(), ref["label"].to_numpy()):
-            other = int((~model.design.data.index.isin(models[0].design.data.index)).sum())
-            raise CourseError(
-                f"models were not all fitted to the same data: {first} and {name} have the same "
-                f"number of rows but not the same rows ({other} of {name}'s {model.nobs} row labels "
-                f"are not among {first}'s){frames}. A likelihood-ratio test compares models of the "
-                "same observations: fit every model to the same DataFrame with the same subset=."
-            )
-        a, b = ref["y"].to_numpy(), rows["y"].to_numpy()
-        scale = max(float(np.max(np.abs(a))), 1.0)
-        if not np.allclose(a, b, rtol=1e-9, atol=1e-12 * scale):
-            ya, yb = models[0].design.spec.response, model.design.spec.response
-            if ya != yb:
-                raise CourseError(
-                    f"models were not all fitted to the same data: {first} models the outcome {ya}, "
-                    f"{name} models {yb}{frames}. A likelihood-ratio test compares models of one "
-                    "outcome: use the same outcome in every formula."
-                )
-            differ = int((~np.isclose(a, b, rtol=1e-9, atol=1e-12 * scale)).sum())
-            raise CourseError(
-                f"models were not all fitted to the same data: the outcome {ya} has other values in "
-                f"{differ} of the {len(a)} rows (same row labels, different values){frames}, as if "
-                "the column was changed or shuffled, or the rows renumbered (reset_index), between "
-                "the fits. A likelihood-ratio test "
-                "compares models of the same observations: fit every model to the same DataFrame."
-            )

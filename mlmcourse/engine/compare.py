@@ -2,23 +2,93 @@
 from __future__ import annotations
 
 import inspect
-import sys
 import warnings
 
 import numpy as np
+import pandas as pd
 import patsy
 from scipy import special
 
 from ..errors import CourseError
 from ..rprint.tables import AnovaTable
-from .callers import caller_name
+from .callers import caller_name, user_stacklevel
 from .design import build_design
 from .fit import check_flag, fit
 from .fit import refit as refit_model  # anova() has a parameter named refit
-from .formula import RandomTerm, lhs_terms
+from .formula import RandomTerm, lhs_terms, r_power
 from .model import LmerModel
 from .ols import least_squares
 from .threads import one_blas_thread
+
+
+# -- what anova() needs: models of the same rows ----------------------------------------
+def _rows(model) -> pd.DataFrame:
+    """A model's observations as (row label, outcome value), in a fixed order (so that a shuffled
+    copy of the same data compares equal)."""
+    rows = pd.DataFrame({"label": np.asarray(model.design.data.index, dtype=object),
+                         "y": np.asarray(model.design.y, dtype=float)})
+    try:
+        return rows.sort_values(["label", "y"], kind="mergesort", ignore_index=True)
+    except TypeError:  # labels of mixed types: order them by their text
+        rows["key"] = rows["label"].map(repr)
+        return rows.sort_values(["key", "y"], kind="mergesort", ignore_index=True).drop(columns="key")
+
+
+def _fitted_to(models, names) -> str:
+    frames = [m.data_name or "an unnamed DataFrame" for m in models]
+    if len(set(frames)) == 1:
+        return ""
+    return " (" + ", ".join(f"{n} was fitted to {f}" for n, f in zip(names, frames)) + ")"
+
+
+def check_same_data(models, names) -> None:
+    """anova(): a likelihood-ratio test needs models of the same outcome on the same rows: the
+    same row labels with the same outcome values, in any order."""
+    todo = ("Fit every model on the same rows, e.g. in_sample = complete_cases(dat, "
+            "'mathgain ~ ses + mathknow') and lmer(..., subset=in_sample).")
+    frames = _fitted_to(models, names)
+    nobs = [m.nobs for m in models]
+    if len(set(nobs)) > 1:
+        detail = ", ".join(f"{n}: {k} rows" for n, k in zip(names, nobs))
+        raise CourseError(
+            f"models were not all fitted to the same size of dataset ({detail}){frames}. A "
+            "likelihood-ratio test is only valid when both models use the same observations: rows "
+            "with missing values in the larger model's variables were dropped. " + todo
+        )
+    first, ref = names[0], _rows(models[0])
+    for model, name in zip(models[1:], names[1:]):
+        rows = _rows(model)
+        if not np.array_equal(rows["label"].to_numpy(), ref["label"].to_numpy()):
+            other = int((~model.design.data.index.isin(models[0].design.data.index)).sum())
+            raise CourseError(
+                f"models were not all fitted to the same data: {first} and {name} have the same "
+                f"number of rows but not the same rows ({other} of {name}'s {model.nobs} row labels "
+                f"are not among {first}'s){frames}. A likelihood-ratio test compares models of the "
+                "same observations: fit every model to the same DataFrame with the same subset=."
+            )
+        a, b = ref["y"].to_numpy(), rows["y"].to_numpy()
+        scale = max(float(np.max(np.abs(a))), 1.0)
+        if not np.allclose(a, b, rtol=1e-9, atol=1e-12 * scale):
+            ya, yb = models[0].design.spec.response, model.design.spec.response
+            if ya != yb:
+                raise CourseError(
+                    f"models were not all fitted to the same data: {first} models the outcome {ya}, "
+                    f"{name} models {yb}{frames}. A likelihood-ratio test compares models of one "
+                    "outcome: use the same outcome in every formula."
+                )
+            differ = int((~np.isclose(a, b, rtol=1e-9, atol=1e-12 * scale)).sum())
+            raise CourseError(
+                f"models were not all fitted to the same data: the outcome {ya} has other values in "
+                f"{differ} of the {len(a)} rows (same row labels, different values){frames}, as if "
+                "the column was changed or shuffled, or the rows renumbered (reset_index), between "
+                "the fits. A likelihood-ratio test "
+                "compares models of the same observations: fit every model to the same DataFrame."
+            )
+
+
+class RefitMessage(UserWarning):
+    """lme4's message "refitting model(s) with ML (instead of REML)" (anova() with refit=True):
+    a warning, so that callers can filter it (warnings.simplefilter("ignore", RefitMessage))."""
 
 
 def _lr_pvalue(chisq: float, df: float) -> float:
@@ -44,7 +114,6 @@ def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None
     if names is None:
         frame = inspect.currentframe().f_back
         names = [caller_name(m, frame) or f"model{i + 1}" for i, m in enumerate(models)]
-    from .checks import check_same_data
     check_same_data(models, names)  # same size (lme4's check), same rows, same outcome values
     notes = []
     fits = list(models)
@@ -54,7 +123,7 @@ def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None
     if refit and any(m.REML for m in fits):
         fits = [refit_model(m, REML=False) if m.REML else m for m in fits]
         notes.append("refitting model(s) with ML (instead of REML)")
-        print(notes[-1], file=sys.stderr)
+        warnings.warn(notes[-1], RefitMessage, stacklevel=user_stacklevel())
     order = np.argsort([m.npar for m in fits], kind="stable")
     fits = [fits[i] for i in order]
     names = [names[i] for i in order]
@@ -104,7 +173,8 @@ def _reductions(term: RandomTerm) -> list[tuple[RandomTerm | None, str]]:
     for v in variables:
         rest = [w for w in variables if w != v]
         lhs = " + ".join((["1"] if intercept or not rest else ["0"]) + rest)
-        out.append((RandomTerm(lhs=lhs, group=term.group, source=term.source), f"{v} in {term.label}"))
+        out.append((RandomTerm(lhs=lhs, group=term.group, source=term.source),
+                    f"{r_power(v)} in {term.label}"))
     return out
 
 

@@ -18,8 +18,9 @@ import scipy.sparse as sp
 
 from ..errors import CourseError
 from . import checks
-from .formula import FormulaSpec, RandomTerm, parse_formula, shown, too_long
-from .rows import SAFE_NAME, select_rows, unambiguous_index, unknown_column
+from .formula import FormulaSpec, RandomTerm, parse_formula, r_power, r_to_python, shown, too_long
+from .rows import SAFE_NAME, check_flat_columns, columns_in, select_rows, unambiguous_index, unknown_column
+from .rsyntax import HIDDEN, Scaled, as_r_factor, is_mixed, r_collation, r_scale, r_text, refuse_r_only
 
 
 @dataclass
@@ -93,8 +94,9 @@ _R_FACTOR = re.compile(r"(?<![\w.])(?:as\.)?factor\(")
 
 
 def to_patsy(expr: str) -> str:
-    """R spellings patsy does not know: factor(x) / as.factor(x) -> C(x)."""
-    return _R_FACTOR.sub("C(", expr)
+    """R spellings patsy reads otherwise: factor(x) / as.factor(x) -> C(x), ^ -> ** (see
+    formula.r_to_python)."""
+    return r_to_python(expr)
 
 
 def _clean_name(name: str, r_factor: bool = False) -> str:
@@ -103,6 +105,7 @@ def _clean_name(name: str, r_factor: bool = False) -> str:
     if name == "Intercept":
         return "(Intercept)"
     name = re.sub(r"Q\(\"([^\"]+)\"\)", r"\1", name)
+    name = r_power(name)  # R's power: I(age^2)
     name = re.sub(r"\[T\.True\]", "TRUE", name)
     name = re.sub(r"\[(?:T\.)?([^\]]*)\]", r"\1", name)
     if r_factor:
@@ -123,12 +126,13 @@ def _r_column_order(mat: pd.DataFrame, patsy_expr: str) -> pd.DataFrame:
 # R's spelling -> what to write in Python
 _FUNCTION_HINTS = {"log": "np.log(...) instead, e.g. np.log(mathkind)", "exp": "np.exp(...) instead",
                    "sqrt": "np.sqrt(...) instead", "abs": "np.abs(...) instead",
-                   "scale": "standardize(...) instead (it divides by the SD with n, R's scale() with n - 1)",
-                   "poly": "the powers as terms instead, e.g. ses + I(ses**2)"}
+                   "log10": "np.log10(...) instead", "log2": "np.log2(...) instead",
+                   "log1p": "np.log1p(...) instead"}
 
 
 _KNOWN_FUNCTIONS = ("numpy's functions as np.name(...) (np.log, np.exp, np.sqrt, np.abs), and I(), "
-                    "C(), center() and standardize()")
+                    "C() (R's factor()), scale() (R's), center() and standardize() (patsy's: over the "
+                    "rows used; standardize divides by the n SD)")
 
 
 def _not_a_function(name: str, expr: str, where: str) -> CourseError:
@@ -163,28 +167,86 @@ def _formula_problem(exc: Exception, expr: str, where: str, data: pd.DataFrame) 
         return _not_a_function(f"{module}.{m.group(2)}", expr, where)
     if "too many nested parentheses" in msg:
         return too_long(where, expr)
-    if "xor" in msg or "^" in expr:
-        return CourseError(f"{_subject(where, expr)} uses '^', which in Python is not a power: write "
-                           "I(ses**2) for ses squared.")
     first = msg.strip().splitlines()[0]
     return CourseError(f"{_subject(where, expr)} could not be read: {first}. "
                        "Check it for typos; write it as in lme4, e.g. 'ses + mathknow'.")
 
 
-# what a formula may call besides patsy's own I(), C(), Q(), center(), standardize()
-_FORMULA_NAMES = patsy.EvalEnvironment([{"np": np, "numpy": np}])
+# what a formula may call besides patsy's own I(), C(), Q(), center(), standardize(); R's TRUE
+# and FALSE (I(sex == TRUE)); patsy's scale() is R's scale() only through rsyntax.r_scale
+_FORMULA_NAMES = patsy.EvalEnvironment([{"np": np, "numpy": np, "TRUE": True, "FALSE": False}])
 
 
-def _patsy_matrix(expr: str, frame: pd.DataFrame, where: str, data: pd.DataFrame, written: str | None = None):
+_C_OF_COLUMN = re.compile(r"""(?<![\w.])C\(\s*(Q\(\s*(?:"[^"]*"|'[^']*')\s*\)|(?:[^\W\d]|\.)[\w.]*)\s*(?=[,)])""")
+
+
+def _r_factors(frame: pd.DataFrame, expr: str) -> pd.DataFrame:
+    """The text columns ``expr`` names, as R's factors of them (levels sorted as R sorts them, so
+    that the first level, the baseline, is R's; values such as 10 and "10" one level); and the
+    numeric columns it uses only as C(x) (R's factor(x)), with levels named by R's as.character
+    (a float column's 1.0 is level "1", as R names it: factor(sex)1)."""
+    changed = {}
+    for col in columns_in(expr, frame):
+        values = frame[col]
+        if isinstance(values, pd.Series):
+            factor = as_r_factor(values)
+            if factor is not values:
+                changed[col] = factor
+    outside = columns_in(_C_OF_COLUMN.sub(" ", expr), frame)
+    for m in _C_OF_COLUMN.finditer(expr):
+        found = columns_in(m.group(1), frame)
+        col = found[0] if found else None
+        if col is None or col in changed or col in outside or not isinstance(frame[col], pd.Series):
+            continue
+        values = frame[col]
+        if pd.api.types.is_float_dtype(values.dtype):
+            levels = np.sort(values.unique())
+            names = [r_text(v) for v in levels]
+            if len(set(names)) == len(names):
+                codes = np.searchsorted(levels, values.to_numpy())
+                changed[col] = pd.Series(pd.Categorical.from_codes(codes, categories=names),
+                                         index=values.index, name=values.name)
+    return frame.assign(**{str(k): v for k, v in changed.items()}) if changed else frame
+
+
+def _evaluate(expr: str, data: pd.DataFrame) -> np.ndarray:
+    """The values of one numeric expression (scale()'s argument) on every row of ``data``."""
+    try:
+        with np.errstate(all="ignore"):
+            mat = patsy.dmatrix(f"0 + I({_protect(expr, data)})", data, NA_action=patsy.NAAction(NA_types=[]),
+                                return_type="dataframe", eval_env=_FORMULA_NAMES)
+    except (patsy.PatsyError, TypeError, ValueError, SyntaxError) as exc:
+        raise _formula_problem(exc, expr, "argument of scale()", data) from None
+    if mat.shape[1] != 1:
+        raise CourseError(f"scale({shown(expr)}) needs a numeric variable; '{shown(expr)}' is text or "
+                          "a factor. Scale a numeric column, or leave scale() out.")
+    return mat.to_numpy(dtype=float)[:, 0]
+
+
+def _patsy_matrix(expr: str, frame: pd.DataFrame, where: str, data: pd.DataFrame, written: str | None = None,
+                  scaled: Scaled | None = None):
     """patsy's model matrix of one part of the formula (``written`` as the student wrote it, for
-    messages), in R's column order; ``attrs["term_sizes"]`` gives the columns of each term."""
+    messages), in R's column order; ``attrs["term_sizes"]`` gives the columns of each term.
+    ``scaled`` holds the columns of the formula's scale() calls (see rsyntax.r_scale)."""
     written = expr if written is None else written
-    patsy_expr = _protect(to_patsy(expr), frame)
+    refuse_r_only(written, where)
+    patsy_expr = to_patsy(expr)
+    if scaled is not None:
+        patsy_expr = scaled.substitute(patsy_expr)
+    elif "scale(" in patsy_expr:
+        raise CourseError(f"The {where} '{shown(written)}' uses scale() where the course cannot compute "
+                          "R's scale(). Compute the column first, e.g. dat['x_z'] = (dat['x'] - "
+                          "dat['x'].mean()) / dat['x'].std(), and use its name.")
+    frame = _r_factors(frame, patsy_expr)
+    patsy_expr = _protect(patsy_expr, frame)
     try:
         with np.errstate(all="ignore"):  # inf/NaN from np.log(x <= 0) are reported below
             mat = patsy.dmatrix(patsy_expr, frame, NA_action=patsy.NAAction(NA_types=[]),
                                 return_type="dataframe", eval_env=_FORMULA_NAMES)
         terms = {t.name(): sl for t, sl in mat.design_info.term_slices.items()}
+        if scaled is not None and scaled.display:
+            terms = {scaled.label(k): v for k, v in terms.items()}
+            mat.columns = [scaled.label(c) for c in mat.columns]
         checks.check_finite(mat.to_numpy(dtype=float), terms, where)
         out = _r_column_order(mat, patsy_expr)
     except RecursionError:
@@ -197,7 +259,7 @@ def _patsy_matrix(expr: str, frame: pd.DataFrame, where: str, data: pd.DataFrame
     return out
 
 
-def _response(spec: FormulaSpec, frame: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
+def _response(spec: FormulaSpec, frame: pd.DataFrame, data: pd.DataFrame, scaled: Scaled) -> np.ndarray:
     name = spec.response
     if name in data.columns:
         col = frame[name]
@@ -208,24 +270,20 @@ def _response(spec: FormulaSpec, frame: pd.DataFrame, data: pd.DataFrame) -> np.
                 "this one with pd.to_numeric first."
             )
         return col.to_numpy(dtype=float)
-    mat = _patsy_matrix(f"0 + {name}", frame, "outcome", data, written=name)
+    mat = _patsy_matrix(f"0 + {name}", frame, "outcome", data, written=name, scaled=scaled)
     if mat.shape[1] != 1:
         raise CourseError(f"The outcome '{name}' is not numeric: it would become {mat.shape[1]} columns.")
     return mat.to_numpy(dtype=float)[:, 0]
 
 
-def _r_collation(col: pd.Series) -> pd.Series:
-    """Sort text as R does in a UTF-8 locale ('a' < 'A' < 'b' < 'B'); numbers as numbers."""
-    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-        return col
-    text = col.astype(str)
-    return text.str.lower() + "\x00" + text.str.swapcase()
-
-
 def _factor_levels(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.Index, np.ndarray]:
-    """Levels of a (possibly interacted) grouping factor, sorted as lme4 sorts them."""
+    """Levels of a (possibly interacted) grouping factor, sorted as lme4 sorts them. A column
+    mixing text and numbers (10 and "10") is R's character vector of them: one level "10"."""
     keys = frame[list(columns)]
-    uniq = keys.drop_duplicates().sort_values(list(columns), kind="mergesort", key=_r_collation)
+    mixed = [c for c in columns if is_mixed(keys[c])]
+    if mixed:
+        keys = keys.assign(**{c: as_r_factor(keys[c]).astype(object) for c in mixed})
+    uniq = keys.drop_duplicates().sort_values(list(columns), kind="mergesort", key=r_collation)
     if len(columns) == 1:  # the factor's own values (ranef["schoolid"].loc[1] works)
         lookup = pd.Index(uniq.iloc[:, 0], name=columns[0])
         return lookup, lookup.get_indexer(pd.Index(keys.iloc[:, 0]))
@@ -248,10 +306,36 @@ def _unique_names(names: list[str]) -> list[str]:
     return out
 
 
+def formula_pieces(spec: FormulaSpec) -> list[tuple[str, str]]:
+    """The parts of a formula evaluated on the data (Python spelling), with their names for messages."""
+    return ([(to_patsy(spec.response), "outcome"), (to_patsy(spec.fixed), "fixed part")]
+            + [(to_patsy(t.lhs), f"random-effects term {shown(t.source)}") for t in spec.random])
+
+
+def regression_design(formula: str, data: pd.DataFrame):
+    """lm()'s rows, outcome and model matrix, read exactly as lmer() reads a fixed part (R's
+    syntax, scale(), factor levels, checks): (y, X with R's column names, rows used, n dropped
+    for missing values)."""
+    check_flat_columns(data)
+    data = unambiguous_index(data)
+    spec = parse_formula(formula)
+    data, scaled = r_scale(formula_pieces(spec), data, _evaluate)
+    frame, n_na, _, _, _ = select_rows(spec, data, None)
+    checks.check_columns(spec, data, frame)
+    y = _response(spec, frame, data, scaled)
+    Xdf = _patsy_matrix(spec.fixed, frame, "fixed part", data, scaled=scaled)
+    r_factor = bool(_R_FACTOR.search(spec.fixed))
+    X = pd.DataFrame(Xdf.to_numpy(dtype=float), columns=[_clean_name(c, r_factor) for c in Xdf.columns])
+    checks.check_scale(X.to_numpy(), list(X.columns), lambda v: f"The column '{v}'")
+    used = frame.loc[:, [not str(c).startswith(HIDDEN) for c in frame.columns]]
+    return y, X, used, n_na
+
+
 def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) -> Design:
     """Parse (if needed), select rows, and build y, X, Z and the grouping factors."""
     if not isinstance(data, pd.DataFrame):
         raise CourseError("data= must be a pandas DataFrame, e.g. the result of load_classroom().")
+    check_flat_columns(data)
     data = unambiguous_index(data)
     spec = formula if isinstance(formula, FormulaSpec) else parse_formula(formula)
     if not spec.random:
@@ -259,10 +343,11 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
             f"The formula '{spec.text}' has no random-effects term such as (1 | schoolid). "
             "lmer() fits mixed models; for a plain regression use lm()."
         )
+    data, scaled = r_scale(formula_pieces(spec), data, _evaluate)
     frame, n_na, n_out, variables, with_na = select_rows(spec, data, subset)
     checks.check_columns(spec, data, frame)
-    y = _response(spec, frame, data)
-    Xdf = _patsy_matrix(spec.fixed, frame, "fixed part", data)
+    y = _response(spec, frame, data, scaled)
+    Xdf = _patsy_matrix(spec.fixed, frame, "fixed part", data, scaled=scaled)
     r_factor = bool(_R_FACTOR.search(spec.fixed))
     xnames = [_clean_name(c, r_factor) for c in Xdf.columns]
     checks.check_scale(Xdf.to_numpy(dtype=float), xnames, lambda v: f"The fixed-effect column '{v}'")
@@ -274,7 +359,7 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
     for t in spec.random:
         levels, codes = _factor_levels(frame, t.factors)
         lhs = (pd.DataFrame({"Intercept": np.ones(len(frame))}, index=frame.index) if t.lhs.strip() == "1"
-               else _patsy_matrix(t.lhs, frame, f"random-effects term {shown(t.source)}", data))
+               else _patsy_matrix(t.lhs, frame, f"random-effects term {shown(t.source)}", data, scaled=scaled))
         if lhs.shape[1] == 0:
             raise CourseError(f"The random-effects term {shown(t.source)} has no effects (e.g. '0 | g').")
         if len(levels) < 2:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CourseError
+from .arguments import refuse_unsupported
 from .callers import caller_name
 from .design import Design, build_design
 from .model import LmerModel
@@ -87,7 +88,7 @@ def update(model: LmerModel, formula: str, REML: bool | None = None) -> LmerMode
 
 
 def lmer(formula: str, data: pd.DataFrame, REML: bool = True, subset=None,
-         engine: str = "lme4") -> LmerModel:
+         engine: str = "lme4", **unsupported) -> LmerModel:
     """Fit a linear mixed model from an lme4 formula, e.g. ``"mathkind ~ ses + (1|schoolid)"``.
 
     REML=True (the default, as in lme4) or False for maximum likelihood. ``subset`` is a
@@ -103,6 +104,7 @@ def lmer(formula: str, data: pd.DataFrame, REML: bool = True, subset=None,
     are still the course's (lmerTest's formulas evaluated at statsmodels' estimates):
     statsmodels gives no df, and its own standard errors come from the joint Hessian of all
     parameters; they are in ``m.statsmodels_result.bse_fe`` for a side-by-side comparison."""
+    refuse_unsupported("lmer", unsupported)  # weights=, offset=, control=, ...: said, not a TypeError
     check_flag(REML, "REML")
     engine = check_engine(engine)
     frame = inspect.currentframe().f_back

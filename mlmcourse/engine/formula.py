@@ -72,10 +72,15 @@ class FormulaSpec:
 
     @property
     def expanded(self) -> str:
-        """The formula with nested and ``||`` terms expanded, as lmerTest prints it."""
-        fixed = "" if self._fixed_implicit else _tidy(self.fixed)
-        parts = ([fixed] if fixed else []) + [t.label for t in self.random]
-        return f"{self.response} ~ " + " + ".join(parts)
+        """The formula as lmerTest's ranova prints it: nested and ``||`` terms expanded, and the
+        terms in R's order (``terms()``): the fixed terms of one variable, the random terms, then
+        the fixed interactions by degree; ``- 1`` at the end when there is no intercept.
+        ``age * Sex + (age | Subject)`` -> ``age + Sex + (age | Subject) + age:Sex``."""
+        fixed, intercept = fixed_term_labels(self.fixed)
+        first = [label for label, degree in fixed if degree == 1]
+        later = [label for label, degree in fixed if degree > 1]
+        parts = first + [t.label for t in self.random] + later
+        return f"{self.response} ~ " + " + ".join(parts) + ("" if intercept else " - 1")
 
 
 # an R name (letters of any alphabet, digits, '_' and '.'; not starting with a digit): the
@@ -110,6 +115,60 @@ def _max_depth(expr: str) -> int:
         depth += (ch == "(") - (ch == ")")
         best = max(best, depth)
     return best
+
+
+def outside_quotes(expr: str, change) -> str:
+    """``change(text)`` applied to the parts of ``expr`` outside quotes (``Q("a^b")`` is kept)."""
+    parts = re.split(r"""("[^"]*"|'[^']*')""", expr)
+    return "".join(p if i % 2 else change(p) for i, p in enumerate(parts))
+
+
+def r_to_python(expr: str) -> str:
+    """R's spellings that Python formulas write otherwise, translated where the meaning is the
+    same: ``^`` is a power inside a function (``I(age^2)``) and crossing outside one
+    (``(a + b)^2``); patsy writes both ``**`` (Python's ``^`` is the bitwise XOR, silently wrong
+    on integer columns). ``factor(x)`` / ``as.factor(x)`` -> ``C(x)``."""
+    return outside_quotes(expr, lambda t: _R_FACTOR.sub("C(", t.replace("^", "**")))
+
+
+_R_FACTOR = re.compile(r"(?<![\w.])(?:as\.)?factor\(")
+
+
+def r_power(code: str) -> str:
+    """patsy's ``**`` written as R's ``^`` (``I(age ** 2)`` -> ``I(age^2)``), quotes left alone."""
+    return outside_quotes(code, lambda t: re.sub(r"\s*\*\*\s*", "^", t))
+
+
+def python_to_r(label: str, r_factor: bool = False) -> str:
+    """A patsy term or column name as R deparses it: ``I(age ** 2)`` -> ``I(age^2)``,
+    ``Q("class")`` -> ``class``, ``C(sex)`` -> ``factor(sex)`` when the formula said factor()."""
+    label = re.sub(r"""Q\(\s*(?:"([^"]+)"|'([^']+)')\s*\)""", lambda m: _r_name(m.group(1) or m.group(2)), label)
+    label = r_power(label)
+    if r_factor:
+        label = re.sub(r"(?<![\w.])C\(", "factor(", label)
+    return label
+
+
+def _r_name(name: str) -> str:
+    """A column name as R deparses it: in backticks unless it is a syntactic name."""
+    return name if re.fullmatch(r"(?:[A-Za-z]|\.(?![0-9]))[\w.]*", name) else f"`{name}`"
+
+
+def fixed_term_labels(fixed: str) -> tuple[list[tuple[str, int]], bool]:
+    """The fixed part's terms as R labels them, in R's order (by degree, then as written), each
+    with its degree; and whether the part has an intercept."""
+    expr = r_to_python(fixed)
+    try:
+        terms = patsy.ModelDesc.from_formula(expr).rhs_termlist
+    except RecursionError:
+        raise too_long("fixed part", fixed) from None
+    except patsy.PatsyError:
+        return [(_tidy(fixed), 1)], True  # reported when the design is built
+    r_factor = bool(_R_FACTOR.search(fixed))
+    labels = [(python_to_r(":".join(f.name() for f in t.factors), r_factor), len(t.factors))
+              for t in terms if t != patsy.INTERCEPT]
+    order = sorted(range(len(labels)), key=lambda i: labels[i][1])
+    return [labels[i] for i in order], patsy.INTERCEPT in terms
 
 
 def _tidy(expr: str) -> str:
@@ -167,7 +226,7 @@ def _has_intercept(lhs: str) -> bool:
 
 def lhs_terms(lhs: str) -> list:
     try:
-        return patsy.ModelDesc.from_formula(lhs).rhs_termlist
+        return patsy.ModelDesc.from_formula(r_to_python(lhs)).rhs_termlist
     except RecursionError:
         raise too_long("random-effects part", lhs) from None
     except patsy.PatsyError as exc:
@@ -178,7 +237,7 @@ def lhs_terms(lhs: str) -> list:
 
 def _lhs_variables(lhs: str) -> list[str]:
     """The terms of an lhs like ``x * late`` (x, late, x:late), for ``||`` splitting."""
-    return [t.name() for t in lhs_terms(lhs) if t != patsy.INTERCEPT]
+    return [r_power(t.name()) for t in lhs_terms(lhs) if t != patsy.INTERCEPT]
 
 
 def _split_outside_quotes(text: str, sep: str) -> list[str]:

@@ -209,6 +209,15 @@ class LmerModel:
         return {"data_name": self.data_name, "subset_name": self.subset_name,
                 "source_data": self._source_data, "subset": self._subset, "engine": self.engine}
 
+    def update(self, *args, **kwargs):
+        """R's ``update(m, ...)`` has no method here: say how to fit the new model."""
+        from ..errors import CourseError
+        raise CourseError(
+            "m.update(...) is R's update(m, ...), which the course does not have: fit the new model "
+            "with lmer() again, e.g. lmer(\"mathkind ~ ses + sex + (1 | schoolid)\", data=dat) for "
+            "update(m, . ~ . + sex), and lmer(..., REML=False) for update(m, REML = FALSE). "
+            "anova(m1, m2) refits REML fits by ML itself.")
+
     # -- statsmodels ----------------------------------------------------------------------------
     def to_statsmodels(self):
         """The same model as a plain statsmodels MixedLM, built as ``smf.mixedlm`` from the

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CourseError
+from .arguments import refuse_unsupported
 from .callers import caller_name
-from .rows import unambiguous_index
 
 __all__ = ["lm", "LmFit", "least_squares", "LeastSquares"]
 
@@ -54,8 +54,8 @@ class LmFit:
             {"Estimate": results.params.to_numpy(), "Std. Error": results.bse.to_numpy(),
              "t value": results.tvalues.to_numpy(), "Pr(>|t|)": results.pvalues.to_numpy()},
             index=pd.Index(names, name=None))
-        self.resid = pd.Series(results.resid, index=data.index, name="resid")
-        self.fitted = pd.Series(results.fittedvalues, index=data.index, name="fitted")
+        self.resid = pd.Series(np.asarray(results.resid), index=data.index, name="resid")
+        self.fitted = pd.Series(np.asarray(results.fittedvalues), index=data.index, name="fitted")
         self.df_resid = int(round(results.df_resid))
         self.sigma = float(np.sqrt(results.scale))
         self.rsquared = float(results.rsquared)
@@ -100,32 +100,24 @@ def _check_inputs(formula, data) -> None:
                           f"it got a {type(data).__name__}.")
 
 
-def lm(formula: str, data: pd.DataFrame) -> LmFit:
+def lm(formula: str, data: pd.DataFrame, **unsupported) -> LmFit:
     """Fit ``formula`` by ordinary least squares, dropping rows with missing values (as R does).
+    The formula is read as lmer() reads its fixed part (R's ``^``, ``scale()``, ``factor()``
+    levels; the same refusals), then statsmodels' OLS fits it.
 
     >>> fit = lm("mathkind ~ ses", data=dat)   # doctest: +SKIP
     >>> fit.summary()                          # doctest: +SKIP
     """
+    refuse_unsupported("lm", unsupported)
     _check_inputs(formula, data)
-    import patsy
-    import statsmodels.formula.api as smf
+    import statsmodels.api as sm
+
+    from .design import regression_design
 
     data_name = caller_name(data, inspect.currentframe().f_back) or "data"
-    data = unambiguous_index(data)
-    # rows are told apart by position when labels repeat (an index such as (schoolid, classid))
-    frame = data if data.index.is_unique else data.reset_index(drop=True)
-    try:
-        model = smf.ols(formula, data=frame, missing="drop")
-    except patsy.PatsyError as exc:
-        known = ", ".join(map(str, data.columns))
-        raise CourseError(
-            f"The formula {formula!r} could not be read against the data ({str(exc).splitlines()[0]}). "
-            f"Check the spelling of each variable; the data has the columns: {known}.") from None
-    used_index = frame.index[model.data.row_labels] if model.data.row_labels is not None and not isinstance(
-        model.data.row_labels, pd.Index) else pd.Index(model.data.row_labels)
-    if model.nobs <= model.exog.shape[1]:
-        raise CourseError(f"Only {int(model.nobs)} complete rows are left for {formula!r}: too few "
-                          "to estimate its coefficients. Check the data for missing values.")
-    results = model.fit()
-    used = data.iloc[frame.index.get_indexer(used_index)]
-    return LmFit(formula, results, used, len(data) - len(used), data_name)
+    y, X, used, n_dropped = regression_design(formula, data)
+    if len(y) <= X.shape[1]:
+        raise CourseError(f"Only {len(y)} complete rows are left for {formula!r}: too few "
+                          f"to estimate its {X.shape[1]} coefficients. Check the data for missing values.")
+    results = sm.OLS(y, X).fit()
+    return LmFit(formula, results, used, n_dropped, data_name)

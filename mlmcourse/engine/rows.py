@@ -29,12 +29,32 @@ def unambiguous_index(data: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
+HIDDEN = "_rscale"  # columns the course adds for scale() (rsyntax.HIDDEN), never named to a student
+
+
+def check_flat_columns(data: pd.DataFrame) -> None:
+    """Columns with several levels (a MultiIndex, e.g. after .agg(["mean", "sd"]) or a pivot) have
+    names that a formula cannot write."""
+    if isinstance(data.columns, pd.MultiIndex):
+        example = ", ".join(repr(c) for c in list(data.columns)[:2])
+        raise CourseError(
+            f"The data's column names have {data.columns.nlevels} levels (a MultiIndex, such as "
+            f"{example}), which a formula cannot name. Flatten them into plain names first, e.g. "
+            "dat.columns = ['_'.join(map(str, c)).strip('_') for c in dat.columns], then use those names.")
+
+
 def unknown_column(name: str, data: pd.DataFrame, where: str) -> CourseError:
-    close = difflib.get_close_matches(name, [str(c) for c in data.columns], n=3, cutoff=0.6)
+    if name in [str(n) for n in data.index.names if n is not None]:
+        return CourseError(
+            f"The {where} uses '{name}', which is a level of the data's index (its row labels), not a "
+            f"column. Make the index's levels columns again with reset_index(), e.g. "
+            f"data=dat.reset_index(), and use the name as before.")
+    columns = [str(c) for c in data.columns if not str(c).startswith(HIDDEN)]
+    close = difflib.get_close_matches(name, columns, n=3, cutoff=0.6)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return CourseError(
         f"The {where} uses a column '{name}' that is not in the data.{hint} "
-        f"The data's columns are: {', '.join(map(str, data.columns))}."
+        f"The data's columns are: {', '.join(columns)}."
     )
 
 
@@ -161,7 +181,28 @@ def select_rows(spec: FormulaSpec, data: pd.DataFrame, subset) -> tuple[pd.DataF
         used = used.copy()
         for c in unused:
             used[c] = used[c].cat.remove_unused_categories()
-    return used, int((~complete).sum()), n_subset_out, variables, with_na
+    return plain_dtypes(used, variables), int((~complete).sum()), n_subset_out, variables, with_na
+
+
+def plain_dtypes(frame: pd.DataFrame, columns: list) -> pd.DataFrame:
+    """pandas' nullable columns (boolean, Int64, Float64, string), once their missing rows are
+    dropped, as the plain numpy types the formula code reads (a nullable boolean with NA: lme4
+    drops the rows and fits, and so does the course)."""
+    changed = {}
+    for c in columns:
+        kind = frame[c].dtype
+        if isinstance(kind, pd.BooleanDtype):
+            changed[c] = frame[c].astype(bool)
+        elif isinstance(kind, pd.core.dtypes.dtypes.BaseMaskedDtype):  # Int64, Float64, ...
+            changed[c] = frame[c].astype(kind.numpy_dtype)
+        elif isinstance(kind, pd.StringDtype):
+            changed[c] = frame[c].astype(object)
+    if not changed:
+        return frame
+    frame = frame.copy()
+    for c, values in changed.items():
+        frame[c] = values
+    return frame
 
 
 def complete_cases(data: pd.DataFrame, formula: str) -> pd.Series:
@@ -174,11 +215,22 @@ def complete_cases(data: pd.DataFrame, formula: str) -> pd.Series:
                           "complete_cases(dat, 'mathgain ~ ses + mathknow').")
     if not isinstance(data, pd.DataFrame):
         raise CourseError("complete_cases() needs a pandas DataFrame first, e.g. complete_cases(dat, formula).")
+    check_flat_columns(data)
     data = unambiguous_index(data)
     spec = parse_formula(formula if "~" in formula else "0 ~ " + formula)
     cols = referenced_columns(spec, data)
-    known = {str(c) for c in cols} | {"C", "I", "Q", "np", "factor", "log", "exp", "sqrt", "center", "standardize"}
+    functions = {"C", "I", "Q", "factor", "as.factor", "scale", "center", "standardize", "log", "exp", "sqrt"}
+    known = {str(c) for c in cols} | functions | {"np", "TRUE", "FALSE", "True", "False"}
     text = _STRING.sub(" ", " ".join([spec.response, spec.fixed] + [t.lhs for t in spec.random]))
+    called = set(re.findall(r"(?<![\w.])((?:[^\W\d]|\.)[\w.]*)\s*\(", text))
+    strange = sorted(f for f in called if f not in functions and not f.startswith("np.")
+                     and f not in {str(c) for c in data.columns})
+    if strange:
+        raise CourseError(
+            f"The formula given to complete_cases uses a function {strange[0]}() that formulas do not "
+            "know (they know np.log(...) and numpy's other functions, I(), C() or factor(), scale()). "
+            "complete_cases() only needs the columns: give it the formula with plain column names, "
+            "e.g. complete_cases(dat, 'mathgain ~ ses + mathknow').")
     words = set(re.findall(r"(?:[^\W\d]|\.)[\w.]*", text))
     unknown = sorted(w for w in words if w not in known and not w.startswith("np.")
                      and not keyword.iskeyword(w) and not w.isdigit())

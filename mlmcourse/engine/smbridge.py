@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import CourseError
 from .design import Design, build_design, to_patsy
+from .rsyntax import scale_calls
 
 
 @dataclass
@@ -255,7 +256,7 @@ def formula_mixedlm(design: Design):
     import statsmodels.formula.api as smf
 
     ms = mixedlm_spec(design)
-    if ms.unexpressed:
+    if ms.unexpressed or _r_scale_in(ms):  # statsmodels would read scale() as patsy's
         return to_mixedlm(design)
     data = design.data.copy()
     if ms.groups == "_one":
@@ -287,4 +288,17 @@ def statsmodels_loglike(model) -> float:
 
 def statsmodels_call(formula: str, data: pd.DataFrame, data_name: str = "dat", reml: bool = True) -> str:
     """The plain statsmodels call for an lme4 formula (raises CourseError when none exists)."""
-    return mixedlm_spec(build_design(formula, data)).call(data_name, reml)
+    ms = mixedlm_spec(build_design(formula, data))
+    if _r_scale_in(ms):
+        raise CourseError(
+            "In a statsmodels formula, scale(x) is patsy's: it divides by the SD with n over the rows "
+            "used, where R's scale() (and lmer() here) divides by the SD with n - 1 over all rows. "
+            "For the same model in statsmodels, compute the column first, e.g. dat['ses_z'] = "
+            "(dat['ses'] - dat['ses'].mean()) / dat['ses'].std(), and name it in the formula.")
+    return ms.call(data_name, reml)
+
+
+def _r_scale_in(ms: MixedLMSpec) -> bool:
+    """Whether the formulas of ``ms`` call scale() (R's in lmer(), patsy's in statsmodels)."""
+    texts = [ms.fixed, ms.re_formula or ""] + list((ms.vc_formula or {}).values())
+    return any(scale_calls(t) for t in texts)

@@ -24,7 +24,6 @@ Add a computation with the decorator::
 from __future__ import annotations
 
 import contextlib
-import io
 import threading
 import warnings
 from collections import OrderedDict
@@ -111,9 +110,10 @@ class Context:
 
 @contextlib.contextmanager
 def _quiet():
-    """No console chatter from the checks: anova's "refitting model(s) with ML" line and the
-    singular-fit warnings of ML refits belong in the student's own cells, not under a widget."""
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+    """No console chatter from the checks: anova's "refitting model(s) with ML" (a RefitMessage
+    warning) and the singular-fit warnings of ML refits belong in the student's own cells, not
+    under a widget. Warnings only: the process's stderr is left alone."""
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
 

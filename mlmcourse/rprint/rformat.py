@@ -130,16 +130,34 @@ def named_vector(names, values) -> str:
     return "\n".join("".join(t.rjust(w) + " " for t in row) for row in (names, values))
 
 
+WIDTH = 80  # R's getOption("width")
+
+
 def print_matrix(rownames: list[str], colnames: list[str], cells: list[list[str]],
-                 right: bool = True) -> str:
+                 right: bool = True, width: int = WIDTH) -> str:
     """R's print.default of a character matrix: cells right-aligned (or left-aligned with
-    ``right=False``, as print(quote=FALSE) shows lme4's variance components), row names left."""
+    ``right=False``, as print(quote=FALSE) shows lme4's variance components), row names left.
+    Columns that do not fit in ``width`` characters continue in a block below, as R's
+    printMatrix wraps them: a block takes columns while the line stays shorter than ``width``."""
     rw = max([len(r) for r in rownames] + [0])
     widths = [max([len(c)] + [len(row[j]) for row in cells]) for j, c in enumerate(colnames)]
     pad = (lambda v, w: v.rjust(w)) if right else (lambda v, w: v.ljust(w))
-    lines = [" " * rw + "".join(" " + pad(c, w) for c, w in zip(colnames, widths))]
-    for r, row in zip(rownames, cells):
-        lines.append(r.ljust(rw) + "".join(" " + pad(v, w) for v, w in zip(row, widths)))
+    lines: list[str] = []
+    start = 0
+    while start < len(colnames) or not lines:
+        end, used = start, rw
+        while end < len(colnames):
+            used += widths[end] + 1
+            end += 1
+            if end < len(colnames) and used + widths[end] + 1 >= width:
+                break
+        block = range(start, end)
+        lines.append(" " * rw + "".join(" " + pad(colnames[j], widths[j]) for j in block))
+        for r, row in zip(rownames, cells):
+            lines.append(r.ljust(rw) + "".join(" " + pad(row[j], widths[j]) for j in block))
+        start = end
+        if not colnames:
+            break
     return "\n".join(lines)
 
 

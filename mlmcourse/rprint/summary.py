@@ -6,25 +6,12 @@ import html
 import numpy as np
 import pandas as pd
 
-from ..engine.checks import rank_drop_message
+from .abbreviate import abbreviate
+from .messages import rank_drop_message
 from .rformat import SIGNIF_LEGEND, coef_cells, coef_matrix, format_real, named_vector, print_matrix, zapsmall
 
 DIGITS = 4  # lme4: max(3, getOption("digits") - 3)
 CORR_MAX = 12  # lme4.summary.cor.max
-
-
-def abbreviate(name: str, minlength: int) -> str:
-    """R's abbreviate(): drop lower-case vowels, then lower-case letters, from the right."""
-    if len(name) <= minlength:
-        return name
-    chars = list(name)
-    for pool in ("aeiou", "abcdefghijklmnopqrstuvwxyz"):
-        i = len(chars) - 1
-        while len(chars) > minlength and i > 0:
-            if chars[i] in pool and chars[i - 1] != " ":
-                del chars[i]
-            i -= 1
-    return "".join(chars[:max(minlength, 1)]) if len(chars) > minlength else "".join(chars)
 
 
 def _quantiles(x: np.ndarray) -> np.ndarray:
@@ -78,8 +65,8 @@ def correlation_text(model) -> str | None:
                 "Use m.corr_fixef or m.vcov if you need it.")
     vals = format_real(np.round(corr.ravel(order="F"), 3), 7, nsmall=3)
     grid = np.array(vals, dtype=object).reshape((p, p), order="F")
-    rows = [abbreviate(n, 11) for n in names]
-    cols = [abbreviate(n, 6) for n in names]
+    rows = abbreviate(names, 11)  # lme4: abbreviate(rn, minlength = 11), over the whole vector
+    cols = abbreviate(names, 6)
     cells = [[grid[i, j] if i > j else "" for j in range(p - 1)] for i in range(1, p)]
     return "Correlation of Fixed Effects:\n" + print_matrix(rows[1:], cols[:-1], cells, right=False)
 

@@ -143,8 +143,11 @@ def test_more_random_effects_than_observations():
 def test_r_spellings_get_python_advice(dat):
     assert message(lambda: lmer("mathkind ~ log(ses + 5) + (1|schoolid)", data=dat)).startswith(
         "The fixed part 'log(ses + 5)' uses log(), which is R's spelling: in Python write np.log(...)")
-    assert message(lambda: lmer("mathkind ~ I(ses^2) + (1|schoolid)", data=dat)).startswith(
-        "The fixed part 'I(ses^2)' uses '^', which in Python is not a power: write I(ses**2)")
+    # R's ^ is a power inside I() (Python's would be XOR): translated, as lme4 names it
+    squared = lmer("mathkind ~ I(ses^2) + (1|schoolid)", data=dat)
+    assert list(squared.fixef.index) == ["(Intercept)", "I(ses^2)"]
+    assert squared.fixef.iloc[1] == pytest.approx(
+        lmer("mathkind ~ I(ses**2) + (1|schoolid)", data=dat).fixef.iloc[1], rel=1e-12)
 
 
 def test_complete_cases_refuses_a_typo(dat):

@@ -1,4 +1,8 @@
 """The lme4 formula parser: every form in the handout's coding section."""
+import json
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 from mlmcourse.engine.formula import parse_formula
@@ -79,3 +83,20 @@ def test_typos_get_one_clear_message(formula, message):
     with pytest.raises(CourseError) as err:
         parse_formula(formula)
     assert str(err.value) == message
+
+
+# ranova's "Model:" line, as lmerTest prints it (tests/reference/make_syntax_reference.R)
+_REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+_SYNTAX_REF = json.loads((_REFERENCE / "syntax_reference.json").read_text())
+
+
+@pytest.mark.parametrize("case", _SYNTAX_REF["ranova_model_line"], ids=lambda c: c["formula"])
+def test_ranova_model_line_is_lmertests(case):
+    assert parse_formula(case["formula"]).expanded == " ".join(case["model"])
+
+
+def test_ranova_heading_prints_the_expanded_formula():
+    from mlmcourse import lmer, ranova
+    d = pd.read_csv(_REFERENCE / "data" / "Orthodont.csv")
+    table = ranova(lmer("distance ~ age * Sex + (age | Subject)", data=d))
+    assert table.heading.splitlines()[-1] == "distance ~ age + Sex + (age | Subject) + age:Sex"
