@@ -143,9 +143,23 @@ def summary_text(model) -> str:
     if corr:
         parts += ["", corr]
     parts += fit_warnings(model)
-    for msg in list(model.optinfo.messages) + list(model.satterthwaite_notes.values()):
-        parts.append(msg)
+    parts += optimizer_lines(model)
+    parts += list(model.satterthwaite_notes.values())
     return "\n".join(parts)
+
+
+def optimizer_lines(model) -> list[str]:
+    """lme4's ``.prt.warn``: "optimizer (nloptwrap) convergence code: 0 (OK)", then checkConv's
+    messages and the optimizer's warnings, printed when there is any of them (a singular fit, a
+    failed convergence check, a non-zero code). statsmodels fits list their own messages."""
+    info = model.optinfo
+    if getattr(model, "engine", "lme4") != "lme4":
+        return list(info.messages)
+    code, msgs, warned = int(info.code), list(info.messages), list(info.warnings)
+    if not (code > 0 or msgs or warned):
+        return []
+    status = "(OK)" if code == 0 else f"({info.optimizer_message})"
+    return [f"optimizer ({info.optimizer}) convergence code: {code} {status}"] + msgs + warned
 
 
 NOTE_PREFIX = "mlmcourse: "
