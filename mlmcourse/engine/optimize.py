@@ -76,6 +76,7 @@ class FitInfo:
     code: int = 0                  # lme4's optinfo$conv$opt (nloptwrap: status if < 0 or 5)
     optimizer_message: str = ""    # NLopt's status message
     warnings: list[str] = field(default_factory=list)   # optimizer warnings (optwrap's)
+    feval: int = 0                 # the optimizer's own evaluations (lme4's optinfo$feval)
 
 
 @dataclass
@@ -271,4 +272,4 @@ def optimize_theta(dev: ProfiledDeviance, reml: bool, start: np.ndarray | None =
     return FitInfo(theta=x, criterion=float(fval), converged=converged, singular=singular,
                    gradient=grad, evaluations=count[0], messages=messages, optimizer=optimizer,
                    code=code, optimizer_message=NLOPT_MESSAGES.get(r.status, ""),
-                   warnings=opt_warnings)
+                   warnings=opt_warnings, feval=r.evaluations)
