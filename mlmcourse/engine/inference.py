@@ -19,6 +19,12 @@ from scipy import special
 from ..errors import CourseError
 from .numderiv import hessian
 
+
+class SatterthwaiteWarning(UserWarning):
+    """lmerTest's warnings about the Hessian of the variance parameters (negative or near-zero
+    eigenvalues), which it gives when lmer() returns."""
+
+
 EIGEN_TOL = 1e-8  # lmerTest's as_lmerModLT(tol = 1e-8): absolute, on the Hessian's eigenvalues
 
 
