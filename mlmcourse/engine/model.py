@@ -218,6 +218,12 @@ class LmerModel:
         return {"data_name": self.data_name, "subset_name": self.subset_name,
                 "source_data": self._source_data, "subset": self._subset, "engine": self.engine}
 
+    def all_fit(self, optimizers=None, start: str = "fit") -> pd.DataFrame:
+        """lme4's allFit: this model refitted by several optimisers, one row each, with their
+        criteria, checkConv messages and estimates (engine/allfit.py); the model is unchanged."""
+        from .allfit import all_fit
+        return all_fit(self, optimizers=optimizers, start=start)
+
     # -- statsmodels ----------------------------------------------------------------------------
     def to_statsmodels(self):
         """The same model as a plain statsmodels MixedLM, built as ``smf.mixedlm`` from the
