@@ -2,10 +2,12 @@
 to look it up), and the student's frame, where warnings should point."""
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_FUNCTOOLS = os.path.abspath(functools.__file__)
 
 
 def caller_name(obj, frame) -> str | None:
@@ -24,6 +26,12 @@ def user_stacklevel() -> int:
     the warning points at the first frame outside the package (the student's cell), however deep
     the course's own calls go (lmer, anova's refit, the chapter's cache)."""
     level, frame = 1, sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+    while frame is not None and _ours(frame.f_code.co_filename):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def _ours(filename: str) -> bool:
+    """A frame of the course, or of functools (cached_property computing a model's table)."""
+    path = os.path.abspath(filename)
+    return path.startswith(_PACKAGE) or path == _FUNCTOOLS
