@@ -76,6 +76,7 @@ execute: setup
 
 reference:
 	Rscript tests/reference/make_reference.R
+	Rscript tests/reference/make_parity_cases.R
 	Rscript tests/reference/make_quiz_reference.R
 	Rscript tests/reference/make_density_reference.R
 	Rscript tests/reference/make_syntax_reference.R

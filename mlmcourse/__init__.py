@@ -21,6 +21,7 @@ diagram (``plots``), the constructed effects the quiz computes (``residuals``), 
 models and their one fit cache (``chapter``), lecture mode and the notebook helpers.
 """
 from .data import load_classroom
+from .engine.allfit import all_fit
 from .engine.compare import anova, ranova
 from .engine.fit import lmer
 from .engine.inference import icc
@@ -33,4 +34,4 @@ from .notebook import install_ipython_handler as _install_ipython_handler
 _install_ipython_handler()  # in IPython/Jupyter a CourseError shows as one short paragraph
 
 __all__ = ["load_classroom", "lmer", "lm", "anova", "ranova", "icc", "complete_cases",
-           "LmerModel", "CourseError"]
+           "all_fit", "LmerModel", "CourseError"]

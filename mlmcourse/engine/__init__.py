@@ -11,7 +11,8 @@
       blockfactor.py  correlated effects: the first term's blocks as one batch of small Choleskys
       block2.py     one factor with two correlated effects, (1 + x | g): 2 x 2 blocks in closed form
     pls.py        the profiled REML/ML criterion by penalized least squares
-    optimize.py   BOBYQA (NLopt) from lme4's start, checked; convergence and singularity
+    optimize.py   lme4's optimizeLmer (nloptwrap: NLopt's BOBYQA with its stops) and checkConv
+    allfit.py     all_fit(m): lme4's allFit, the model refitted by several optimisers, as a table
     fit.py        fit(design, REML, start, engine) -> LmerModel, and lmer(formula, data, engine=)
     model.py      LmerModel: the results of a fit (never runs the optimiser itself)
     numderiv.py   numerical derivatives (central differences, Richardson extrapolation)

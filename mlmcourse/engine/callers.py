@@ -1,11 +1,13 @@
-"""The student's side of a call: the name a caller gave to an object (R prints ``Data: dat``;
-Python has to look it up), and the first frame outside the package (where a warning points)."""
+"""Who called the course: the name a caller gave to an object (R prints ``Data: dat``; Python has
+to look it up), and the student's frame, where warnings should point."""
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_FUNCTOOLS = os.path.abspath(functools.__file__)
 
 
 def caller_name(obj, frame) -> str | None:
@@ -20,9 +22,16 @@ def caller_name(obj, frame) -> str | None:
 
 
 def user_stacklevel() -> int:
-    """The ``stacklevel`` for ``warnings.warn`` in the function calling this one that points at
-    the first caller outside the package (the student's lmer() or anova() line)."""
+    """The ``stacklevel`` for ``warnings.warn`` called by the function that calls this one, so that
+    the warning points at the first frame outside the package (the student's cell), however deep
+    the course's own calls go (lmer, anova's refit, the chapter's cache)."""
     level, frame = 1, sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+    while frame is not None and _ours(frame.f_code.co_filename):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def _ours(filename: str) -> bool:
+    """A frame of the course, or of functools (cached_property computing a model's table)."""
+    path = os.path.abspath(filename)
+    return path.startswith(_PACKAGE) or path == _FUNCTOOLS

@@ -13,10 +13,10 @@ import pandas as pd
 
 from ..errors import CourseError
 from .arguments import refuse_unsupported
-from .callers import caller_name
+from .callers import caller_name, user_stacklevel
 from .design import Design, build_design
 from .model import LmerModel
-from .optimize import optimize_theta
+from .optimize import SINGULAR_MESSAGE, SINGULAR_WHAT_TO_DO, WHAT_TO_DO, optimize_theta
 from .pls import ProfiledDeviance
 from .threads import one_blas_thread
 
@@ -45,14 +45,30 @@ def check_engine(engine) -> str:
         "lme4's results use the default, e.g. lmer(\"mathkind ~ ses + (1|schoolid)\", data=dat).")
 
 
+def fit_warnings(info) -> list[str]:
+    """What lme4 says at fit time (optimizer warnings, then checkConv's messages), each with one
+    sentence on what the student can do."""
+    out = []
+    for msg in list(getattr(info, "warnings", [])) + list(info.messages):
+        if msg == SINGULAR_MESSAGE:
+            out.append(f"{msg}\n{SINGULAR_WHAT_TO_DO}")
+        elif msg.startswith(SINGULAR_MESSAGE):
+            out.append(msg)
+        else:
+            out.append(f"{msg}\n{WHAT_TO_DO}")
+    return out
+
+
 @one_blas_thread
 def fit(design: Design, REML: bool = True, start: np.ndarray | None = None, *,
         data_name: str | None = None, subset_name: str | None = None,
-        source_data: pd.DataFrame | None = None, subset=None, engine: str = "lme4") -> LmerModel:
+        source_data: pd.DataFrame | None = None, subset=None, engine: str = "lme4",
+        optimizer: str = "nloptwrap") -> LmerModel:
     """Optimise the profiled REML criterion (or ML deviance) of ``design`` over theta and return
     the fitted model; warns as lme4 does when the fit did not converge or is singular.
 
-    ``engine="statsmodels"`` lets statsmodels MixedLM find the estimates (see smfit.py)."""
+    ``engine="statsmodels"`` lets statsmodels MixedLM find the estimates (see smfit.py);
+    ``optimizer`` (lme4 engine) is one of optimize.OPTIMIZERS, "nloptwrap" as in lme4."""
     reml = check_flag(REML, "REML")
     engine = check_engine(engine)
     dev = ProfiledDeviance(design)
@@ -61,10 +77,10 @@ def fit(design: Design, REML: bool = True, start: np.ndarray | None = None, *,
         from .smfit import fit_statsmodels
         info, result = fit_statsmodels(dev, reml, start=start)
     else:
-        info = optimize_theta(dev, reml, start=start)
+        info = optimize_theta(dev, reml, start=start, optimizer=optimizer)
     state = dev.solve(info.theta)
-    for msg in info.messages:
-        warnings.warn(msg, ConvergenceWarning, stacklevel=4)  # the caller of lmer()
+    for msg in fit_warnings(info):
+        warnings.warn(msg, ConvergenceWarning, stacklevel=user_stacklevel())
     return LmerModel(design, reml, dev, info, state, data_name=data_name, subset_name=subset_name,
                      source_data=source_data, subset=subset, engine=engine,
                      statsmodels_result=result)

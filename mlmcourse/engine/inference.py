@@ -20,6 +20,40 @@ from ..errors import CourseError
 from .numderiv import hessian
 
 
+class SatterthwaiteWarning(UserWarning):
+    """lmerTest's warnings about the Hessian of the variance parameters (negative or near-zero
+    eigenvalues), which it gives when lmer() returns."""
+
+
+EIGEN_TOL = 1e-8  # lmerTest's as_lmerModLT(tol = 1e-8): absolute, on the Hessian's eigenvalues
+
+
+def _eigen_list(values: np.ndarray) -> str:
+    return " ".join(f"{v:1.1e}" for v in values)   # R's sprintf("%1.1e")
+
+
+def vcov_varpar(H: np.ndarray) -> tuple[np.ndarray, dict]:
+    """lmerTest's covariance of the variance parameters, 2 H^-1, with its pseudo-inverse: the
+    eigen-decomposition of the Hessian with every eigenvalue not above EIGEN_TOL dropped
+    (negative ones and those near zero), and lmerTest's warnings for them in its words."""
+    values, vectors = np.linalg.eigh(0.5 * (H + H.T))
+    order = np.argsort(values)[::-1]                      # R's eigen(): decreasing
+    values, vectors = values[order], vectors[:, order]
+    neg, pos = values < -EIGEN_TOL, values > EIGEN_TOL
+    zero = ~neg & ~pos
+    notes = {}
+    if neg.any():
+        word = "eigenvalues" if neg.sum() > 1 else "eigenvalue"
+        notes["negative"] = (f"Model failed to converge with {int(neg.sum())} negative {word}: "
+                             f"{_eigen_list(values[neg])}")
+    if zero.any():
+        word = "eigenvalues" if zero.sum() > 1 else "eigenvalue"
+        notes["zero"] = (f"Model may not have converged with {int(zero.sum())} {word} close to "
+                         f"zero: {_eigen_list(values[zero])}")
+    V = vectors[:, pos]
+    return 2.0 * (V / values[pos]) @ V.T, notes
+
+
 def satterthwaite_table(dev, theta: np.ndarray, sigma: float, beta: np.ndarray,
                         names: list[str], reml: bool) -> tuple[pd.DataFrame, dict]:
     """lmerTest's coefficient table: Estimate, Std. Error, df, t value, Pr(>|t|).
@@ -43,12 +77,7 @@ def satterthwaite_table(dev, theta: np.ndarray, sigma: float, beta: np.ndarray,
     C = sigma ** 2 * (F @ F.T)
     H = hessian(lambda v: dev.deviance_at(at(v), v[-1], reml), varpar)
     dC = dev.vcov_theta_derivatives(theta, sigma) + [2.0 * C / sigma]
-    notes = {}
-    eig = np.linalg.eigvalsh(0.5 * (H + H.T))
-    if np.min(eig) <= 0:
-        notes["hessian"] = ("The Hessian of the variance parameters is not positive definite: "
-                            "Satterthwaite df may be inaccurate (as lmerTest warns).")
-    A = 2.0 * np.linalg.pinv(H)
+    A, notes = vcov_varpar(H)
     se = np.sqrt(np.diag(C))
     df = np.empty(len(beta))
     for i in range(len(beta)):

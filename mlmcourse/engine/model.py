@@ -5,13 +5,15 @@ and the penalized least-squares solution at the optimum) and derives lme4's and 
 numbers from them; it never runs the optimiser itself."""
 from __future__ import annotations
 
+import warnings
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from .callers import user_stacklevel
 from .design import Design
-from .inference import satterthwaite_table
+from .inference import SatterthwaiteWarning, satterthwaite_table
 from .optimize import FitInfo
 from .pls import PLSState, ProfiledDeviance
 from .threads import one_blas_thread
@@ -155,8 +157,14 @@ class LmerModel:
         return pd.DataFrame(v / np.outer(s, s), index=self.design.xnames, columns=self.design.xnames)
 
     @cached_property
-    @one_blas_thread
     def _satterthwaite(self):
+        table, notes = self._satterthwaite_computed()
+        for note in notes.values():   # lmerTest's warnings, once, pointing at the student's cell
+            warnings.warn(note, SatterthwaiteWarning, stacklevel=user_stacklevel())
+        return table, notes
+
+    @one_blas_thread
+    def _satterthwaite_computed(self):
         return satterthwaite_table(self._dev, self.theta, self.sigma, self._state.beta,
                                    self.design.xnames, self.REML)
 
@@ -192,14 +200,15 @@ class LmerModel:
         for name, cov in self.covariance_matrices().items():
             sd = np.sqrt(np.diag(cov.to_numpy()))
             for i, effect in enumerate(cov.index):
+                # lme4: cov / (sd_i sd_0), NaN when an SD is 0 (a singular fit)
                 corr = (cov.iloc[i, 0] / (sd[i] * sd[0]) if i > 0 and sd[i] * sd[0] > 0
-                        else (0.0 if i > 0 else np.nan))
+                        else np.nan)
                 rows.append({"Groups": name, "Name": effect, "Variance": sd[i] ** 2,
                              "Std.Dev.": sd[i], "Corr": corr})
         rows.append({"Groups": "Residual", "Name": "", "Variance": self.sigma ** 2,
                      "Std.Dev.": self.sigma, "Corr": np.nan})
         df = pd.DataFrame(rows)
-        if df["Corr"].isna().all():
+        if all(len(cov) == 1 for cov in self.covariance_matrices().values()):
             df = df.drop(columns="Corr")
         return df
 
@@ -217,6 +226,12 @@ class LmerModel:
             "with lmer() again, e.g. lmer(\"mathkind ~ ses + sex + (1 | schoolid)\", data=dat) for "
             "update(m, . ~ . + sex), and lmer(..., REML=False) for update(m, REML = FALSE). "
             "anova(m1, m2) refits REML fits by ML itself.")
+
+    def all_fit(self, optimizers=None, start: str = "fit") -> pd.DataFrame:
+        """lme4's allFit: this model refitted by several optimisers, one row each, with their
+        criteria, checkConv messages and estimates (engine/allfit.py); the model is unchanged."""
+        from .allfit import all_fit
+        return all_fit(self, optimizers=optimizers, start=start)
 
     # -- statsmodels ----------------------------------------------------------------------------
     def to_statsmodels(self):

@@ -1,15 +1,24 @@
-"""Find the optimum of the profiled deviance reliably, and say how sure we are.
+"""Minimise the profiled deviance where lme4 does, and check the end point as lme4 does.
 
-One optimiser run is never trusted (statsmodels' default stops at REML 12087.5 instead of
-lme4's 12038.4 on ``mathkind ~ ses + (1|schoolid/classid)``). BOBYQA (lme4's default, from
-NLopt, with lme4's start values and tolerances) is checked at its end point as lme4 checks it:
-the gradient, scaled by the Cholesky factor of the Hessian (both by central differences,
-``check.conv.grad``, tolerance 2e-3), must vanish over the parameters not on a bound, and that
-Hessian must be positive definite (a minimum, not a saddle or a ridge). That check is what
-DESIGN.md's rule asks for, and it costs 2k^2 evaluations for k parameters instead of a second
-optimiser run. Only when BOBYQA's end point fails it does a bounded quasi-Newton search
-(L-BFGS-B) from the same start look for a lower criterion; if it finds one lower by more than
-IMPROVE_TOL, BOBYQA restarts from there and the better optimum wins, and the check is repeated.
+This is lme4 1.1-31's ``optimizeLmer`` + ``checkConv`` for ``lmer``'s defaults (read from lme4's
+and nloptr's sources, see the README's "How the numbers are made"):
+
+1. ``nloptwrap``: NLopt's BOBYQA through nloptr, with lme4's ``defaultControl``
+   (``xtol_abs = 1e-8``, ``ftol_abs = 1e-8``, ``maxeval = 1e5``) on top of nloptr's own defaults
+   (``xtol_rel = 1e-4``, ``ftol_rel = 0``, ``stopval = -Inf``, no time limit) and NLopt's default
+   initial step (nloptr sets none). In NLopt's BOBYQA ``xtol_rel`` sets the final trust-region
+   radius, ``rhoend = max(xtol_rel * rhobeg, xtol_abs)``: that is where lme4 stops. The point
+   returned is NLopt's own (its best point); nothing else is tried in its place.
+2. ``restart_edge``: if a parameter ends exactly on its bound and the criterion falls when it
+   moves 1e-5 inside, BOBYQA runs once more from the end point.
+3. ``check.boundary`` (``boundary.tol = 1e-5``): a parameter within 1e-5 of its bound is set on
+   the bound when that lowers the criterion.
+4. ``checkConv``: a singular fit (a diagonal element of theta below 1e-4, ``isSingular``) gets
+   lme4's message and no further check. Otherwise the gradient and Hessian by central differences
+   (``deriv12``, step 1e-4) at the end point: max(min(|solve(chol(H), g)|, |g|)) must be below
+   2e-3, and the Hessian must pass ``checkHess`` (tolerance 1e-6). Failures are reported in
+   lme4's words; the remedy lme4 offers is to try other optimisers (``allFit``), which the course
+   offers as ``all_fit(m)`` (engine/allfit.py) -- an explicit table, never a silent replacement.
 """
 from __future__ import annotations
 
@@ -23,10 +32,35 @@ from scipy import optimize
 from .numderiv import gradient_hessian
 from .pls import ProfiledDeviance
 
-SINGULAR_TOL = 1e-4      # lme4's isSingular() tolerance on the diagonal of theta
+SINGULAR_TOL = 1e-4      # lme4's check.conv.singular tolerance and isSingular(tol = 1e-4)
 GRAD_TOL = 2e-3          # lme4's check.conv.grad tolerance
-TIE_TOL = 2e-8           # twice lme4's ftol_abs: closer criterion values are not told apart
-IMPROVE_TOL = 1e-6       # a check optimiser must beat BOBYQA by this much to be preferred
+HESS_TOL = 1e-6          # lme4's check.conv.hess tolerance
+BOUNDARY_TOL = 1e-5      # lmerControl(boundary.tol = 1e-5)
+EDGE_STEP = 1e-5         # optimizeLmer's btol for restart_edge
+NLOPTWRAP = {"xtol_abs": 1e-8, "ftol_abs": 1e-8, "maxeval": 100000}   # lme4's defaultControl
+NLOPTR = {"xtol_rel": 1e-4, "ftol_rel": 0.0, "stopval": -np.inf}     # nloptr's defaults
+IMPROVE_TOL = 1e-6       # used by smfit.py (statsmodels engine): a run must gain this to win
+_NOTE_ONLY = "Model is nearly unidentifiable"   # checkHess' positive codes: a warning, converged
+SINGULAR_MESSAGE = "boundary (singular) fit: see help('isSingular')"
+WHAT_TO_DO = ("What you can do: all_fit(m) refits the model with several optimisers and shows "
+              "each one's criterion and estimates; if they agree, the estimates can be trusted.")
+SINGULAR_WHAT_TO_DO = ("What it means: a variance is estimated as (nearly) zero or a correlation "
+                       "as +/-1; a simpler random part (e.g. without that slope or correlation) "
+                       "describes the data as well.")
+
+# nloptr's status messages (src/nloptr.c), as lme4 prints them after "convergence code"
+NLOPT_MESSAGES = {
+    1: "NLOPT_SUCCESS: Generic success return value.",
+    2: "NLOPT_STOPVAL_REACHED: Optimization stopped because stopval (above) was reached.",
+    3: "NLOPT_FTOL_REACHED: Optimization stopped because ftol_rel or ftol_abs (above) was reached.",
+    4: "NLOPT_XTOL_REACHED: Optimization stopped because xtol_rel or xtol_abs (above) was reached.",
+    5: "NLOPT_MAXEVAL_REACHED: Optimization stopped because maxeval (above) was reached.",
+    6: "NLOPT_MAXTIME_REACHED: Optimization stopped because maxtime (above) was reached.",
+    -1: "NLOPT_FAILURE: Generic failure code.",
+    -4: ("NLOPT_ROUNDOFF_LIMITED: Roundoff errors led to a breakdown of the optimization "
+         "algorithm. In this case, the returned minimum may still be useful. (e.g. this error "
+         "occurs in NEWUOA if one tries to achieve a tolerance too close to machine precision.)"),
+}
 
 
 @dataclass
@@ -37,134 +71,205 @@ class FitInfo:
     singular: bool
     gradient: np.ndarray
     evaluations: int
-    messages: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)   # lme4's checkConv messages
     optimizer: str = ""
+    code: int = 0                  # lme4's optinfo$conv$opt (nloptwrap: status if < 0 or 5)
+    optimizer_message: str = ""    # NLopt's status message
+    warnings: list[str] = field(default_factory=list)   # optimizer warnings (optwrap's)
+    feval: int = 0                 # the optimizer's own evaluations (lme4's optinfo$feval)
+
+
+@dataclass
+class _Run:
+    x: np.ndarray
+    fval: float
+    evaluations: int
+    status: int
+
+
+def _chol_scaled(g: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """lme4's scaled gradient, solve(chol(H), g) (R's chol is the upper factor U, H = U'U);
+    raises LinAlgError when H is not positive definite."""
+    return np.linalg.solve(np.linalg.cholesky(H).T, g)
 
 
 def _scaled_gradient(g: np.ndarray, H: np.ndarray) -> np.ndarray:
-    """lme4's convergence measure: the gradient scaled by the Cholesky factor of the Hessian."""
+    """The scaled gradient, or the gradient itself when H has no Cholesky factor (smfit.py's
+    check of statsmodels' end point)."""
     try:
-        return np.linalg.solve(np.linalg.cholesky(H).T, g)
+        return _chol_scaled(g, H)
     except np.linalg.LinAlgError:
         return g
 
 
-def _bobyqa(f, x0: np.ndarray, lower: np.ndarray) -> tuple[float, np.ndarray]:
-    """lme4's default optimiser: NLopt's BOBYQA with lme4's tolerances (nloptwrap).
-
-    The last evaluations of a converged run improve the criterion by less than lme4's own
-    tolerance (ftol_abs = 1e-8), and whether BOBYQA takes a few more such steps depends on
-    rounding noise in the criterion (R's and ours differ around 1e-11). The final run of
-    evaluations that all lie within TIE_TOL of the best are ties; the first of them is
-    returned. On the handout's models that is the point lme4 stops at, so sensitive printed
-    digits (the Satterthwaite df) agree with lme4's instead of with that noise. With a single
-    parameter the best point is returned: on the reference fits lme4 runs to it (measured on
-    tests/reference/lme4_reference.json: 8 one-parameter fits, 17 with more)."""
-    history: list[tuple[float, np.ndarray]] = []
+def _nlopt(f, x0: np.ndarray, lower: np.ndarray, algorithm=nlopt.LN_BOBYQA) -> _Run:
+    """nloptwrap: nloptr(x0, fn, lb = lower, ub = Inf, opts = lme4's defaultControl + nloptr's
+    defaults). Returns NLopt's own point; on an NLopt error (e.g. roundoff-limited), where the
+    Python binding raises instead of returning, its best point so far, which is what NLopt
+    returns (BOBYQA keeps the first point of lowest value)."""
+    n = len(x0)
+    best = [np.inf, np.array(x0, float)]
+    count = [0]
 
     def fn(x, grad):
+        count[0] += 1
         v = f(x)
-        history.append((v, np.array(x, float)))
-        return v if np.isfinite(v) else 1e300
+        if v < best[0]:
+            best[0], best[1] = v, np.array(x, float)
+        return v if np.isfinite(v) else np.inf
 
-    opt = nlopt.opt(nlopt.LN_BOBYQA, len(x0))
+    opt = nlopt.opt(algorithm, n)
     opt.set_min_objective(fn)
     opt.set_lower_bounds(np.where(np.isfinite(lower), lower, -np.inf))
-    opt.set_upper_bounds(np.full(len(x0), np.inf))
-    opt.set_xtol_abs(1e-8)
-    opt.set_ftol_abs(1e-8)
-    opt.set_maxeval(100000)
+    opt.set_upper_bounds(np.full(n, np.inf))
+    opt.set_xtol_rel(NLOPTR["xtol_rel"])
+    opt.set_ftol_rel(NLOPTR["ftol_rel"])
+    opt.set_stopval(NLOPTR["stopval"])
+    opt.set_xtol_abs(NLOPTWRAP["xtol_abs"])
+    opt.set_ftol_abs(NLOPTWRAP["ftol_abs"])
+    opt.set_maxeval(NLOPTWRAP["maxeval"])
     try:
-        opt.optimize(np.maximum(x0, lower))
-    except (nlopt.RoundoffLimited, RuntimeError, ValueError):
-        pass
-    finite = [(v, x) for v, x in history if np.isfinite(v)]
-    if not finite:
-        return np.inf, np.asarray(x0, float)
-    best, best_x = min(finite, key=lambda e: e[0])
-    if len(x0) == 1:  # one parameter: lme4's runs end at BOBYQA's best point (25 reference fits)
-        return best, best_x
-    on_bound = best_x <= lower  # a tie must sit on the same bounds (singular fits stay at 0)
-    start = len(finite) - 1  # the final run of evaluations that all tie with the best
-    while start > 0 and finite[start - 1][0] <= best + TIE_TOL:
-        start -= 1
-    return next(((v, x) for v, x in finite[start:]
-                 if v <= best + TIE_TOL and np.array_equal(x <= lower, on_bound)), (best, best_x))
+        x = np.asarray(opt.optimize(np.asarray(x0, float)), float)
+        return _Run(x, float(opt.last_optimum_value()), count[0], int(opt.last_optimize_result()))
+    except nlopt.RoundoffLimited:
+        return _Run(best[1], float(best[0]), count[0], -4)
+    except (RuntimeError, ValueError):
+        return _Run(best[1], float(best[0]), count[0], -1)
 
 
-@dataclass
-class _Check:
-    crit: float
-    gradient: np.ndarray
-    max_grad: float
-    hessian_pd: bool
+def _scipy(method: str):
+    def run(f, x0: np.ndarray, lower: np.ndarray) -> _Run:
+        bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
+        count = [0]
 
-    @property
-    def passed(self) -> bool:
-        return bool(np.isfinite(self.crit) and self.max_grad < GRAD_TOL and self.hessian_pd)
+        def fn(x):
+            count[0] += 1
+            v = f(x)
+            return v if np.isfinite(v) else 1e300
+        r = optimize.minimize(fn, x0, method=method, bounds=bounds)
+        return _Run(np.maximum(np.asarray(r.x, float), lower), float(r.fun), count[0],
+                    0 if r.success else -1)
+    return run
 
 
-def _check(f, theta: np.ndarray, lower: np.ndarray, crit: float | None = None) -> _Check:
-    """lme4's convergence check at theta: scaled gradient over the free parameters, and
-    whether the Hessian over them is positive definite. ``crit``: f(theta) if known."""
-    crit = f(theta) if crit is None else crit
-    grad, hess = gradient_hessian(f, theta, f0=crit)
-    free = theta > lower + 1e-6  # parameters on the boundary are not held to a zero gradient
-    if not free.any():
-        return _Check(crit, grad, 0.0, True)
-    Hf = hess[np.ix_(free, free)]
+OPTIMIZERS = {
+    "nloptwrap": lambda f, x0, lower: _nlopt(f, x0, lower, nlopt.LN_BOBYQA),
+    "nloptwrap.NLOPT_LN_NELDERMEAD": lambda f, x0, lower: _nlopt(f, x0, lower, nlopt.LN_NELDERMEAD),
+    "nloptwrap.NLOPT_LN_SBPLX": lambda f, x0, lower: _nlopt(f, x0, lower, nlopt.LN_SBPLX),
+    "scipy.L-BFGS-B": _scipy("L-BFGS-B"),
+    "scipy.Nelder-Mead": _scipy("Nelder-Mead"),
+    "scipy.Powell": _scipy("Powell"),
+}
+
+
+def _code(status: int) -> int:
+    """nloptwrap's conv: the status when it is negative or 5 (maxeval reached), else 0."""
+    return status if status < 0 or status == 5 else 0
+
+
+def check_hess(H: np.ndarray, tol: float = HESS_TOL) -> list[str]:
+    """lme4's checkHess: its messages for a Hessian that is not clearly positive definite."""
     try:
-        np.linalg.cholesky(Hf)
-        pd = bool(np.all(np.isfinite(Hf)))
+        ev = np.linalg.eigvalsh(0.5 * (H + H.T))[::-1]
     except np.linalg.LinAlgError:
-        pd = False
-    scaled = _scaled_gradient(grad[free], Hf)
-    return _Check(crit, grad, float(np.max(np.abs(scaled))), pd)
+        return ["Problem with Hessian check (infinite or missing values?)"]
+    if not np.all(np.isfinite(ev)):
+        return ["Problem with Hessian check (infinite or missing values?)"]
+    negative = int(np.sum(ev < -tol))
+    if negative:
+        return [f"Model failed to converge: degenerate  Hessian with {negative} negative eigenvalues"]
+    try:
+        np.linalg.cholesky(H)
+        chol_ok = True
+    except np.linalg.LinAlgError:
+        chol_ok = False
+    if np.any(np.abs(ev) < tol) or not chol_ok:
+        return [" Hessian is numerically singular: parameters are not uniquely determined"]
+    out = []
+    if ev.max() * tol > 1:
+        out.append("Model is nearly unidentifiable: very large eigenvalue\n - Rescale variables?")
+    if ev.min() / ev.max() < tol:
+        out.append("Model is nearly unidentifiable: large eigenvalue ratio\n - Rescale variables?")
+    return out
 
 
-def optimize_theta(dev: ProfiledDeviance, reml: bool, start: np.ndarray | None = None) -> FitInfo:
-    """Minimise the profiled REML criterion or ML deviance over theta.
+def check_conv(f, theta: np.ndarray, lower: np.ndarray, fval: float) -> tuple[bool, list[str], np.ndarray]:
+    """lme4's checkConv for lmer: (singular, messages, gradient). Singular fits get only the
+    boundary message (lme4 checks no gradient there)."""
+    singular = bool(np.any(theta[lower == 0] < SINGULAR_TOL))
+    if singular:
+        return True, [SINGULAR_MESSAGE], np.full(len(theta), np.nan)
+    grad, hess = gradient_hessian(f, theta, f0=fval)
+    messages = []
+    if np.any(np.isnan(grad)):
+        return False, ["Gradient contains NAs"], grad
+    try:
+        scaled = _chol_scaled(grad, hess)
+        bad = bool(np.any(np.isnan(scaled)))
+    except np.linalg.LinAlgError:
+        scaled, bad = None, True
+    if bad:
+        messages.append("unable to evaluate scaled gradient")
+    else:
+        mingrad = np.minimum(np.abs(scaled), np.abs(grad))
+        if mingrad.max() > GRAD_TOL:
+            # lme4 1.1-31 prints "component 1" whatever the component (which.max of a single
+            # number); the course names the component that is off.
+            messages.append(f"Model failed to converge with max|grad| = {_g(mingrad.max())} "
+                            f"(tol = {_g(GRAD_TOL)}, component {int(np.argmax(mingrad)) + 1})")
+    messages += check_hess(hess)
+    return False, messages, grad
 
-    BOBYQA from lme4's start lands where lme4 lands (so printed digits match lme4's), and its end
-    point is checked (gradient and Hessian, see the module docstring). If the check fails, a
-    bounded quasi-Newton run from the same start looks for a lower criterion; if it finds one
-    lower by more than IMPROVE_TOL, BOBYQA restarts from there and the better optimum wins."""
+
+def _g(x: float) -> str:
+    """R's %g."""
+    return f"{x:g}"
+
+
+def optimize_theta(dev: ProfiledDeviance, reml: bool, start: np.ndarray | None = None,
+                   optimizer: str = "nloptwrap") -> FitInfo:
+    """lme4's optimizeLmer and checkConv on the profiled REML criterion or ML deviance."""
     count = [0]
 
     def f(theta):
         count[0] += 1
-        return dev.profiled(theta, reml)
+        return dev.profiled(np.asarray(theta, float), reml)
 
     lower = dev.lower
-    bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
+    run = OPTIMIZERS[optimizer]
     x0 = dev.theta_start() if start is None else np.maximum(np.asarray(start, float), lower)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        best_fun, best_x = _bobyqa(f, x0, lower)
-        name = "bobyqa"
-        if not np.isfinite(best_fun):
-            r = optimize.minimize(f, x0, method="Nelder-Mead", bounds=bounds,
-                                  options={"maxiter": 2000 * len(x0), "xatol": 1e-8, "fatol": 1e-10})
-            best_fun, best_x, name = r.fun, r.x, "Nelder-Mead"
-        theta = np.maximum(best_x, lower)
-        chk = _check(f, theta, lower, best_fun if np.array_equal(theta, best_x) else None)
-        if not chk.passed:   # the fallback: a second optimiser, then BOBYQA from its end
-            alt = optimize.minimize(f, x0, method="L-BFGS-B", bounds=bounds,
-                                    options={"maxiter": 500, "ftol": 1e-11, "gtol": 1e-6})
-            if alt.fun < chk.crit - IMPROVE_TOL:
-                fun2, x2 = _bobyqa(f, alt.x, lower)
-                best_x = x2 if fun2 <= alt.fun else alt.x
-                name = "L-BFGS-B + bobyqa"
-                theta = np.maximum(best_x, lower)
-                chk = _check(f, theta, lower)
-    converged = bool(np.isfinite(chk.crit) and chk.max_grad < GRAD_TOL)
-    singular = bool(np.any(theta[dev.diag_index] < SINGULAR_TOL))
-    messages = []
-    if not converged:
-        messages.append(f"Model failed to converge with max|grad| = {chk.max_grad:.3g} "
-                        f"(tol = {GRAD_TOL}): the estimates may not be the optimum.")
-    if singular:
-        messages.append("boundary (singular) fit: see help('isSingular') -- a variance component "
-                        "is estimated as (nearly) zero or a correlation as +/-1.")
-    return FitInfo(theta=theta, criterion=float(chk.crit), converged=converged, singular=singular,
-                   gradient=chk.gradient, evaluations=count[0], messages=messages, optimizer=name)
+        r = run(f, x0, lower)
+        # restart_edge: a parameter on its bound whose criterion falls just inside it
+        on_bound = np.flatnonzero(r.x == lower)
+        if len(on_bound):
+            d0 = f(r.x)
+            for i in on_bound:
+                t = r.x.copy()
+                t[i] = lower[i] + EDGE_STEP
+                if (f(t) - d0) / EDGE_STEP < 0:
+                    r = run(f, r.x, lower)
+                    break
+        # check.boundary: within boundary.tol of the bound, the bound if it is lower
+        x, fval = r.x.copy(), r.fval
+        near = np.flatnonzero((x - lower > 0) & (x - lower < BOUNDARY_TOL))
+        for i in near:
+            t = x.copy()
+            t[i] = lower[i]
+            if f(t) < r.fval:
+                x[i] = lower[i]
+        if len(near):
+            fval = f(x)
+        singular, messages, grad = check_conv(f, x, lower, fval)
+    code = _code(r.status)
+    opt_warnings = []
+    if code != 0:
+        opt_warnings.append(f"convergence code {code} from {optimizer}: "
+                            f"{NLOPT_MESSAGES.get(r.status, 'Return status not recognized.')}")
+    converged = code == 0 and not any(m != SINGULAR_MESSAGE and not m.startswith(_NOTE_ONLY)
+                                      for m in messages)
+    return FitInfo(theta=x, criterion=float(fval), converged=converged, singular=singular,
+                   gradient=grad, evaluations=count[0], messages=messages, optimizer=optimizer,
+                   code=code, optimizer_message=NLOPT_MESSAGES.get(r.status, ""),
+                   warnings=opt_warnings, feval=r.evaluations)

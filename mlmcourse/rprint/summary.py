@@ -33,9 +33,10 @@ def varcorr_text(model, digits: int = DIGITS) -> str:
         sd = np.sqrt(np.diag(c))
         with np.errstate(invalid="ignore", divide="ignore"):
             r = c / np.outer(sd, sd)
-        r = np.nan_to_num(r)
         dig = max(2, digits - 2)
         flat = format_real(np.round(r.ravel(), dig), 7, nsmall=dig) if r.size else []
+        # R prints a correlation with a zero SD (0/0, a singular fit) as NaN, not NA
+        flat = [("NaN".rjust(len(c)) if np.isnan(v) else c) for c, v in zip(flat, r.ravel())]
         for i in range(len(sd)):
             row = ["" for _ in range(maxlen - 1)]
             for j in range(min(i, maxlen - 1)):
@@ -130,9 +131,22 @@ def summary_text(model) -> str:
     if corr:
         parts += ["", corr]
     parts += fit_warnings(model)
-    for msg in list(model.optinfo.messages) + list(model.satterthwaite_notes.values()):
-        parts.append(msg)
+    parts += optimizer_lines(model)
     return "\n".join(parts)
+
+
+def optimizer_lines(model) -> list[str]:
+    """lme4's ``.prt.warn``: "optimizer (nloptwrap) convergence code: 0 (OK)", then checkConv's
+    messages and the optimizer's warnings, printed when there is any of them (a singular fit, a
+    failed convergence check, a non-zero code). statsmodels fits list their own messages."""
+    info = model.optinfo
+    if getattr(model, "engine", "lme4") != "lme4":
+        return list(info.messages)
+    code, msgs, warned = int(info.code), list(info.messages), list(info.warnings)
+    if not (code > 0 or msgs or warned):
+        return []
+    status = "(OK)" if code == 0 else f"({info.optimizer_message})"
+    return [f"optimizer ({info.optimizer}) convergence code: {code} {status}"] + msgs + warned
 
 
 NOTE_PREFIX = "mlmcourse: "
@@ -140,8 +154,9 @@ NOTE_PREFIX = "mlmcourse: "
 
 def course_notes(model) -> list[str]:
     """What the course says beyond lme4's printout (kept outside R's layout): which engine found
-    the estimates (statsmodels fits), and which variables' missing values dropped rows."""
-    notes = [engine_line(model), missing_line(model)]
+    the estimates (statsmodels fits), which variables' missing values dropped rows, and lmerTest's
+    warnings about the Hessian of the variance parameters (R shows them when lmer() returns)."""
+    notes = [engine_line(model), missing_line(model)] + list(model.satterthwaite_notes.values())
     return [NOTE_PREFIX + n.strip("()") for n in notes if n]
 
 
@@ -196,7 +211,7 @@ class ModelSummary:
         crit = (f"REML criterion at convergence: {m.criterion:.1f}" if m.REML else
                 f"AIC {m.aic:.1f} &middot; BIC {m.bic:.1f} &middot; logLik {m.loglik:.1f} &middot; "
                 f"deviance {m.deviance:.1f}")
-        warned = fit_warnings(m)[1:] + list(m.optinfo.messages)
+        warned = fit_warnings(m)[1:] + optimizer_lines(m) + list(m.satterthwaite_notes.values())
         notes = "".join(f"<p class='mlm-warn'>{html.escape(msg)}</p>" for msg in warned)
         q = format_real(zapsmall(_quantiles(m.scaled_resid.to_numpy()), DIGITS + 1), DIGITS)
         resid = pd.DataFrame([q], index=["scaled"], columns=["Min", "1Q", "Median", "3Q", "Max"])

@@ -12,7 +12,9 @@ intercept), scales 1e-6..1e6, log-uniform.
 Before pls.py computed r^2 in well-conditioned coordinates, an offset of 3.5e8 moved theta by
 15% and the REML criterion by 107 (with "converged"). Measured now, over these draws: theta
 within 2e-8 (relative), t within 3e-9, df within 3e-8, p within 2e-7, the criterion within 1e-7
-of the shifted value. The tolerances below are those with a margin of about five.
+of the shifted value. The tolerances below are those with a margin of about five. Where lmerTest
+drops an eigenvalue of the variance parameters' Hessian (its tolerance is absolute), the df move
+as they move in R, which the last test checks against R's numbers.
 """
 from __future__ import annotations
 
@@ -76,6 +78,13 @@ def test_affine_change_leaves_the_fit_unchanged(formula, reml, var, seed):
         assert m.converged == m0.converged, what
         assert rel(m.theta, m0.theta) < THETA_REL, what
         assert rel(ct.loc["ses", "t value"], ct0.loc["ses", "t value"]) < T_REL, what
+        if m.satterthwaite_notes:
+            # lmerTest's tolerance on the Hessian's eigenvalues is absolute (1e-8): with y in
+            # units ~1e5 times larger the residual SD's eigenvalue falls below it and is dropped,
+            # and the df change -- in R too (test_lmertest_drops_the_eigenvalue_as_r_does)
+            assert var == "mathkind" and scale > 1e4, what
+            assert list(m.satterthwaite_notes) == ["zero"], what
+            continue
         assert rel(ct.loc["ses", "Pr(>|t|)"], ct0.loc["ses", "Pr(>|t|)"]) < P_REL, what
         if var == "mathkind":
             shift = (2 * (n - p) if reml else 2 * n) * np.log(scale)
@@ -101,3 +110,19 @@ def test_vcov_agrees_with_the_coefficient_table_far_from_zero(offset):
     m = mlmcourse.lmer("mathkind ~ ses + (1|schoolid)", data=dat.assign(ses=dat["ses"] + offset))
     se = m.coef_table["Std. Error"].to_numpy()
     np.testing.assert_allclose(np.sqrt(np.diag(m.vcov.to_numpy())), se, rtol=1e-12)
+
+
+def test_lmertest_drops_the_eigenvalue_as_r_does():
+    """R 4.x, lme4 1.1-31, lmerTest 3.1-3 on the classroom data:
+        dat$y <- (dat$mathkind + 2350) * 707000; m <- lmer(y ~ ses + (1|schoolid), data = dat)
+    warns "Model may not have converged with 1 eigenvalue close to zero: 6.6e-12" and gives ses
+    df 13046.10013, p 1.567831e-11 (unscaled: df 1187.99546, p 2.345118e-11)."""
+    d = data().copy()
+    d["y"] = (d["mathkind"] + 2350) * 707000
+    note = "Model may not have converged with 1 eigenvalue close to zero: 6.6e-12"
+    with pytest.warns(UserWarning, match=note) as record:
+        ct = mlmcourse.lmer("y ~ ses + (1|schoolid)", data=d).coef_table
+    assert [w.filename for w in record if note in str(w.message)] == [__file__]  # the caller's line
+    assert abs(ct.loc["ses", "df"] - 13046.10013) < 0.05
+    assert abs(ct.loc["ses", "Pr(>|t|)"] / 1.567831e-11 - 1) < 1e-5
+    assert abs(ct.loc["(Intercept)", "df"] - 98.76698) < 1e-3

@@ -148,7 +148,14 @@ def _first_number(x):
 @pytest.mark.parametrize("model_id", list(MODELS))
 def test_model_matches_lme4(model_id):
     ref = MODELS[model_id]
-    m = fitted(model_id)
+    problems = model_problems(fitted(model_id), ref)
+    head = f"{model_id}: {ref['formula']} (REML={ref['REML']}) differs from lme4:\n  "
+    assert not problems, head + "\n  ".join(problems)
+
+
+def model_problems(m, ref: dict) -> list[str]:
+    """Every difference between the fitted model ``m`` and lme4's record ``ref`` (also used by
+    test_parity_cases.py)."""
     problems: list[str] = []
 
     # sizes and structure
@@ -264,8 +271,7 @@ def test_model_matches_lme4(model_id):
                 _close(problems, f"ranef {group}/{term}[{level}]", by_level[level], want,
                        abs_=RANEF_REL * w["sd"] + RANEF_ABS)
 
-    head = f"{model_id}: {ref['formula']} (REML={ref['REML']}) differs from lme4:\n  "
-    assert not problems, head + "\n  ".join(problems)
+    return problems
 
 
 # --------------------------------------------------------------------------------------------

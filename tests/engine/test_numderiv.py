@@ -95,28 +95,3 @@ def test_gradient_hessian_reuses_a_known_value():
     assert len(calls) == 2 * len(x) + 2 * len(x) * (len(x) - 1)     # no evaluation at x itself
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
-
-
-def test_a_failed_convergence_check_runs_the_fallback_optimiser(monkeypatch):
-    """optimize.py trusts BOBYQA's end point only when the gradient + Hessian check passes;
-    otherwise L-BFGS-B looks for a lower criterion and BOBYQA restarts from it. Here the first
-    BOBYQA run is made to stop at its start (as a stalled optimiser would)."""
-    import mlmcourse
-    from mlmcourse.engine import optimize
-
-    dat = mlmcourse.load_classroom()
-    good = mlmcourse.lmer("mathkind ~ ses + (1|schoolid/classid)", data=dat)
-    assert good.optinfo.optimizer == "bobyqa"
-    real, calls = optimize._bobyqa, []
-
-    def stalled_first(f, x0, lower):
-        calls.append(np.array(x0))
-        if len(calls) == 1:
-            return f(x0), np.asarray(x0, float)
-        return real(f, x0, lower)
-
-    monkeypatch.setattr(optimize, "_bobyqa", stalled_first)
-    m = mlmcourse.lmer("mathkind ~ ses + (1|schoolid/classid)", data=dat)
-    assert len(calls) == 2 and m.optinfo.optimizer == "L-BFGS-B + bobyqa"
-    assert m.converged
-    assert abs(m.criterion - good.criterion) < 1e-6

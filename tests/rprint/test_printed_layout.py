@@ -17,7 +17,11 @@ def lines(text):
 
 
 NUMBER = re.compile(r"-?\d+\.?\d*(?:e[-+]\d+)?")
-DF_REL = 1e-7  # numerical derivatives give Satterthwaite df to ~1e-8 relative: 1169.61988 vs 1169.61989
+# numerical derivatives give Satterthwaite df to ~1e-8 relative: 1169.61988 vs 1169.61989; and
+# where BOBYQA's last steps part on rounding noise (the criteria agree to 3e-15 relative, yet on
+# the cake model the 12th evaluation differs: theta 1.3010250676 vs lme4's 1.3010250277) the df
+# move by 1.0e-7 relative: 197.26341 vs 197.26343
+DF_REL = 2e-7
 
 
 def same_layout(want: str, got: str) -> bool:

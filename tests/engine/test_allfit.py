@@ -1,0 +1,70 @@
+"""all_fit (lme4's allFit) and where the fit's warnings point.
+
+all_fit refits with several optimisers and reports each one's criterion and estimates; it never
+changes the model. Warnings from lmer() point at the student's line, also when the fit happens
+inside the course (anova's ML refit), not at a fixed depth of the course's own calls."""
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlmcourse
+from mlmcourse.engine.fit import ConvergenceWarning
+from mlmcourse.engine.optimize import OPTIMIZERS, SINGULAR_MESSAGE
+
+DATA = Path(__file__).resolve().parents[1] / "reference" / "data"
+
+
+@pytest.fixture(scope="module")
+def bodyweight():
+    return pd.read_csv(DATA / "BodyWeight.csv")
+
+
+def test_all_fit_reports_every_optimizer_and_leaves_the_model_alone(bodyweight):
+    m = mlmcourse.lmer("weight ~ Time * factor(Diet) + (Time|Rat)", data=bodyweight)
+    theta = m.theta.copy()
+    table = mlmcourse.all_fit(m)
+    assert list(table.index) == [f"(this fit: {m.optinfo.optimizer})"] + list(OPTIMIZERS)
+    assert list(table.columns[:3]) == ["REML criterion", "above lowest", "checkConv"]
+    assert table["REML criterion"].iloc[0] == m.criterion
+    assert table["above lowest"].min() == 0.0
+    # from the fit's estimates (allFit's start_from_mle) every optimiser stays on the optimum
+    assert table["above lowest"].max() < 1e-4
+    np.testing.assert_array_equal(m.theta, theta)          # the model is not replaced
+    assert list(m.all_fit(optimizers=["scipy.L-BFGS-B"]).index)[1:] == ["scipy.L-BFGS-B"]
+
+
+def test_all_fit_refuses_unknown_optimizers_and_starts(bodyweight):
+    m = mlmcourse.lmer("weight ~ Time + (1|Rat)", data=bodyweight)
+    with pytest.raises(mlmcourse.CourseError, match="unknown optimizer 'bfgs'"):
+        mlmcourse.all_fit(m, optimizers=["bfgs"])
+    with pytest.raises(mlmcourse.CourseError, match="start"):
+        m.all_fit(start="zero")
+    with pytest.raises(mlmcourse.CourseError, match="takes a model from lmer"):
+        mlmcourse.all_fit("m")
+
+
+def test_singular_warning_in_lme4s_words_points_at_the_callers_line():
+    d = pd.read_csv(DATA / "Dyestuff2.csv")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = mlmcourse.lmer("Yield ~ 1 + (1|Batch)", data=d)
+    w = [c for c in caught if issubclass(c.category, ConvergenceWarning)]
+    assert len(w) == 1 and str(w[0].message).startswith(SINGULAR_MESSAGE + "\n")
+    assert w[0].filename == __file__
+    assert m.singular and m.optinfo.messages == [SINGULAR_MESSAGE]
+
+
+def test_warnings_of_a_refit_inside_anova_point_at_the_callers_line():
+    d = pd.read_csv(DATA / "Dyestuff2.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m0 = mlmcourse.lmer("Yield ~ 1 + (1|Batch)", data=d)
+        m1 = mlmcourse.lmer("Yield ~ 1 + (1|Batch)", data=d)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mlmcourse.anova(m0, m1, refit=True)          # refits both by ML: singular again
+    w = [c for c in caught if issubclass(c.category, ConvergenceWarning)]
+    assert w and all(c.filename == __file__ for c in w)
