@@ -66,6 +66,7 @@ execute: setup
 reference:
 	Rscript tests/reference/make_reference.R
 	Rscript tests/reference/make_quiz_reference.R
+	Rscript tests/reference/make_confint_reference.R
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

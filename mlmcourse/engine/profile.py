@@ -1,0 +1,368 @@
+"""The profile likelihood of each parameter of a fitted model, as lme4's ``profile()`` defines it.
+
+What is profiled (lme4's profile.merMod and devfun2, read, not copied):
+
+- The likelihood is always the ML one: a REML fit is first refitted by ML (lme4's refitML), and
+  the base deviance is that ML optimum's.
+- The random-effect parameters are taken on the standard-deviation / correlation scale, with
+  sigma a parameter of its own: per term, an SD for each diagonal position of theta and a
+  correlation for each position below it (lme4's ``sd_...`` and ``cor_...``), then ``sigma``.
+  The deviance at (SDs, correlations, sigma) has the fixed effects profiled out and sigma not:
+  ``log|A| + r^2(theta)/sigma^2 + n log(2 pi sigma^2)`` with theta = (the Cholesky factor of the
+  term's covariance) / sigma. Holding one of them at a value, the others are optimised (BOBYQA,
+  within SD >= 0, -1 <= correlation <= 1, sigma >= 0).
+- A fixed effect b_j held at a value moves to an offset: y - x_j b_j is fitted with the other
+  columns of X, and the ML deviance (sigma profiled) is optimised over theta.
+- zeta(value) = sign(value - estimate) * sqrt(deviance(value) - base deviance).
+
+The interval ends are where zeta = -z and +z (z = the normal quantile of the level). lme4 reads
+them off a spline through points spaced along the profile; here they are found by root-finding
+on zeta itself (a bracketing search, then Brent's method), which needs fewer evaluations and
+carries no interpolation error. At a bound, lme4's rule is kept: when zeta at SD = 0 (or at a
+correlation of -1 or +1) has not reached -z (or +z), lme4's spline has no point there, returns
+NA, and confint() puts the bound instead: that end of the interval IS the bound (0 for an SD).
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field, replace
+
+import nlopt
+import numpy as np
+from scipy import optimize
+
+from ..errors import CourseError
+from .optimize import optimize_theta
+from .pls import ProfiledDeviance
+from .threads import one_blas_thread
+
+DEV_TOL = 1e-6          # a "lower deviance" within this of the base is rounding (lme4: devtol)
+XTOL = 1e-9             # relative accuracy of an interval end (on the profiled scale)
+
+
+def parameter_names(model) -> tuple[list[str], list[str]]:
+    """lme4's labels (``oldNames=FALSE``) of the variance parameters, in theta's order (per term,
+    column by column: an SD on the diagonal, a correlation below it), then sigma; and of the fixed
+    effects."""
+    names = []
+    for td in model.design.terms:
+        p = td.p
+        for c in range(p):
+            for r in range(c, p):
+                names.append(f"sd_{td.cnames[r]}|{td.term.group}" if r == c
+                             else f"cor_{td.cnames[r]}.{td.cnames[c]}|{td.term.group}")
+    return names + ["sigma"], list(model.design.xnames)
+
+
+@dataclass
+class Param:
+    """One profiled parameter: lme4's label, its kind and where it sits."""
+
+    name: str           # lme4's label with oldNames=FALSE: 'sd_(Intercept)|schoolid', 'sigma', 'ses'
+    kind: str           # "sd", "cor", "sigma" or "beta"
+    index: int          # position in the variance vector (sd, cor, sigma) or in beta
+    estimate: float     # the ML estimate (the profile's zeta = 0)
+    lower: float        # the bound lme4 profiles within (-inf for a fixed effect)
+    upper: float
+
+
+def _sdcor_from_theta(theta, sigma, tmats):
+    """(SDs and correlations in theta's positions) from theta and sigma, per term."""
+    out = np.empty(len(theta))
+    for p, rr, cc, sl in tmats:
+        T = np.zeros((p, p))
+        T[rr, cc] = theta[sl]
+        cov = sigma * sigma * (T @ T.T)
+        sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        vals = []
+        for r, c in zip(rr, cc):
+            if r == c:
+                vals.append(sd[r])
+            else:
+                den = sd[r] * sd[c]
+                vals.append(cov[r, c] / den if den > 0 else 0.0)
+        out[sl] = vals
+    return out
+
+
+def _theta_from_sdcor(sdcor, sigma, tmats):
+    """theta from SDs, correlations and sigma: per term, the lower Cholesky factor of the
+    covariance over sigma^2; a zero pivot (an SD of 0 or a correlation of +-1) gives a zero
+    column below it instead of failing."""
+    theta = np.empty(len(sdcor))
+    for p, rr, cc, sl in tmats:
+        v = sdcor[sl]
+        if p == 1:
+            theta[sl] = v[0] / sigma
+            continue
+        sd = np.zeros(p)
+        C = np.eye(p)
+        for r, c, x in zip(rr, cc, v):
+            if r == c:
+                sd[r] = x
+            else:
+                C[r, c] = C[c, r] = x
+        S = C * np.outer(sd, sd) / (sigma * sigma)
+        L = np.zeros((p, p))
+        for j in range(p):
+            d = S[j, j] - L[j, :j] @ L[j, :j]
+            L[j, j] = math.sqrt(d) if d > 1e-14 * max(S[j, j], 1e-300) else 0.0
+            for i in range(j + 1, p):
+                L[i, j] = (S[i, j] - L[i, :j] @ L[j, :j]) / L[j, j] if L[j, j] > 0 else 0.0
+        theta[sl] = L[rr, cc]
+    return theta
+
+
+def _minimize(f, x0, lower, upper):
+    """BOBYQA (lme4's profile optimiser) over the free parameters, from x0."""
+    n = len(x0)
+    if n == 0:
+        return f(x0), x0
+    best = [np.inf, np.asarray(x0, float)]
+
+    def fn(x, grad):
+        v = f(x)
+        if v < best[0]:
+            best[0], best[1] = v, np.array(x, float)
+        return v if np.isfinite(v) else 1e300
+
+    opt = nlopt.opt(nlopt.LN_BOBYQA, n)
+    opt.set_min_objective(fn)
+    opt.set_lower_bounds(lower)
+    opt.set_upper_bounds(upper)
+    x0 = np.clip(np.asarray(x0, float), lower, upper)
+    step = np.maximum(0.05 * np.abs(x0), 0.01)
+    room = np.where(np.isfinite(upper), upper - lower, np.inf)
+    opt.set_initial_step(np.minimum(step, np.maximum(room / 4, 1e-6)))
+    opt.set_xtol_rel(1e-10)
+    opt.set_ftol_abs(1e-11)
+    opt.set_maxeval(20000)
+    try:
+        opt.optimize(x0)
+    except (nlopt.RoundoffLimited, RuntimeError, ValueError):
+        pass
+    return best[0], best[1]
+
+
+@dataclass
+class _Curve:
+    """The zeta evaluations of one parameter: value -> (zeta, the others' optimum)."""
+
+    points: dict = field(default_factory=dict)
+
+    def start_for(self, x, estimate, at_estimate):
+        """Where the optimiser starts for value x: the others' optimum at the evaluated value
+        nearest to x on the estimate's side of it (lme4 walks out from the estimate, each point
+        starting from the one before). A point beyond x can sit in a corner (an SD of 0 where a
+        correlation no longer matters) from which the optimiser would not come back."""
+        lo, hi = min(x, estimate), max(x, estimate)
+        best, best_d = at_estimate, abs(x - estimate)
+        for v, (_, opt) in self.points.items():
+            if lo <= v <= hi and abs(x - v) < best_d:
+                best, best_d = opt, abs(x - v)
+        return best
+
+
+class LikelihoodProfile:
+    """The profile of a fitted model's parameters; ``zeta(name, value)`` evaluates it and
+    ``interval(name, level)`` finds where it crosses -z and +z. Built by ``profile(model)``."""
+
+    @one_blas_thread
+    def __init__(self, model):
+        self.model = model
+        design = model.design
+        dev = ProfiledDeviance(design)          # its own copy: fixed-effect profiles change y
+        self._dev = dev
+        self.n = design.n
+        if model.REML or model.engine != "lme4":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                info = optimize_theta(dev, False, start=model.theta)
+            theta = info.theta
+        else:
+            theta = np.asarray(model.theta, float)
+        state = dev.solve(theta)
+        self.theta_ml = theta
+        self.base = float(dev.profiled_from(state, False))
+        self.sigma_ml = float(dev.sigma_from(state, False))
+        self.beta_ml = np.asarray(state.beta, float)
+        self._tmats = dev._tmats
+        sdcor = _sdcor_from_theta(theta, self.sigma_ml, self._tmats)
+        self.varpar_ml = np.append(sdcor, self.sigma_ml)
+        vnames, bnames = parameter_names(model)
+        params = []
+        for k, name in enumerate(vnames[:-1]):
+            kind = "sd" if name.startswith("sd_") else "cor"
+            params.append(Param(name, kind, k, float(self.varpar_ml[k]),
+                                *((0.0, np.inf) if kind == "sd" else (-1.0, 1.0))))
+        lo = [p.lower for p in params]
+        hi = [p.upper for p in params]
+        params.append(Param("sigma", "sigma", len(vnames) - 1, self.sigma_ml, 0.0, np.inf))
+        self._vlower = np.array(lo + [0.0])
+        self._vupper = np.array(hi + [np.inf])
+        for j, xname in enumerate(bnames):
+            params.append(Param(xname, "beta", j, float(self.beta_ml[j]), -np.inf, np.inf))
+        self.params = params
+        self._by_name = {p.name: p for p in params}
+        self._curves = {p.name: _Curve() for p in params}
+        self._beta_dev: dict[int, ProfiledDeviance] = {}
+        F = dev.varpar_terms(theta).F
+        self._se_ml = self.sigma_ml * np.sqrt(np.diag(F @ F.T)) if design.p else np.zeros(0)
+        self.evaluations = 0
+
+    # -- the deviance on the profile's scales --------------------------------------------------
+    def _dev_varpar(self, varpar: np.ndarray) -> float:
+        sigma = varpar[-1]
+        if not sigma > 0:
+            return np.inf
+        self.evaluations += 1
+        theta = _theta_from_sdcor(varpar[:-1], sigma, self._tmats)
+        try:
+            terms = self._dev.varpar_terms(theta)
+        except (np.linalg.LinAlgError, RuntimeError, ValueError):
+            return np.inf
+        return self._dev.deviance_at(terms, sigma, False)
+
+    def _reduced(self, j: int) -> ProfiledDeviance:
+        """The model without column j of X (its effect moves to an offset), built once."""
+        if j not in self._beta_dev:
+            d = self.model.design
+            keep = [i for i in range(d.p) if i != j]
+            reduced = replace(d, X=np.ascontiguousarray(d.X[:, keep]),
+                              xnames=[d.xnames[i] for i in keep])
+            self._beta_dev[j] = ProfiledDeviance(reduced)
+        return self._beta_dev[j]
+
+    # -- zeta ----------------------------------------------------------------------------------
+    def _check_base(self, dev: float, name: str, value: float) -> float:
+        diff = dev - self.base
+        if diff < -DEV_TOL * max(1.0, abs(self.base)):
+            raise CourseError(
+                f"Profiling {name} found a lower deviance ({dev:.6f}) than the fit's "
+                f"({self.base:.6f}) at {name} = {value:.6g}: the fit did not reach its optimum, so "
+                "its profile intervals would be wrong. Refit the model (lmer(...) again, or "
+                "engine=\"lme4\"), then call confint() on the new fit.")
+        return max(diff, 0.0)
+
+    @one_blas_thread
+    def zeta(self, name: str, value: float) -> float:
+        """lme4's zeta: sign(value - estimate) * sqrt(deviance at value - base deviance), with
+        the other parameters at their optimum given ``value``."""
+        par = self._by_name[name]
+        curve = self._curves[name]
+        value = float(value)
+        if value in curve.points:
+            return curve.points[value][0]
+        if par.kind == "beta":
+            j = par.index
+            rd = self._reduced(j)
+            rd.set_response(self.model.design.y - self.model.design.X[:, j] * value)
+            start = curve.start_for(value, par.estimate, self.theta_ml)
+
+            def f(th):
+                self.evaluations += 1
+                return rd.profiled(th, False)
+            lower = rd.lower
+            dev, x = _minimize(f, start, np.where(np.isfinite(lower), lower, -np.inf),
+                               np.full(len(start), np.inf))
+        else:
+            w = par.index
+            free = np.arange(len(self.varpar_ml)) != w
+            start = curve.start_for(value, par.estimate, self.varpar_ml[free])
+            full = self.varpar_ml.copy()
+            full[w] = value
+
+            def f(x):
+                full[free] = x
+                return self._dev_varpar(full)
+            dev, x = _minimize(f, start, self._vlower[free], self._vupper[free])
+        if not np.isfinite(dev):
+            raise CourseError(f"The deviance could not be evaluated at {name} = {value:.6g}, so "
+                              "its profile cannot be drawn there.")
+        z = math.copysign(math.sqrt(self._check_base(dev, name, value)), value - par.estimate)
+        if value == par.estimate:
+            z = 0.0
+        curve.points[value] = (z, x)
+        return z
+
+    # -- the interval ------------------------------------------------------------------------
+    def _end(self, par: Param, target: float) -> float:
+        """Where zeta = target (negative: below the estimate), or lme4's bound when zeta does
+        not reach target before the bound."""
+        sign = 1.0 if target > 0 else -1.0
+        bound = par.upper if sign > 0 else par.lower
+        est = par.estimate
+
+        def g(x):
+            return self.zeta(par.name, x) - target
+
+        if math.isfinite(bound) and par.kind != "sigma":    # sigma's deviance is infinite at 0
+            if bound == est:                   # the estimate sits on the bound (a singular fit)
+                return bound
+            gb = g(bound)
+            if sign * gb < 0:                  # zeta at the bound has not reached the target
+                return bound
+            return self._brent(g, est, bound)
+        # no bound: step out until zeta passes the target (secant steps on a log scale for
+        # sigma, whose profile is nearly linear in log(sigma); on the raw scale otherwise)
+        log_scale = par.kind in ("sd", "sigma") and est > 0
+        if par.kind == "beta":
+            step = abs(target) * (self._se_ml[par.index] if self._se_ml[par.index] > 0 else 1.0)
+        else:
+            step = 0.2 if log_scale else max(0.2 * self.sigma_ml, 1e-3)
+        to_x = (lambda u: est * math.exp(u)) if log_scale else (lambda u: est + u)
+        u0, g0 = 0.0, -target
+        u1 = sign * step
+        g1 = g(to_x(u1))
+        for _ in range(60):
+            if sign * g1 >= 0:
+                break
+            slope = (g1 - g0) / (u1 - u0)
+            jump = -g1 / slope if sign * slope > 0 else 2.0 * (u1 - u0)
+            jump = sign * min(max(sign * jump * 1.1, 0.1 * abs(u1 - u0)), 4.0 * abs(u1 - u0))
+            u0, g0 = u1, g1
+            u1 = u1 + jump
+            g1 = g(to_x(u1))
+        else:
+            raise CourseError(f"The profile of {par.name} did not reach zeta = {target:.3g}: "
+                              "its interval cannot be computed; use method=\"Wald\" for the fixed "
+                              "effects.")
+        return self._brent(g, to_x(u0), to_x(u1))
+
+    @staticmethod
+    def _brent(g, a: float, b: float) -> float:
+        tol = XTOL * max(abs(a), abs(b), 1e-8)
+        return float(optimize.brentq(g, min(a, b), max(a, b), xtol=tol, rtol=4 * np.finfo(float).eps))
+
+    def interval(self, name: str, level: float = 0.95) -> tuple[float, float]:
+        """The profile interval of parameter ``name`` at ``level``: lme4's confint(profile)."""
+        par = self._by_name[name]
+        z = float(_norm_quantile(0.5 + level / 2.0))
+        return self._end(par, -z), self._end(par, z)
+
+    def names(self) -> list[str]:
+        return [p.name for p in self.params]
+
+    def param(self, name: str) -> Param:
+        return self._by_name[name]
+
+    def curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Every (value, zeta) evaluated so far for ``name``, sorted by value, with the
+        estimate (zeta 0)."""
+        par = self._by_name[name]
+        pts = {par.estimate: 0.0}
+        pts.update({x: zv for x, (zv, _) in self._curves[name].points.items()})
+        xs = np.array(sorted(pts))
+        return xs, np.array([pts[x] for x in xs])
+
+
+def _norm_quantile(p: float) -> float:
+    from scipy.stats import norm
+    return float(norm.ppf(p))
+
+
+def profile(model) -> LikelihoodProfile:
+    """The likelihood profile of ``model`` (an lmer fit, either engine), evaluated on demand:
+    ``confint(model)`` and ``plot_profile(model)`` use it."""
+    return LikelihoodProfile(model)
