@@ -30,15 +30,16 @@ from dataclasses import dataclass, field, replace
 
 import nlopt
 import numpy as np
-from scipy import optimize
 
 from ..errors import CourseError
+from .numderiv import gradient_hessian
 from .optimize import optimize_theta
 from .pls import ProfiledDeviance
 from .threads import one_blas_thread
 
 DEV_TOL = 1e-6          # a "lower deviance" within this of the base is rounding (lme4: devtol)
-XTOL = 1e-9             # relative accuracy of an interval end (on the profiled scale)
+XTOL = 1e-9             # relative width of the bracket at which the search for an end stops
+ZTOL = 1e-7             # ... or when zeta is this close to the target (|zeta| = 1.96 at 95%)
 
 
 def parameter_names(model) -> tuple[list[str], list[str]]:
@@ -210,6 +211,7 @@ class LikelihoodProfile:
         F = dev.varpar_terms(theta).F
         self._se_ml = self.sigma_ml * np.sqrt(np.diag(F @ F.T)) if design.p else np.zeros(0)
         self.evaluations = 0
+        self._se_var = None
 
     # -- the deviance on the profile's scales --------------------------------------------------
     def _dev_varpar(self, varpar: np.ndarray) -> float:
@@ -297,49 +299,138 @@ class LikelihoodProfile:
         def g(x):
             return self.zeta(par.name, x) - target
 
-        if math.isfinite(bound) and par.kind != "sigma":    # sigma's deviance is infinite at 0
-            if bound == est:                   # the estimate sits on the bound (a singular fit)
-                return bound
-            gb = g(bound)
-            if sign * gb < 0:                  # zeta at the bound has not reached the target
-                return bound
-            return self._brent(g, est, bound)
-        # no bound: step out until zeta passes the target (secant steps on a log scale for
-        # sigma, whose profile is nearly linear in log(sigma); on the raw scale otherwise)
+        bounded = math.isfinite(bound) and par.kind != "sigma"   # sigma's deviance is inf at 0
+        if bounded and bound == est:           # the estimate sits on the bound (a singular fit)
+            return bound
+        if bounded and bound in self._curves[par.name].points:
+            return self._at_bound(g, par, target, bound)
+        inside, outside = self._sides(par, target)
+        if outside:                            # already bracketed by earlier evaluations
+            return self._root(g, inside[-1][0], outside[0][0])
+        # step out until zeta passes the target, by secant steps from the two outermost points
+        # (on a log scale for an SD or sigma, whose profile is nearly linear in the log); a
+        # step that would pass a bound goes to the bound, and there lme4's rule decides
         log_scale = par.kind in ("sd", "sigma") and est > 0
-        if par.kind == "beta":
-            step = abs(target) * (self._se_ml[par.index] if self._se_ml[par.index] > 0 else 1.0)
-        else:
-            step = 0.2 if log_scale else max(0.2 * self.sigma_ml, 1e-3)
+        to_u = (lambda x: math.log(x / est)) if log_scale else (lambda x: x - est)
         to_x = (lambda u: est * math.exp(u)) if log_scale else (lambda u: est + u)
-        u0, g0 = 0.0, -target
-        u1 = sign * step
-        g1 = g(to_x(u1))
+
+        def clamp(u):
+            if bounded and (sign * (to_x(u) - bound) >= 0 or (log_scale and u < -30)):
+                return None                    # at or past the bound
+            return u
+
+        if len(inside) >= 2:
+            (x0, z0), (x1, z1) = inside[-2], inside[-1]
+            u0, g0, u1, g1 = to_u(x0), z0 - target, to_u(x1), z1 - target
+        else:
+            if par.kind == "beta":
+                se = self._se_ml[par.index]
+                step = abs(target) * (se if se > 0 else 1.0)
+            else:
+                se = self._var_se()[par.index]
+                step = abs(target) * se if np.isfinite(se) and se > 0 else (
+                    0.05 if log_scale else max(0.2 * self.sigma_ml, 1e-3))
+            u0, g0, u1 = 0.0, -target, sign * step
+            if clamp(u1) is None:
+                return self._at_bound(g, par, target, bound)
+            g1 = g(to_x(u1))
         for _ in range(60):
             if sign * g1 >= 0:
-                break
+                return self._root(g, to_x(u0), to_x(u1))
             slope = (g1 - g0) / (u1 - u0)
-            jump = -g1 / slope if sign * slope > 0 else 2.0 * (u1 - u0)
-            jump = sign * min(max(sign * jump * 1.1, 0.1 * abs(u1 - u0)), 4.0 * abs(u1 - u0))
+            jump = -g1 / slope if slope != 0 else 0.0
+            if not sign * jump > 0:            # the secant points back: double the last step
+                jump = 2.0 * (u1 - u0)
+            jump = sign * min(max(sign * jump * 1.1, 0.1 * abs(u1 - u0)), 8.0 * abs(u1 - u0))
             u0, g0 = u1, g1
-            u1 = u1 + jump
+            u1 = clamp(u1 + jump)
+            if u1 is None:
+                return self._at_bound(g, par, target, bound)
             g1 = g(to_x(u1))
-        else:
-            raise CourseError(f"The profile of {par.name} did not reach zeta = {target:.3g}: "
-                              "its interval cannot be computed; use method=\"Wald\" for the fixed "
-                              "effects.")
-        return self._brent(g, to_x(u0), to_x(u1))
+        raise CourseError(f"The profile of {par.name} did not reach zeta = {target:.3g}: "
+                          "its interval cannot be computed; use method=\"Wald\" for the fixed "
+                          "effects.")
+
+    def _at_bound(self, g, par: Param, target: float, bound: float) -> float:
+        """lme4's rule at a bound: when zeta there has not reached the target, the bound is the
+        interval's end (lme4's spline has no point beyond it: NA, replaced by the bound)."""
+        sign = 1.0 if target > 0 else -1.0
+        if sign * g(bound) < 0:
+            return bound
+        inside, _ = self._sides(par, target)
+        return self._root(g, inside[-1][0], bound)
 
     @staticmethod
-    def _brent(g, a: float, b: float) -> float:
+    def _root(g, a: float, b: float) -> float:
+        """g's root between a and b (g(a), g(b) of opposite signs; both already evaluated, so
+        cached): regula falsi with the Illinois modification, stopping when zeta is within
+        ZTOL of the target or the bracket is below XTOL (relative)."""
+        ga, gb = g(a), g(b)
+        if ga == 0:
+            return a
         tol = XTOL * max(abs(a), abs(b), 1e-8)
-        return float(optimize.brentq(g, min(a, b), max(a, b), xtol=tol, rtol=4 * np.finfo(float).eps))
+        for _ in range(100):
+            if gb == 0 or abs(gb) < ZTOL:
+                return b
+            c = (a * gb - b * ga) / (gb - ga)
+            gc = g(c)
+            if gc * gb < 0:
+                a, ga = b, gb
+            else:
+                ga *= 0.5
+            b, gb = c, gc
+            if abs(b - a) < tol:
+                break
+        return b
+
+    def _var_se(self) -> np.ndarray:
+        """Approximate standard errors of the variance parameters at the ML optimum, on the scale
+        the search steps on (log for a positive SD and sigma): from the Hessian of the deviance
+        (2 H^-1), only to size the first step of the search for an interval's end."""
+        if self._se_var is None:
+            v = self.varpar_ml
+            logs = np.array([p.kind in ("sd", "sigma") and p.estimate > 0
+                             for p in self.params[: len(v)]])
+
+            def f(u):
+                return self._dev_varpar(np.where(logs, np.exp(np.where(logs, u, 0.0)), u))
+            u = np.where(logs, np.log(np.where(logs, v, 1.0)), v)
+            se = np.full(len(v), np.nan)
+            try:
+                _, H = gradient_hessian(f, u, h=1e-4)
+                cov = 2.0 * np.linalg.inv(H)
+                d = np.diag(cov)
+                if np.all(np.isfinite(d)):
+                    se = np.sqrt(np.where(d > 0, d, np.nan))
+            except (np.linalg.LinAlgError, ValueError):
+                pass
+            self._se_var = se
+        return self._se_var
+
+    def _sides(self, par: Param, target: float):
+        """The evaluated points on target's side of the estimate: those not yet at target (from
+        the estimate outwards) and those past it (nearest first)."""
+        sign = 1.0 if target > 0 else -1.0
+        pts = [(par.estimate, 0.0)] + [(x, z) for x, (z, _) in self._curves[par.name].points.items()
+                                       if sign * (x - par.estimate) > 0]
+        pts.sort(key=lambda p: sign * p[1])
+        inside = [p for p in pts if sign * p[1] < abs(target)]
+        outside = [p for p in pts if sign * p[1] >= abs(target)]
+        return inside, outside
 
     def interval(self, name: str, level: float = 0.95) -> tuple[float, float]:
         """The profile interval of parameter ``name`` at ``level``: lme4's confint(profile)."""
         par = self._by_name[name]
         z = float(_norm_quantile(0.5 + level / 2.0))
         return self._end(par, -z), self._end(par, z)
+
+    def zeta_curve(self, name: str, levels=(0.5, 0.8, 0.9, 0.95, 0.99)):
+        """The profile of ``name`` for a plot: every (value, zeta) evaluated once the interval ends
+        at each of ``levels`` are found, and those ends as {level: (lower, upper)}. An end at a
+        bound (an SD's 0) has |zeta| below the level's: there the curve stops at the bound."""
+        ends = {lv: self.interval(name, lv) for lv in sorted(levels)}
+        xs, zs = self.curve(name)
+        return xs, zs, ends
 
     def names(self) -> list[str]:
         return [p.name for p in self.params]
