@@ -428,7 +428,8 @@ class LikelihoodProfile:
         """The profile of ``name`` for a plot: every (value, zeta) evaluated once the interval ends
         at each of ``levels`` are found, and those ends as {level: (lower, upper)}. An end at a
         bound (an SD's 0) has |zeta| below the level's: there the curve stops at the bound."""
-        ends = {lv: self.interval(name, lv) for lv in sorted(levels)}
+        ends = {lv: self.interval(name, lv) for lv in sorted(levels, reverse=True)}  # widest first:
+        ends = dict(sorted(ends.items()))      # the narrower ends are then already bracketed
         xs, zs = self.curve(name)
         return xs, zs, ends
 
