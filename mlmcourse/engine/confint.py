@@ -16,7 +16,7 @@ from scipy.stats import norm
 
 from ..errors import CourseError
 from ..rprint.rformat import format_real
-from .profile import LikelihoodProfile, parameter_names, profile
+from .profile import LikelihoodProfile, check_model, parameter_names, profile
 
 METHODS = {"profile": "profile", "wald": "Wald"}
 
@@ -102,6 +102,7 @@ def confint(model, parm=None, level: float = 0.95, method: str = "profile") -> p
     prof = None
     if isinstance(model, LikelihoodProfile):
         prof, model = model, model.model
+    check_model(model)
     method = _check_method(method)
     level = _check_level(level)
     vnames, bnames = parameter_names(model)

@@ -454,7 +454,33 @@ def _norm_quantile(p: float) -> float:
     return float(norm.ppf(p))
 
 
+def check_model(model) -> None:
+    """A model fitted by lmer(), or one paragraph saying what to do instead."""
+    from .model import LmerModel
+    from .ols import LmFit
+    if isinstance(model, LmerModel):
+        return
+    if isinstance(model, LmFit):
+        raise CourseError(
+            "confint() and profile() give lme4's intervals for a mixed model fitted by lmer(). For an lm() fit, "
+            "R's confint(lm) is statsmodels' conf_int(): m.statsmodels.conf_int() (t-based "
+            "intervals of the coefficients).")
+    raise CourseError(
+        f"confint() and profile() need a model fitted by lmer() (or its profile), not {type(model).__name__}: "
+        "for example fit3 = lmer(\"mathkind ~ ses + (1|schoolid/classid)\", data=dat), then "
+        "confint(fit3).")
+
+
 def profile(model) -> LikelihoodProfile:
-    """The likelihood profile of ``model`` (an lmer fit, either engine), evaluated on demand:
-    ``confint(model)`` and ``plot_profile(model)`` use it."""
+    """The likelihood profile of a model fitted by ``lmer()`` (either engine), as lme4's
+    ``profile(m)``. Its zeta values are computed when asked for and kept, so one profile serves
+    both the intervals and the plot::
+
+        prof = profile(fit3)
+        confint(prof)                  # = confint(fit3), lme4's profile intervals
+        plot_profile(prof)             # mlmcourse.plots: lme4's zeta plot, same evaluations
+
+    ``prof.zeta(name, value)`` is zeta at one value of a parameter (lme4's labels, e.g.
+    "sd_(Intercept)|schoolid"); ``prof.interval(name, level)`` one interval."""
+    check_model(model)
     return LikelihoodProfile(model)

@@ -189,3 +189,10 @@ def test_bad_input_is_one_course_error(kwargs, fragment):
         confint(fitted("lmer.fit1"), **kwargs)
     msg = str(err.value)
     assert fragment in msg and "\n" not in msg
+
+
+def test_not_a_mixed_model_is_one_course_error():
+    with pytest.raises(CourseError, match="conf_int"):
+        confint(mlmcourse.lm("mathkind ~ ses", data=dataset("classroom")))
+    with pytest.raises(CourseError, match="lmer"):
+        confint("fit3")
