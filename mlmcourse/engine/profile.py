@@ -37,7 +37,8 @@ from .optimize import optimize_theta
 from .pls import ProfiledDeviance
 from .threads import one_blas_thread
 
-DEV_TOL = 1e-6          # a "lower deviance" within this of the base is rounding (lme4: devtol)
+DEV_TOL = 1e-4          # a deviance below the base by less than this is the optimisers' rounding
+                        # (read as zeta 0); by more, the fit missed its optimum (lme4: an error)
 XTOL = 1e-9             # relative width of the bracket at which the search for an end stops
 ZTOL = 1e-7             # ... or when zeta is this close to the target (|zeta| = 1.96 at 95%)
 
@@ -239,7 +240,7 @@ class LikelihoodProfile:
     # -- zeta ----------------------------------------------------------------------------------
     def _check_base(self, dev: float, name: str, value: float) -> float:
         diff = dev - self.base
-        if diff < -DEV_TOL * max(1.0, abs(self.base)):
+        if diff < -DEV_TOL:
             raise CourseError(
                 f"Profiling {name} found a lower deviance ({dev:.6f}) than the fit's "
                 f"({self.base:.6f}) at {name} = {value:.6g}: the fit did not reach its optimum, so "
