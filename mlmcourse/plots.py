@@ -167,7 +167,13 @@ def plot_profile(model, parm=None, levels=PROFILE_LEVELS, ncols: int = 3):
 
     ``model``: a fitted lmer model (or a ``profile(m)``, to reuse its evaluations); ``parm``: as in
     ``confint`` (a name, a list, "theta_" or "beta_"); ``levels``: confidence levels of the lines.
-    Returns the Figure. Alt text for a notebook: ``describe_profile(m)``."""
+    Returns the Figure. Alt text for a notebook: ``describe_profile(m)``. In a notebook::
+
+        from mlmcourse import profile, confint
+        from mlmcourse.plots import plot_profile
+        prof = profile(fit3)           # profiled once, shared by the table and the figure
+        confint(prof)
+        plot_profile(prof);"""
     from scipy.interpolate import PchipInterpolator
     from scipy.stats import norm
 
@@ -181,7 +187,9 @@ def plot_profile(model, parm=None, levels=PROFILE_LEVELS, ncols: int = 3):
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
     s = _scale()
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols + 0.4, 3.0 * nrows + 0.7),
+    # at most the course's 9.6-inch width (JupyterLab's output area on a 1280 x 720 screen)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(min(FIGSIZE[0], 3.2 * ncols + 0.4),
+                                                    2.6 * nrows + 0.7),
                              squeeze=False, sharey=True)
     colors = palette()
     zmax = norm.ppf(0.5 + levels[-1] / 2)
@@ -205,17 +213,19 @@ def plot_profile(model, parm=None, levels=PROFILE_LEVELS, ncols: int = 3):
             ax.plot(0.0, z0, "s", color=colors[3], ms=6 * s)
             ax.annotate("SD = 0:\nthe boundary", (0.0, z0), xytext=(6, -4),
                         textcoords="offset points", va="top", fontsize=10 * s, color=colors[3])
-        ax.set_title(name, fontsize=11 * s)
+        # long labels ('sd_(Intercept)|classid:schoolid') break before the group
+        ax.set_title(name.replace("|", "\n|", 1) if len(name) > 26 else name, fontsize=11 * s)
         ax.set_xlabel("value")
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel(r"$\zeta$")
+        ax.set_yticks([-2, -1, 0, 1, 2])
     others = ", ".join(f"{100 * lv:g}%" for lv in levels if abs(lv - 0.95) > 1e-12)
     title = "Profile zeta plot"
     if any(abs(lv - 0.95) < 1e-12 for lv in levels):
         title += ": the 95% interval's ends dashed (zeta = ±1.96)"
-    fig.suptitle(title + (f"; dotted: {others}" if others else ""))
+    fig.suptitle(title + (f";\ndotted: {others}" if others else ""), fontsize=13 * s)
     return fig
 
 
