@@ -39,6 +39,7 @@ from .threads import one_blas_thread
 
 DEV_TOL = 1e-4          # a deviance below the base by less than this is the optimisers' rounding
                         # (read as zeta 0); by more, the fit missed its optimum (lme4: an error)
+INFEASIBLE_PENALTY = 1e4  # deviance added per unit of a correlation matrix's negative pivot
 XTOL = 1e-9             # relative width of the bracket at which the search for an end stops
 ZTOL = 1e-7             # ... or when zeta is this close to the target (|zeta| = 1.96 at 95%)
 
@@ -91,8 +92,11 @@ def _sdcor_from_theta(theta, sigma, tmats):
 def _theta_from_sdcor(sdcor, sigma, tmats):
     """theta from SDs, correlations and sigma: per term, the lower Cholesky factor of the
     covariance over sigma^2; a zero pivot (an SD of 0 or a correlation of +-1) gives a zero
-    column below it instead of failing."""
+    column below it instead of failing. Also returns how far the correlations are from a valid
+    (positive semi-definite) matrix, 0 when they are one: with three or more effects, values
+    each within [-1, 1] can together be impossible, and the deviance is then penalised."""
     theta = np.empty(len(sdcor))
+    deficit = 0.0
     for p, rr, cc, sl in tmats:
         v = sdcor[sl]
         if p == 1:
@@ -109,11 +113,13 @@ def _theta_from_sdcor(sdcor, sigma, tmats):
         L = np.zeros((p, p))
         for j in range(p):
             d = S[j, j] - L[j, :j] @ L[j, :j]
+            if d < 0 and S[j, j] > 0:
+                deficit -= d / S[j, j]
             L[j, j] = math.sqrt(d) if d > 1e-14 * max(S[j, j], 1e-300) else 0.0
             for i in range(j + 1, p):
                 L[i, j] = (S[i, j] - L[i, :j] @ L[j, :j]) / L[j, j] if L[j, j] > 0 else 0.0
         theta[sl] = L[rr, cc]
-    return theta
+    return theta, deficit
 
 
 def _minimize(f, x0, lower, upper):
@@ -145,6 +151,20 @@ def _minimize(f, x0, lower, upper):
     except (nlopt.RoundoffLimited, RuntimeError, ValueError):
         pass
     return best[0], best[1]
+
+
+def _best_of(f, starts, lower, upper):
+    """The lower of BOBYQA's optima from the walk's start and from the fit's own optimum: with
+    three or more correlated effects one start can stall where a correlation's bound meets
+    the others' (sleepstudy with (1 + Days + Days^2|Subject): an end 0.11 instead of 0.26)."""
+    best = None
+    for k, x0 in enumerate(starts):
+        if k and np.array_equal(x0, starts[0]):
+            continue
+        got = _minimize(f, x0, lower, upper)
+        if best is None or got[0] < best[0]:
+            best = got
+    return best
 
 
 @dataclass
@@ -220,12 +240,13 @@ class LikelihoodProfile:
         if not sigma > 0:
             return np.inf
         self.evaluations += 1
-        theta = _theta_from_sdcor(varpar[:-1], sigma, self._tmats)
+        theta, deficit = _theta_from_sdcor(varpar[:-1], sigma, self._tmats)
         try:
             terms = self._dev.varpar_terms(theta)
         except (np.linalg.LinAlgError, RuntimeError, ValueError):
             return np.inf
-        return self._dev.deviance_at(terms, sigma, False)
+        penalty = INFEASIBLE_PENALTY * deficit if deficit > 1e-12 else 0.0
+        return self._dev.deviance_at(terms, sigma, False) + penalty
 
     def _reduced(self, j: int) -> ProfiledDeviance:
         """The model without column j of X (its effect moves to an offset), built once."""
@@ -267,8 +288,8 @@ class LikelihoodProfile:
                 self.evaluations += 1
                 return rd.profiled(th, False)
             lower = rd.lower
-            dev, x = _minimize(f, start, np.where(np.isfinite(lower), lower, -np.inf),
-                               np.full(len(start), np.inf))
+            dev, x = _best_of(f, (start, self.theta_ml), np.where(np.isfinite(lower), lower, -np.inf),
+                              np.full(len(start), np.inf))
         else:
             w = par.index
             free = np.arange(len(self.varpar_ml)) != w
@@ -279,7 +300,8 @@ class LikelihoodProfile:
             def f(x):
                 full[free] = x
                 return self._dev_varpar(full)
-            dev, x = _minimize(f, start, self._vlower[free], self._vupper[free])
+            dev, x = _best_of(f, (start, self.varpar_ml[free]), self._vlower[free],
+                              self._vupper[free])
         if not np.isfinite(dev):
             raise CourseError(f"The deviance could not be evaluated at {name} = {value:.6g}, so "
                               "its profile cannot be drawn there.")
