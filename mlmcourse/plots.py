@@ -178,7 +178,7 @@ def plot_profile(model, parm=None, levels=PROFILE_LEVELS, ncols: int = 3):
     from scipy.stats import norm
 
     from .engine.confint import _check_level, _select
-    from .engine.profile import parameter_names
+    from .engine.sdcor import parameter_names
 
     prof = _profile_of(model)
     levels = tuple(sorted(_check_level(lv) for lv in levels))

@@ -16,7 +16,8 @@ from scipy.stats import norm
 
 from ..errors import CourseError
 from ..rprint.rformat import format_real
-from .profile import LikelihoodProfile, check_model, parameter_names, profile
+from .profile import LikelihoodProfile, check_model, profile
+from .sdcor import parameter_names
 
 METHODS = {"profile": "profile", "wald": "Wald"}
 

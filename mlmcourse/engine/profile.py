@@ -10,15 +10,17 @@ What is profiled (lme4's profile.merMod and devfun2, read, not copied):
   The deviance at (SDs, correlations, sigma) has the fixed effects profiled out and sigma not:
   ``log|A| + r^2(theta)/sigma^2 + n log(2 pi sigma^2)`` with theta = (the Cholesky factor of the
   term's covariance) / sigma. Holding one of them at a value, the others are optimised (BOBYQA,
-  within SD >= 0, -1 <= correlation <= 1, sigma >= 0).
+  within SD >= 0, -1 <= correlation <= 1, sigma >= 0; with three or more effects in a term,
+  correlations that cannot go together are penalised, never silently replaced).
 - A fixed effect b_j held at a value moves to an offset: y - x_j b_j is fitted with the other
   columns of X, and the ML deviance (sigma profiled) is optimised over theta.
 - zeta(value) = sign(value - estimate) * sqrt(deviance(value) - base deviance).
 
 The interval ends are where zeta = -z and +z (z = the normal quantile of the level). lme4 reads
 them off a spline through points spaced along the profile; here they are found by root-finding
-on zeta itself (a bracketing search, then Brent's method), which needs fewer evaluations and
-carries no interpolation error. At a bound, lme4's rule is kept: when zeta at SD = 0 (or at a
+on zeta itself (secant steps out from the estimate, the first one sized by the Hessian, until
+zeta passes the target; then regula falsi with the Illinois modification), which needs fewer
+evaluations and carries no interpolation error. At a bound, lme4's rule is kept: when zeta at SD = 0 (or at a
 correlation of -1 or +1) has not reached -z (or +z), lme4's spline has no point there, returns
 NA, and confint() puts the bound instead: that end of the interval IS the bound (0 for an SD).
 """
@@ -28,34 +30,19 @@ import math
 import warnings
 from dataclasses import dataclass, field, replace
 
-import nlopt
 import numpy as np
 
 from ..errors import CourseError
 from .numderiv import gradient_hessian
 from .optimize import optimize_theta
 from .pls import ProfiledDeviance
+from .profile_solvers import best_of, find_root
+from .sdcor import parameter_names, sdcor_from_theta, theta_from_sdcor
 from .threads import one_blas_thread
 
 DEV_TOL = 1e-4          # a deviance below the base by less than this is the optimisers' rounding
                         # (read as zeta 0); by more, the fit missed its optimum (lme4: an error)
 INFEASIBLE_PENALTY = 1e4  # deviance added per unit of a correlation matrix's negative pivot
-XTOL = 1e-9             # relative width of the bracket at which the search for an end stops
-ZTOL = 1e-7             # ... or when zeta is this close to the target (|zeta| = 1.96 at 95%)
-
-
-def parameter_names(model) -> tuple[list[str], list[str]]:
-    """lme4's labels (``oldNames=FALSE``) of the variance parameters, in theta's order (per term,
-    column by column: an SD on the diagonal, a correlation below it), then sigma; and of the fixed
-    effects."""
-    names = []
-    for td in model.design.terms:
-        p = td.p
-        for c in range(p):
-            for r in range(c, p):
-                names.append(f"sd_{td.cnames[r]}|{td.term.group}" if r == c
-                             else f"cor_{td.cnames[r]}.{td.cnames[c]}|{td.term.group}")
-    return names + ["sigma"], list(model.design.xnames)
 
 
 @dataclass
@@ -68,103 +55,6 @@ class Param:
     estimate: float     # the ML estimate (the profile's zeta = 0)
     lower: float        # the bound lme4 profiles within (-inf for a fixed effect)
     upper: float
-
-
-def _sdcor_from_theta(theta, sigma, tmats):
-    """(SDs and correlations in theta's positions) from theta and sigma, per term."""
-    out = np.empty(len(theta))
-    for p, rr, cc, sl in tmats:
-        T = np.zeros((p, p))
-        T[rr, cc] = theta[sl]
-        cov = sigma * sigma * (T @ T.T)
-        sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-        vals = []
-        for r, c in zip(rr, cc):
-            if r == c:
-                vals.append(sd[r])
-            else:
-                den = sd[r] * sd[c]
-                vals.append(cov[r, c] / den if den > 0 else 0.0)
-        out[sl] = vals
-    return out
-
-
-def _theta_from_sdcor(sdcor, sigma, tmats):
-    """theta from SDs, correlations and sigma: per term, the lower Cholesky factor of the
-    covariance over sigma^2; a zero pivot (an SD of 0 or a correlation of +-1) gives a zero
-    column below it instead of failing. Also returns how far the correlations are from a valid
-    (positive semi-definite) matrix, 0 when they are one: with three or more effects, values
-    each within [-1, 1] can together be impossible, and the deviance is then penalised."""
-    theta = np.empty(len(sdcor))
-    deficit = 0.0
-    for p, rr, cc, sl in tmats:
-        v = sdcor[sl]
-        if p == 1:
-            theta[sl] = v[0] / sigma
-            continue
-        sd = np.zeros(p)
-        C = np.eye(p)
-        for r, c, x in zip(rr, cc, v):
-            if r == c:
-                sd[r] = x
-            else:
-                C[r, c] = C[c, r] = x
-        S = C * np.outer(sd, sd) / (sigma * sigma)
-        L = np.zeros((p, p))
-        for j in range(p):
-            d = S[j, j] - L[j, :j] @ L[j, :j]
-            if d < 0 and S[j, j] > 0:
-                deficit -= d / S[j, j]
-            L[j, j] = math.sqrt(d) if d > 1e-14 * max(S[j, j], 1e-300) else 0.0
-            for i in range(j + 1, p):
-                L[i, j] = (S[i, j] - L[i, :j] @ L[j, :j]) / L[j, j] if L[j, j] > 0 else 0.0
-        theta[sl] = L[rr, cc]
-    return theta, deficit
-
-
-def _minimize(f, x0, lower, upper):
-    """BOBYQA (lme4's profile optimiser) over the free parameters, from x0."""
-    n = len(x0)
-    if n == 0:
-        return f(x0), x0
-    best = [np.inf, np.asarray(x0, float)]
-
-    def fn(x, grad):
-        v = f(x)
-        if v < best[0]:
-            best[0], best[1] = v, np.array(x, float)
-        return v if np.isfinite(v) else 1e300
-
-    opt = nlopt.opt(nlopt.LN_BOBYQA, n)
-    opt.set_min_objective(fn)
-    opt.set_lower_bounds(lower)
-    opt.set_upper_bounds(upper)
-    x0 = np.clip(np.asarray(x0, float), lower, upper)
-    step = np.maximum(0.05 * np.abs(x0), 0.01)
-    room = np.where(np.isfinite(upper), upper - lower, np.inf)
-    opt.set_initial_step(np.minimum(step, np.maximum(room / 4, 1e-6)))
-    opt.set_xtol_rel(1e-10)
-    opt.set_ftol_abs(1e-11)
-    opt.set_maxeval(20000)
-    try:
-        opt.optimize(x0)
-    except (nlopt.RoundoffLimited, RuntimeError, ValueError):
-        pass
-    return best[0], best[1]
-
-
-def _best_of(f, starts, lower, upper):
-    """The lower of BOBYQA's optima from the walk's start and from the fit's own optimum: with
-    three or more correlated effects one start can stall where a correlation's bound meets
-    the others' (sleepstudy with (1 + Days + Days^2|Subject): an end 0.11 instead of 0.26)."""
-    best = None
-    for k, x0 in enumerate(starts):
-        if k and np.array_equal(x0, starts[0]):
-            continue
-        got = _minimize(f, x0, lower, upper)
-        if best is None or got[0] < best[0]:
-            best = got
-    return best
 
 
 @dataclass
@@ -210,7 +100,7 @@ class LikelihoodProfile:
         self.sigma_ml = float(dev.sigma_from(state, False))
         self.beta_ml = np.asarray(state.beta, float)
         self._tmats = dev._tmats
-        sdcor = _sdcor_from_theta(theta, self.sigma_ml, self._tmats)
+        sdcor = sdcor_from_theta(theta, self.sigma_ml, self._tmats)
         self.varpar_ml = np.append(sdcor, self.sigma_ml)
         vnames, bnames = parameter_names(model)
         params = []
@@ -240,7 +130,7 @@ class LikelihoodProfile:
         if not sigma > 0:
             return np.inf
         self.evaluations += 1
-        theta, deficit = _theta_from_sdcor(varpar[:-1], sigma, self._tmats)
+        theta, deficit = theta_from_sdcor(varpar[:-1], sigma, self._tmats)
         try:
             terms = self._dev.varpar_terms(theta)
         except (np.linalg.LinAlgError, RuntimeError, ValueError):
@@ -288,7 +178,7 @@ class LikelihoodProfile:
                 self.evaluations += 1
                 return rd.profiled(th, False)
             lower = rd.lower
-            dev, x = _best_of(f, (start, self.theta_ml), np.where(np.isfinite(lower), lower, -np.inf),
+            dev, x = best_of(f, (start, self.theta_ml), np.where(np.isfinite(lower), lower, -np.inf),
                               np.full(len(start), np.inf))
         else:
             w = par.index
@@ -300,7 +190,7 @@ class LikelihoodProfile:
             def f(x):
                 full[free] = x
                 return self._dev_varpar(full)
-            dev, x = _best_of(f, (start, self.varpar_ml[free]), self._vlower[free],
+            dev, x = best_of(f, (start, self.varpar_ml[free]), self._vlower[free],
                               self._vupper[free])
         if not np.isfinite(dev):
             raise CourseError(f"The deviance could not be evaluated at {name} = {value:.6g}, so "
@@ -329,7 +219,7 @@ class LikelihoodProfile:
             return self._at_bound(g, par, target, bound)
         inside, outside = self._sides(par, target)
         if outside:                            # already bracketed by earlier evaluations
-            return self._root(g, inside[-1][0], outside[0][0])
+            return find_root(g, inside[-1][0], outside[0][0])
         # step out until zeta passes the target, by secant steps from the two outermost points
         # (on a log scale for an SD or sigma, whose profile is nearly linear in the log); a
         # step that would pass a bound goes to the bound, and there lme4's rule decides
@@ -359,7 +249,7 @@ class LikelihoodProfile:
             g1 = g(to_x(u1))
         for _ in range(60):
             if sign * g1 >= 0:
-                return self._root(g, to_x(u0), to_x(u1))
+                return find_root(g, to_x(u0), to_x(u1))
             slope = (g1 - g0) / (u1 - u0)
             jump = -g1 / slope if slope != 0 else 0.0
             if not sign * jump > 0:            # the secant points back: double the last step
@@ -381,30 +271,7 @@ class LikelihoodProfile:
         if sign * g(bound) < 0:
             return bound
         inside, _ = self._sides(par, target)
-        return self._root(g, inside[-1][0], bound)
-
-    @staticmethod
-    def _root(g, a: float, b: float) -> float:
-        """g's root between a and b (g(a), g(b) of opposite signs; both already evaluated, so
-        cached): regula falsi with the Illinois modification, stopping when zeta is within
-        ZTOL of the target or the bracket is below XTOL (relative)."""
-        ga, gb = g(a), g(b)
-        if ga == 0:
-            return a
-        tol = XTOL * max(abs(a), abs(b), 1e-8)
-        for _ in range(100):
-            if gb == 0 or abs(gb) < ZTOL:
-                return b
-            c = (a * gb - b * ga) / (gb - ga)
-            gc = g(c)
-            if gc * gb < 0:
-                a, ga = b, gb
-            else:
-                ga *= 0.5
-            b, gb = c, gc
-            if abs(b - a) < tol:
-                break
-        return b
+        return find_root(g, inside[-1][0], bound)
 
     def _var_se(self) -> np.ndarray:
         """Approximate standard errors of the variance parameters at the ML optimum, on the scale
