@@ -15,6 +15,10 @@
     numderiv.py   numerical derivatives (central differences, Richardson extrapolation)
     inference.py  lmerTest's Satterthwaite table, and the ICC
     compare.py    anova (likelihood-ratio tests, ML refit) and ranova
+    profile.py    lme4's profile(): zeta of each parameter (ML refit; SD/cor/sigma, fixed effects)
+      sdcor.py      lme4's SD/correlation scale of theta, and its parameter labels
+      profile_solvers.py  BOBYQA at each point of a profile, the root finder for an interval's end
+    confint.py    lme4's confint(): profile (default) and Wald intervals, lme4's rows and labels
     ols.py        ordinary least squares: lm() with statsmodels, and the bare solve
     smbridge.py   the same model as a statsmodels MixedLM
     smfit.py      engine="statsmodels": MixedLM fits it (lbfgs, checked), its estimates -> theta
