@@ -15,7 +15,6 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..errors import CourseError
-from ..rprint.rformat import format_real
 from .profile import LikelihoodProfile, check_model, profile
 from .sdcor import parameter_names
 
@@ -43,10 +42,17 @@ def _check_level(level) -> float:
 
 
 def column_names(level: float) -> list[str]:
-    """R's names for the two columns: format(100 * tail, digits=3) and " %"."""
+    """R's names for the two columns (stats:::format.perc): format(100 * tail, digits=3,
+    scientific=FALSE) and " %": one number of decimals, enough to show each value to 3
+    significant digits."""
     a = (1.0 - level) / 2.0
-    lo, hi = (s.strip() for s in format_real([100 * a, 100 * (1 - a)], digits=3))
-    return [f"{lo} %", f"{hi} %"]
+    values = [100 * a, 100 * (1 - a)]
+    decimals = 0
+    for x in values:
+        mant, exp = f"{x:.2e}".split("e")
+        nsig = len(mant.replace(".", "").rstrip("0")) or 1
+        decimals = max(decimals, nsig - 1 - int(exp))
+    return [f"{x:.{decimals}f} %" for x in values]
 
 
 def _select(parm, vnames: list[str], bnames: list[str]) -> list[str]:

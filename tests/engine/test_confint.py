@@ -160,6 +160,8 @@ def test_column_names_follow_the_level_as_in_r():
     assert column_names(0.9) == ["5 %", "95 %"]
     assert column_names(0.8) == ["10 %", "90 %"]
     assert column_names(0.99) == ["0.5 %", "99.5 %"]
+    assert column_names(0.683) == ["15.8 %", "84.2 %"]
+    assert column_names(0.9999) == ["0.005 %", "99.995 %"]     # R: never scientific
 
 
 def test_parm_selects_rows_in_lme4s_order():
