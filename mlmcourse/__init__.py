@@ -6,6 +6,7 @@ Write the handout's lme4 formula in Python and get lme4/lmerTest's numbers::
     dat = load_classroom()
     m = lmer("mathkind ~ ses + (1|schoolid/classid)", data=dat)
     m.summary()
+    confint(m)          # lme4's profile confidence intervals (profile(m): the profile itself)
 
 The parts of the package, one subpackage each:
 
@@ -23,10 +24,12 @@ models and their one fit cache (``chapter``), lecture mode and the notebook help
 from .data import load_classroom
 from .engine.allfit import all_fit
 from .engine.compare import anova, ranova
+from .engine.confint import confint
 from .engine.fit import lmer
 from .engine.inference import icc
 from .engine.model import LmerModel
 from .engine.ols import lm
+from .engine.profile import profile
 from .engine.rows import complete_cases
 from .errors import CourseError
 from .notebook import install_ipython_handler as _install_ipython_handler
@@ -34,4 +37,4 @@ from .notebook import install_ipython_handler as _install_ipython_handler
 _install_ipython_handler()  # in IPython/Jupyter a CourseError shows as one short paragraph
 
 __all__ = ["load_classroom", "lmer", "lm", "anova", "ranova", "icc", "complete_cases",
-           "all_fit", "LmerModel", "CourseError"]
+           "all_fit", "LmerModel", "CourseError", "confint", "profile"]

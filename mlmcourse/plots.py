@@ -30,7 +30,8 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from .lecture import is_lecture, subscribe
 
-__all__ = ["set_style", "style_rc", "palette", "path_diagram", "DPI", "FIGSIZE"]
+__all__ = ["set_style", "style_rc", "palette", "path_diagram", "plot_profile", "describe_profile",
+           "DPI", "FIGSIZE"]
 
 DPI = 120
 FIGSIZE = (9.6, 4.8)          # inches: 1152 x 576 pixels at DPI
@@ -143,3 +144,105 @@ def path_diagram(n_students: int = 2):
     ax.set_title("One latent trait per school, shared by every student's error\n"
                  "and so by every outcome in that school (school k)")
     return fig
+
+
+# --- profile likelihood: lme4's xyplot(profile(m)) ----------------------------------------
+
+PROFILE_LEVELS = (0.5, 0.8, 0.9, 0.95, 0.99)   # lme4's xyplot.thpr default levels
+
+
+def _profile_of(model):
+    from .engine.profile import LikelihoodProfile, profile
+    return model if isinstance(model, LikelihoodProfile) else profile(model)
+
+
+def plot_profile(model, parm=None, levels=PROFILE_LEVELS, ncols: int = 3):
+    """lme4's profile (zeta) plot, ``xyplot(profile(m))``: one panel per parameter, zeta against
+    the parameter's value, with a vertical line at each confidence level's two ends.
+
+    zeta = sign(value - estimate) * sqrt(deviance rise): 0 at the estimate, +-1.96 at the 95%
+    interval's ends (the dashed lines), so the interval is read off the x axis where the curve
+    crosses them. A straight line means a Wald interval would do; a bent one, that only the profile
+    is right. A curve that stops above -1.96 at an SD of 0 is the boundary: the interval starts at 0.
+
+    ``model``: a fitted lmer model (or a ``profile(m)``, to reuse its evaluations); ``parm``: as in
+    ``confint`` (a name, a list, "theta_" or "beta_"); ``levels``: confidence levels of the lines.
+    Returns the Figure. Alt text for a notebook: ``describe_profile(m)``. In a notebook::
+
+        from mlmcourse import profile, confint
+        from mlmcourse.plots import plot_profile
+        prof = profile(fit3)           # profiled once, shared by the table and the figure
+        confint(prof)
+        plot_profile(prof);"""
+    from scipy.interpolate import PchipInterpolator
+    from scipy.stats import norm
+
+    from .engine.confint import _check_level, _select
+    from .engine.sdcor import parameter_names
+
+    prof = _profile_of(model)
+    levels = tuple(sorted(_check_level(lv) for lv in levels))
+    names = _select(parm, *parameter_names(prof.model))
+    n = len(names)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    s = _scale()
+    # at most the course's 9.6-inch width (JupyterLab's output area on a 1280 x 720 screen)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(min(FIGSIZE[0], 3.2 * ncols + 0.4),
+                                                    2.6 * nrows + 0.7),
+                             squeeze=False, sharey=True)
+    colors = palette()
+    zmax = norm.ppf(0.5 + levels[-1] / 2)
+    for ax, name in zip(axes.flat, names):
+        xs, zs, ends = prof.zeta_curve(name, levels)
+        keep = np.abs(zs) <= zmax * 1.0001
+        xs, zs = xs[keep], zs[keep]
+        grid = np.linspace(xs[0], xs[-1], 200)
+        ax.axhline(0, color="0.3", lw=1)
+        for lv in levels:
+            main = abs(lv - 0.95) < 1e-12
+            style = {"color": colors[1] if main else "0.6", "lw": (2.0 if main else 1.0) * s,
+                     "ls": "--" if main else ":"}
+            for x in ends[lv]:
+                ax.plot([x, x], [0, prof.zeta(name, x)], **style)
+        ax.plot(grid, PchipInterpolator(xs, zs)(grid), color=colors[0], lw=2.2 * s)
+        par = prof.param(name)
+        ax.plot(par.estimate, 0, "o", color=colors[0], ms=5 * s)
+        if par.kind == "sd" and ends[levels[-1]][0] == 0.0:     # the curve stops at SD = 0
+            z0 = prof.zeta(name, 0.0)
+            ax.plot(0.0, z0, "s", color=colors[3], ms=6 * s)
+            ax.annotate("SD = 0:\nthe boundary", (0.0, z0), xytext=(6, -4),
+                        textcoords="offset points", va="top", fontsize=10 * s, color=colors[3])
+        # long labels ('sd_(Intercept)|classid:schoolid') break before the group
+        ax.set_title(name.replace("|", "\n|", 1) if len(name) > 26 else name, fontsize=11 * s)
+        ax.set_xlabel("value")
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(r"$\zeta$")
+        ax.set_yticks([-2, -1, 0, 1, 2])
+    others = ", ".join(f"{100 * lv:g}%" for lv in levels if abs(lv - 0.95) > 1e-12)
+    title = "Profile zeta plot"
+    if any(abs(lv - 0.95) < 1e-12 for lv in levels):
+        title += ": the 95% interval's ends dashed (zeta = ±1.96)"
+    fig.suptitle(title + (f";\ndotted: {others}" if others else ""), fontsize=13 * s)
+    return fig
+
+
+def describe_profile(model, level: float = 0.95) -> str:
+    """A sentence describing ``plot_profile(model)`` for its alt text and caption: the panels and
+    each parameter's interval at ``level``, with the ends at a boundary named as such."""
+    from scipy.stats import norm
+
+    from .engine.confint import confint
+    prof = _profile_of(model)
+    ci = confint(prof, level=level)
+    parts = []
+    for name, (lo, hi) in ci.iterrows():
+        par = prof.param(name)
+        lo_text = "0 (the boundary)" if par.kind == "sd" and lo == 0 else f"{lo:.4g}"
+        parts.append(f"{name} from {lo_text} to {hi:.4g}")
+    z = norm.ppf(0.5 + level / 2)
+    return (f"Profile zeta plot, one panel per parameter: zeta rises through 0 at each estimate; "
+            f"the {100 * level:g}% intervals, read where the curves cross -{z:.2f} and {z:.2f}, "
+            "run " + "; ".join(parts) + ".")

@@ -12,6 +12,7 @@ import io  # noqa: E402
 
 import matplotlib as mpl  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import seaborn as sns  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -78,3 +79,44 @@ def test_path_diagram_draws_the_latent_trait():
     assert len(fig.axes[0].patches) >= 7  # 1 latent + 2 errors + 2 outcomes + arrows
     assert fig.axes[0].get_title()
     assert plt.fignum_exists(fig.number)  # a pyplot figure: the notebook shows it at the end of the cell
+
+
+def test_profile_plot_draws_lme4s_zeta_panels_with_the_boundary():
+    """plot_profile: one panel per parameter; the dashed 95% lines stand at confint's ends; the
+    classroom SD's curve of fit3 stops at SD = 0 (the boundary) above zeta = -1.96."""
+    import warnings as w
+
+    from mlmcourse import confint, lmer
+    from mlmcourse.engine.profile import profile
+    with w.catch_warnings():
+        w.simplefilter("ignore")
+        fit3 = lmer("mathkind ~ ses + (1|schoolid/classid)", data=load_classroom())
+    prof = profile(fit3)
+    fig = P.plot_profile(prof)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    ci = confint(prof)
+    assert [ax.get_title().replace("\n", "") for ax in panels] == list(ci.index)
+    for ax, (lo, hi) in zip(panels, ci.to_numpy()):
+        dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+        xs = sorted(ln.get_xdata()[0] for ln in dashed)
+        assert np.allclose(xs, [lo, hi], rtol=1e-6, atol=1e-9)
+    boundary = [t.get_text() for t in panels[0].texts]
+    assert any("boundary" in t for t in boundary)
+    assert not any(t.texts for t in panels[1:])
+    text = P.describe_profile(prof)
+    assert "sd_(Intercept)|classid:schoolid from 0 (the boundary) to 10.72" in text
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi)
+    width, height = Image.open(buf).size
+    assert width <= 1152 and height <= 720         # fits a 1280 x 720 projector
+
+
+def test_profile_plot_bad_level_is_a_course_error():
+    import warnings as w
+
+    from mlmcourse import CourseError, lmer
+    with w.catch_warnings():
+        w.simplefilter("ignore")
+        m = lmer("mathgain ~ (1|schoolid)", data=load_classroom())
+    with pytest.raises(CourseError):
+        P.plot_profile(m, levels=(0.5, 95))

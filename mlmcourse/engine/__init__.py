@@ -18,6 +18,10 @@
     numderiv.py   numerical derivatives (central differences, Richardson extrapolation)
     inference.py  lmerTest's Satterthwaite table, and the ICC
     compare.py    anova (likelihood-ratio tests on the same rows, ML refit) and ranova
+    profile.py    lme4's profile(): zeta of each parameter (ML refit; SD/cor/sigma, fixed effects)
+      sdcor.py      lme4's SD/correlation scale of theta, and its parameter labels
+      profile_solvers.py  BOBYQA at each point of a profile, the root finder for an interval's end
+    confint.py    lme4's confint(): profile (default) and Wald intervals, lme4's rows and labels
     arguments.py  lme4 arguments lmer() and lm() do not take (weights=, offset=, ...), explained
     callers.py    the caller's names for objects (Data: dat), the student's frame for warnings
     ols.py        ordinary least squares: lm() with statsmodels, and the bare solve

@@ -212,6 +212,13 @@ class LmerModel:
             df = df.drop(columns="Corr")
         return df
 
+    # -- confidence intervals ---------------------------------------------------------------------
+    def confint(self, parm=None, level: float = 0.95, method: str = "profile") -> pd.DataFrame:
+        """lme4's ``confint(m, oldNames=FALSE)``: profile (default) or Wald intervals, one row per
+        parameter (random-effect SDs, sigma, fixed effects). See ``mlmcourse.confint``."""
+        from .confint import confint
+        return confint(self, parm=parm, level=level, method=method)
+
     # -- refitting (fit.refit, fit.update) --------------------------------------------------------
     def fit_context(self) -> dict:
         """What a refit of this model carries over: names for printing, the data, the engine."""

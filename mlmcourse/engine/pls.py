@@ -94,21 +94,36 @@ class ProfiledDeviance:
         self.n, self.p = X.shape
         self.q = Z.shape[1]
         Q, Rq = np.linalg.qr(X)
+        self._Z, self._Q, self._Rq = Z, Q, Rq
+        self._ldRq = 2.0 * float(np.sum(np.log(np.abs(np.diag(Rq)))))
+        self.ZtZ = (Z.T @ Z).tocsr()
+        self._ZtX = np.asarray(Z.T @ Q)
+        self.XtX = Q.T @ Q
+        self._set_y(y)
+        self._build_lambda_template()
+        self._choose_factor()
+
+    def _set_y(self, y: np.ndarray) -> None:
+        """The response's part of the cross-products (y~ = y - Q Q'y, its Z'y~, X~'y~, y~'y~)."""
+        Q = self._Q
         b0 = Q.T @ y
         yt = y - Q @ b0
         b1 = Q.T @ yt                   # a second pass removes what rounding left of X in y~
         yt = yt - Q @ b1
-        self._Rq, self._b0 = Rq, b0 + b1
-        self._ldRq = 2.0 * float(np.sum(np.log(np.abs(np.diag(Rq)))))
-        self.ZtZ = (Z.T @ Z).tocsr()
-        ZtX = np.asarray(Z.T @ Q)
-        Zty = np.asarray(Z.T @ yt).ravel()
-        self.ZtyX = np.column_stack([Zty, ZtX])
-        self.XtX = Q.T @ Q
+        self._b0 = b0 + b1
+        Zty = np.asarray(self._Z.T @ yt).ravel()
+        self.ZtyX = np.column_stack([Zty, self._ZtX])
         self.Xty = Q.T @ yt
         self.yty = float(yt @ yt)
-        self._build_lambda_template()
-        self._choose_factor()
+
+    def set_response(self, y: np.ndarray) -> None:
+        """Change y and keep everything else (X, Z and the factorisation's analysis): what a
+        profile of a fixed effect needs, y - x_j b_j for many b_j (engine/profile.py)."""
+        self._set_y(np.asarray(y, dtype=float))
+        if self._kind == "scalar":
+            self._scalar.attach(self.ZtyX)
+        elif self._kind == "block":
+            self._block.attach(self.ZtyX)
 
     # -- theta <-> Lambda -------------------------------------------------------------------
     def _build_lambda_template(self) -> None:

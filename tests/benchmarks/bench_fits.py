@@ -34,6 +34,9 @@ FAMILY_MODELS = [
     ("classroom.slope", "mathgain ~ mathkind + ses + (1 + ses|schoolid)", "classroom", False),
     ("penicillin", "diameter ~ 1 + (1|plate) + (1|sample)", "Penicillin", False),
 ]
+# confint(m) (profile intervals) is timed on these, from the fitted model, against lme4's
+# confint(m, method = "profile") in the same run
+PROFILE_IDS = ("lmer.fit1", "fit3", "sleepstudy")
 SIM_FORMULA = "y ~ x + (1|school/class)"
 SIM_SEED = 20261125
 SIM_SHAPE = (1000, 5, 20)   # schools x classrooms per school x students per classroom
@@ -141,8 +144,9 @@ def _run_r(ctx, tasks: list[tuple[str, str, str, bool, int]]) -> dict:
         return {}
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     tsv = ctx.out_dir / "lme4_tasks.tsv"
-    lines = ["id\tcsv\tformula\tcomplete\trepeats\tplain"]
+    lines = ["id\tcsv\tformula\tcomplete\trepeats\tplain\tprofile"]
     lines += [f"{mid}\t{csv}\t{formula}\t{int(complete)}\t{reps}\t{int(mid != 'crossed1m')}"
+              f"\t{int(mid in PROFILE_IDS)}"
               for mid, csv, formula, complete, reps in tasks]
     tsv.write_text("\n".join(lines) + "\n")
     start = time.perf_counter()
@@ -151,8 +155,11 @@ def _run_r(ctx, tasks: list[tuple[str, str, str, bool, int]]) -> dict:
     out = {"_total": time.perf_counter() - start, "_error": None}
     if proc.returncode != 0:
         out["_error"] = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "Rscript failed"
+    out["_profile"] = {}
     for line in proc.stdout.splitlines():
         parts = line.split("\t")
+        if parts[0] == "PROFILE":
+            out["_profile"][parts[1]] = (float(parts[2]), int(parts[3]))
         if parts[0] == "BENCH":
             plain = float(parts[5]) if len(parts) > 5 and parts[5] != "NA" else None
             out[parts[1]] = (float(parts[2]), float(parts[3]), int(parts[4]), plain)
@@ -257,6 +264,46 @@ def family_fits(ctx):
     _prepare(ctx)
     return [row for mid, formula, key, complete in FAMILY_MODELS
             for row in _rows_for(ctx, mid, formula, key, complete)]
+
+
+@section("Profile confidence intervals: confint(m)", order=17,
+         description="confint(m) by profile likelihood (lme4's default method) on a fitted model: "
+                     "mlmcourse.confint(m) against lme4's confint(m, method = \"profile\") timed "
+                     "inside R (no start-up); medians of the repeats. 'vs lme4' is mlmcourse's time "
+                     "over lme4's. Both profile every parameter (the REML fits after an ML refit).")
+def profile_intervals(ctx):
+    import mlmcourse
+    _prepare(ctx)
+    r = ctx.shared["r"].get("_profile", {})
+    rows = []
+    for mid, formula, key, complete in HANDOUT_MODELS + FAMILY_MODELS:
+        if mid not in PROFILE_IDS:
+            continue
+        df, _ = ctx.shared["data"][key]
+        subset = df[SUBSET_COLUMNS].notna().all(axis=1) if complete else None
+        task = _task(mid, formula, complete)
+        lme4_s = r[mid][0] if mid in r else None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                m = mlmcourse.lmer(formula, data=df, subset=subset)
+            times, ci = [], None
+            for _ in range(max(1, ctx.repeats)):
+                t0 = time.perf_counter()
+                ci = mlmcourse.confint(m)
+                times.append(time.perf_counter() - t0)
+            sec = statistics.median(times)
+            first = ci.index[0]
+            rows.append(Row(task, "mlmcourse.confint", sec, ctx.repeats,
+                            f"{first}: {ci.iloc[0, 0]:.4g} to {ci.iloc[0, 1]:.4g}", "",
+                            ratio=sec / lme4_s if lme4_s else None))
+        except Exception as exc:
+            rows.append(Row(task, "mlmcourse.confint", None, 0, "", _short_error(exc)))
+        if lme4_s is not None:
+            rows.append(Row(task, "lme4 confint(m, method = \"profile\") (R)", lme4_s, r[mid][1], "", ""))
+        elif ctx.shared["r"]:
+            rows.append(Row(task, "lme4 (R)", None, 0, "", "not timed"))
+    return rows
 
 
 @section("Large simulated data sets (100,000 nested, 1,000,000 crossed)", order=20,

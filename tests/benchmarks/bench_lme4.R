@@ -4,7 +4,7 @@
 #
 # TASKS_TSV (written by bench_fits.py) has one model per line, tab-separated, with a header:
 #   id, csv (path of the data), formula, complete (1: the handout's complete cases of mathgain,
-#   ses and mathknow, as subset = in_sample), repeats, plain (1: also time lme4 alone).
+#   ses and mathknow, as subset = in_sample), repeats, plain (1: also time lme4 alone), profile.
 # Each fit is timed inside R with proc.time() around lmer() plus the lmerTest coefficient table
 # (coef(summary(m)): Satterthwaite df), so R's start-up and reading the CSV files are NOT
 # included; the caller times the whole Rscript run separately. Each data set is read once. With
@@ -12,6 +12,9 @@
 # Satterthwaite df, lmerTest's derivatives not computed), a stricter reference. One line per
 # model on stdout:
 #   BENCH <tab> id <tab> median seconds <tab> REML criterion <tab> repeats <tab> plain median or NA
+# With profile = 1 (a column the caller may leave out) lme4's confint(m, method = "profile") on
+# the lme4-alone fit is timed too (profile() + its confint: all parameters), one more line:
+#   PROFILE <tab> id <tab> median seconds <tab> repeats
 
 suppressPackageStartupMessages({
   library(lme4)
@@ -51,5 +54,15 @@ for (k in seq_len(nrow(tasks))) {
   }
   cat(sprintf("BENCH\t%s\t%.6f\t%.6f\t%d\t%s\n", task$id, median(times), REMLcrit(m), n,
               if (is.na(plain)) "NA" else sprintf("%.6f", plain)))
+  if (!is.null(task$profile) && identical(task$profile, "1")) {
+    pm <- suppressMessages(lme4::lmer(f, data = dat))
+    ctimes <- numeric(n)
+    for (i in seq_len(n)) {
+      t0 <- proc.time()[["elapsed"]]
+      ci <- suppressWarnings(confint(pm, method = "profile", quiet = TRUE))
+      ctimes[i] <- proc.time()[["elapsed"]] - t0
+    }
+    cat(sprintf("PROFILE\t%s\t%.6f\t%d\n", task$id, median(ctimes), n))
+  }
   flush(stdout())
 }
