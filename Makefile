@@ -20,7 +20,7 @@ help:
 	@echo "make lab        set up on first use, then open the course in JupyterLab"
 	@echo "make test       set up on first use, then run every test (unit, lme4 parity, notebooks, browser)"
 	@echo "make test-fast  the same without the browser and slow tests (about a minute)"
-	@echo "make test-altcpu  the engine's and statsmodels' tests again under another OpenBLAS kernel (ALTCPU=Prescott)"
+	@echo "make test-altcpu  tests/engine and notebooks 02, 04, 06 again under another OpenBLAS kernel (ALTCPU=Prescott)"
 	@echo "make lint       ruff check (the style and error checks configured in pyproject.toml)"
 	@echo "make setup      create .venv, install the package, its dependencies and jupyter/ (JupyterLab settings), check the data"
 	@echo "make slides     build offline reveal.js slides of every chapter notebook into build/slides/"
@@ -56,8 +56,10 @@ test-fast: setup
 # (numpy's and scipy's wheels carry several; OPENBLAS_CORETYPE picks one): a test or a checked
 # notebook cell that holds only with one kernel's rounding fails here. Prescott (SSE3, no AVX or
 # FMA) runs on every x86-64 CPU; .ci/openblas_kernel.py stops if the override changes nothing.
+# The notebooks are those that fit statsmodels models (OLS, MixedLM) in checked cells.
 ALTCPU ?= Prescott
-ALTCPU_TESTS := tests/engine notebooks/06_statsmodels_on_your_own.ipynb
+ALTCPU_TESTS := tests/engine notebooks/02_constructing_effects.ipynb \
+                notebooks/04_appendix_and_coding.ipynb notebooks/06_statsmodels_on_your_own.ipynb
 
 test-altcpu: setup
 	$(BIN)/python .ci/openblas_kernel.py $(ALTCPU)
