@@ -110,9 +110,38 @@ def test_lbfgs_alone_when_no_second_optimiser_can_win(dat, monkeypatch):
     monkeypatch.setattr(MixedLM, "fit", counting_fit)
     monkeypatch.setattr(smfit, "_run", recording_run)
     m = lmer("mathgain ~ (1|schoolid/classid)", data=dat, engine="statsmodels")
-    assert methods == ["lbfgs"] and m.optinfo.optimizer == "lbfgs"
-    # what a bfgs polish could still gain (0.5 g'H^-1 g): 2.4e-7, below IMPROVE_TOL
-    assert runs[0].ok and 0 < runs[0].decrement < IMPROVE_TOL
+    # The rule, whatever path lbfgs takes on this CPU: no second run when lbfgs passed its check
+    # and what a bfgs polish could still gain (0.5 g'H^-1 g; measured 2.4e-7 here) is below
+    # IMPROVE_TOL; otherwise the polish runs.
+    first = runs[0]
+    if first.ok and first.decrement < IMPROVE_TOL:
+        assert methods == ["lbfgs"] and m.optinfo.optimizer == "lbfgs"
+    else:
+        assert methods[:2] == ["lbfgs", "bfgs"]
+    assert m.reml_criterion == pytest.approx(reference("lmer.fit3")["reml_criterion"], abs=1e-6)
+
+
+def test_the_polish_runs_only_when_it_can_win(dat, monkeypatch):
+    """The same rule on a first run made to look unfinished (decrement above IMPROVE_TOL):
+    bfgs polishes from lbfgs' end point."""
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    import mlmcourse.engine.smfit as smfit
+
+    methods, fit, check = [], MixedLM.fit, smfit._check
+
+    def counting_fit(self, *args, **kwargs):
+        methods.append(kwargs.get("method"))
+        return fit(self, *args, **kwargs)
+
+    def unfinished_first(*args):
+        crit, grad, maxgrad, decrement = check(*args)
+        return crit, grad, maxgrad, (10 * IMPROVE_TOL if len(methods) == 1 else decrement)
+
+    monkeypatch.setattr(MixedLM, "fit", counting_fit)
+    monkeypatch.setattr(smfit, "_check", unfinished_first)
+    m = lmer("mathgain ~ (1|schoolid/classid)", data=dat, engine="statsmodels")
+    assert methods == ["lbfgs", "bfgs"]
     assert m.reml_criterion == pytest.approx(reference("lmer.fit3")["reml_criterion"], abs=1e-6)
 
 
@@ -246,9 +275,9 @@ def test_a_correlated_random_slope_uses_re_formula(fits):
     sm = fits(formula)
     assert sm.statsmodels_result.model.k_re == 2  # re_formula = "1 + minority"
     assert sm.converged and not sm.singular
-    # lbfgs passes lme4's gradient check (1.8e-3 < 2e-3) but stops 1.4e-6 above the optimum, and
-    # its df are 0.23 off; the bfgs polish, which the Newton decrement calls for, gets there
-    assert sm.optinfo.optimizer == "lbfgs + bfgs"
+    # Measured here: lbfgs passes lme4's gradient check (1.8e-3 < 2e-3) but stops 1.4e-6 above
+    # the optimum, and its df are 0.23 off; the bfgs polish, which the Newton decrement calls
+    # for, gets there. Which run wins is the optimiser's path (not asserted); where it ends is.
     assert_close_to_lme4_engine(sm, fits(formula, engine="lme4"))
     corr = sm.varcorr["Corr"].iloc[1]
     assert corr == pytest.approx(fits(formula, engine="lme4").varcorr["Corr"].iloc[1], abs=1e-3)
@@ -267,23 +296,49 @@ def test_the_singular_random_slope_of_ses(fits):
     np.testing.assert_allclose(sm.varcorr["Variance"], ref.varcorr["Variance"], rtol=2e-2)
 
 
-@pytest.mark.slow
-def test_statsmodels_default_stops_where_bfgs_stops(dat):
-    """Notebook 06 runs bfgs alone (about 3 s) and says the default, which retries lbfgs and then
-    cg from where bfgs stopped, returns the same point with 7 warnings (about 6 s)."""
+# Plain statsmodels, as notebook 06 fits it (no start values, no checks). What a failing
+# optimiser reports besides its criterion (its converged flag, how many warnings, which retries
+# the default runs) differs between CPUs: on an AVX-512 (SkylakeX) OpenBLAS kernel the default's
+# retry reports converged at bfgs' point with 2 warnings, on Haswell's it does not, with 7. Only
+# criteria and estimates at printed precision are asserted; each holds under the SkylakeX,
+# Haswell, Sandybridge and Prescott kernels (make test-altcpu runs this file under a second one).
+NESTED = {"re_formula": "1", "vc_formula": {"classid": "0 + C(classid)"}}
+
+
+def plain_fit(formula, data, method, **nested):
     import statsmodels.formula.api as smf
 
-    model = smf.mixedlm("mathkind ~ ses", dat, groups="schoolid", re_formula="1",
-                        vc_formula={"classid": "0 + C(classid)"})
-    results = {}
-    for method in ("bfgs", None):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            results[method] = (model.fit(reml=True, method=method), len(caught))
-    (bfgs, n_bfgs), (default, n_default) = results["bfgs"], results[None]
-    assert round(-2 * bfgs.llf, 2) == 12087.54 and not bfgs.converged and n_bfgs == 3
-    assert -2 * default.llf == pytest.approx(-2 * bfgs.llf, abs=1e-8)
-    assert not default.converged and n_default == 7
+    model = smf.mixedlm(formula, data, groups="schoolid", **nested)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(reml=True, method=method)
+
+
+@pytest.mark.slow
+def test_plain_bfgs_stops_at_a_worse_point_on_the_nested_model(dat):
+    """Notebook 06: bfgs (the first of statsmodels' default optimisers) stops 49 above lme4's
+    criterion, with the classroom variance larger than the school's; lbfgs and Nelder-Mead reach
+    lme4's optimum (about 4 s)."""
+    bfgs = plain_fit("mathkind ~ ses", dat, "bfgs", **NESTED)
+    assert round(-2 * bfgs.llf, 2) == 12087.54
+    assert (round(bfgs.cov_re.iloc[0, 0], 2), round(bfgs.vcomp[0], 2)) == (65.27, 503.48)
+    for method in ("lbfgs", "nm"):
+        good = plain_fit("mathkind ~ ses", dat, method, **NESTED)
+        assert -2 * good.llf == pytest.approx(reference("fit3")["reml_criterion"], abs=CRIT_TOL)
+        assert round(good.cov_re.iloc[0, 0], 1) == 301.5 and round(good.vcomp[0], 1) == 20.4
+
+
+@pytest.mark.parametrize("formula, ref_id", [("mathkind ~ ses", "lmer.fit1"), ("mathgain ~ 1", "lmer.fit2")])
+def test_plain_lbfgs_breaks_down_at_a_zero_school_variance(dat, formula, ref_id):
+    """Notebook 06: lbfgs from statsmodels' own start, on the handout's first models, ends at a
+    school variance of exactly 0, where statsmodels' likelihood (it takes the log-determinant of
+    the random-effects covariance) is +inf: a REML criterion of -inf. Its fixed effects there
+    are arbitrary (the intercept differs between OpenBLAS kernels) and are not asserted.
+    Nelder-Mead reaches lme4's criterion."""
+    lbfgs = plain_fit(formula, dat, "lbfgs")
+    assert -2 * lbfgs.llf == -np.inf and lbfgs.cov_re.iloc[0, 0] == 0
+    nm = plain_fit(formula, dat, "nm")
+    assert -2 * nm.llf == pytest.approx(reference(ref_id)["reml_criterion"], abs=CRIT_TOL)
 
 
 def test_statsmodels_warnings_do_not_reach_the_student(dat):
