@@ -71,6 +71,8 @@ def test_some_outputs_are_checked(notebook):
     name, nb = notebook
     if name == "05_quiz.ipynb":
         pytest.skip("the quiz notebook shows only widgets; tests/quiz checks their numbers")
+    if name == "08_references.ipynb":
+        pytest.skip("the references notebook computes nothing (its one cell prints the reader's package versions)")
     checked = [i for i, c in code_cells(nb) if "nbval-check-output" in c.metadata.get("tags", [])]
     assert checked, f"{name}: no cell is tagged nbval-check-output"
 

@@ -302,7 +302,7 @@ class SeparateRegressionsFigure(LiveFigure):
                 artist.set_data(xs, line[0] + line[1] * xs)
         own = ("own OLS slope " + f"{lines.own_ols[1]:.1f}" if lines.own_ols is not None
                else "too few students for its own regression")
-        self.left_title.set_text(f"School {lines.school}: its {len(pts)} students (blue)\n"
+        self.left_title.set_text(f"School {lines.school}: {len(pts)} students (blue), {_shift(lines)}\n"
                                  f"mixed-model slope {lines.random_intercept[1]:.1f}, {own}")
         if lines.school in self._slopes.index:
             row = self._slopes.loc[lines.school]
@@ -316,12 +316,18 @@ def separate_regressions_figure(lines: SchoolLines, show_pooled: bool = True) ->
     return SeparateRegressionsFigure(lines).update(lines, show_pooled).figure
 
 
+def _shift(lines: SchoolLines) -> str:
+    """How far the school's random-intercept line lies from the average line (its effect zeta_k)."""
+    zeta = lines.random_intercept[0] - lines.fixed[0]
+    return f"{abs(zeta):.1f} {'above' if zeta >= 0 else 'below'} average"
+
+
 def separate_regressions_alt_text(lines: SchoolLines) -> str:
     own = ("has too few students for its own regression" if lines.own_ols is None else
            f"has its own OLS line with intercept {lines.own_ols[0]:.1f} and slope {lines.own_ols[1]:.1f}")
     return (f"Left: the {len(lines.points)} students of school {lines.school}, math score against SES, "
             f"with the average line (slope {lines.fixed[1]:.1f}) and the school's random-intercept line "
-            f"(parallel, intercept {lines.random_intercept[0]:.1f}); the school {own}. Right: every "
+            f"(parallel, intercept {lines.random_intercept[0]:.1f}, {_shift(lines)}); the school {own}. Right: every "
             f"school's own OLS slope against its size, scattered around the common slope {lines.fixed[1]:.1f}.")
 
 

@@ -354,7 +354,7 @@ def test_separate_regressions_and_partition_figures(dat):
 def test_separate_regressions_figure_has_one_uncrowded_legend(dat):
     """One legend, in one row under both panels, of the lines only (the chosen school's students and
     ring are named in the panel titles); hiding the pooled OLS line drops its entry."""
-    lines = em.school_lines(dat, 92)
+    lines = em.school_lines(dat, 92)       # 1.3 above average: a line that nearly hides the average line
     live = SeparateRegressionsFigure(lines)
     for show_pooled, entries in ((True, 4), (False, 3), (True, 4)):
         live.update(lines, show_pooled).png()
@@ -364,6 +364,7 @@ def test_separate_regressions_figure_has_one_uncrowded_legend(dat):
         assert len(labels) == entries and legend._ncols == entries
         assert ("OLS ignoring schools" in labels) == show_pooled
     assert "School 92" in live.left_title.get_text() and "(blue)" in live.left_title.get_text()
+    assert "1.3 above average" in live.left_title.get_text()
     assert "ring" in live.right.get_title(loc="left")
 
 
@@ -446,6 +447,14 @@ def test_separate_regressions_explorer(dat):
     slopes = em.own_ols_lines(dat).dropna()
     chosen = e.values["school"]
     assert slopes.loc[chosen, "n"] >= 8
+    # the school it opens on shows what notebook 01 promises: its random-intercept line is shifted
+    # from the average line by more than one SD of the school effects (17.58), and its own OLS
+    # line lies farther out still (pulled back towards the average by the mixed model)
+    lines = em.school_lines(dat, chosen)
+    shift = lines.random_intercept[0] - lines.fixed[0]
+    assert abs(shift) > 17.58
+    assert abs(lines.own_ols[0] - lines.fixed[0]) > abs(shift) + 10
+    assert f"{abs(shift):.1f} {'above' if shift > 0 else 'below'} average" in e.alt
     first = e.png
     e.controls["school"].value = 12
     assert e.png != first and "school 12" in e.alt
