@@ -84,9 +84,9 @@ def shares_figure(shares, big: bool = False):
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("share of the class")
-    ax.set_title("Share correct per question")
-    ax.legend(loc="lower right", bbox_to_anchor=(1, 1), ncol=3, frameon=False)
-    ax.tick_params(labelsize=(14 if big else 10))
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncol=3, frameon=False, fontsize=(14 if big else 11))
+    ax.tick_params(labelsize=(14 if big else 11))
+    ax.xaxis.label.set_size(14 if big else 11)
     fig.tight_layout()
     return fig
 
@@ -100,7 +100,6 @@ def scores_figure(result):
     ax.set_ylabel("hand-ins")
     ax.set_xticks(range(out_of + 1))
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.set_title("Distribution of the scores")
     fig.tight_layout()
     return fig
 
@@ -184,7 +183,7 @@ def _slips_html(result, shares) -> str:
     for qid in listed:
         q = result.bank.question(qid)
         out.append(f"<h3>{esc(qid)}{' — ' + esc(q.title) if q.title else ''}</h3><ul>"
-                   + "".join(f"<li>{esc(label)}: <b>{n}</b></li>" for label, n in slips[qid]) + "</ul>")
+                   + "".join(f"<li><b>{n}</b> &times; {esc(label)}</li>" for label, n in slips[qid]) + "</ul>")
     return "\n".join(out)
 
 

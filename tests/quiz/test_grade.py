@@ -132,7 +132,7 @@ def test_a_slip_the_quiz_recognises_is_counted_in_the_report(tmp_path):
     (row,) = result.rows
     assert row.cells["L-1"] == 0 and row.slips == {"L-1": 0}
     from mlmcourse.quiz.report import render_report, slip_label
-    assert f"{slip_label(slip.message)}: <b>1</b>" in render_report(result)
+    assert f"<b>1</b> &times; {slip_label(slip.message)}" in render_report(result)
 
 
 def test_the_report_figure_and_sections(graded):
