@@ -82,7 +82,10 @@ def collect(paths) -> tuple[list[Path], list[tuple[Path, str]]]:
             files.append(p)
         else:
             skipped.append((p, "no such file or folder"))
-    return list(dict.fromkeys(files)), skipped
+    unique = {}
+    for f in files:   # a file named twice (itself and in its folder) is graded once
+        unique.setdefault(f.resolve(), f)
+    return list(unique.values()), skipped
 
 
 # -- grading ---------------------------------------------------------------------------------

@@ -360,6 +360,7 @@ def parse_handin(text: str, path="the hand-in") -> HandIn:
     from .variants import check_seed
 
     name = Path(path).name
+    text = text.replace("\r\n", "\n")   # an editor on Windows may have saved it with CRLF line ends
     try:
         block = json.loads(_block_text(text, name))
     except json.JSONDecodeError as exc:

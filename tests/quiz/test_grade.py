@@ -56,7 +56,7 @@ def graded(tmp_path_factory):
     other = simulate_student(folder, "Fay Other", 67890, how="right", bank=bank)
     _edit_block(other, lambda b: b.update(bank="sha256:0000000000000000"), keep_checksum=True)
     out = tmp_path_factory.mktemp("out")
-    code = main(["quiz", "grade", str(folder), str(folder / "missing.md"), "--out", str(out)])
+    code = main(["quiz", "grade", str(folder), str(folder / "missing.md"), str(paths["right"]), "--out", str(out)])
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     return {"bank": bank, "folder": folder, "out": out, "code": code, "rows": rows, "paths": paths,

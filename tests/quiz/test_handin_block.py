@@ -152,3 +152,11 @@ def test_export_into_a_folder_uses_the_default_name(tmp_path, monkeypatch, capsy
     assert main(["answers", "export", "--out", str(folder), "--name", "Gil"]) == 0
     assert (folder / "W2-Activity-Form-Gil.md").exists()
     assert re.search(r"written to .*W2-Activity-Form-Gil\.md", capsys.readouterr().out)
+
+
+def test_a_hand_in_saved_with_windows_line_ends_reads_the_same(tmp_path, bank):
+    path = simulate_student(tmp_path, "Win", 24680, how="right", bank=bank)
+    before = read_handin(path)
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    after = read_handin(path)
+    assert after.answers == before.answers and after.seed == 24680 and after.checksum_ok
