@@ -38,9 +38,10 @@ def make_class(folder: Path, n: int = CLASS_SIZE) -> list[Path]:
 def grading(ctx: BenchContext) -> list[Row]:
     folder = ctx.out_dir / f"grade-class-{CLASS_SIZE}"
     folder.mkdir(parents=True, exist_ok=True)
+    reused = len(list(folder.glob("*.md"))) == CLASS_SIZE
     start = time.perf_counter()
     make_class(folder)
-    made = time.perf_counter() - start
+    made = "class reused from an earlier run" if reused else f"class made once in {time.perf_counter() - start:.0f} s"
     rows = []
     for workers in ("", "2"):
         env = dict(os.environ)
@@ -58,7 +59,7 @@ def grading(ctx: BenchContext) -> list[Row]:
         rows.append(Row(task=f"{CLASS_SIZE} hand-ins, fresh process, {how}", tool="mlmcourse quiz grade",
                         seconds=seconds, repeats=1,
                         result=f"{len(book)} graded, mean score {mean:.2f}/{book[0]['out_of']}, exit {proc.returncode}",
-                        note=f"class made once in {made:.0f} s (not timed)" if not workers else "",
+                        note=f"{made} (not timed)" if not workers else "",
                         extra={"cpus": os.cpu_count(), "per_handin_s": seconds / len(book)}))
     return rows
 
