@@ -10,7 +10,10 @@
     worked.py     the lab quiz's and homework's computations (new models, the student's own data)
     variants.py   the student's own data, drawn from a seed
     store.py      where answers are saved, and how
-    handin.py     the hand-in file ("W2 Activity Form")
+    checking.py   the check of one answer (the Check button's, and the grading's)
+    handin.py     the hand-in file ("W2 Activity Form") and its machine-readable block
+    grade.py      instructors: grade a class's hand-ins (gradebook.csv); report.py: report.html
+    simulated_class.py  simulated students (the grading's tests, benchmark and notebook 09)
     answerdb.py   the SQLite layer of the store (schema, checksums, setting damaged files aside)
     cli.py        `python -m mlmcourse answers ...` and `python -m mlmcourse quiz ...`
 """

@@ -5,12 +5,26 @@
     python -m mlmcourse quiz encode|decode|check [FILE]     (instructors: question banks)
     python -m mlmcourse quiz answers --seed N | --handin FILE [--mistakes] [--file BANK]
                                                             (instructors: a student's expected answers)
+    python -m mlmcourse quiz grade PATH... --out DIR       (instructors: grade a class's hand-ins)
 """
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
+
+from .handin import seed_of_handin  # noqa: F401 (its home was here)
+
+
+def _answers_folder_usable() -> None:
+    """A clear paragraph when the answers "folder" is a file (MLMCOURSE_ANSWERS_DIR set wrong)."""
+    from ..errors import CourseError
+    from ..userfiles import answers_dir
+
+    folder = answers_dir()
+    if folder.exists() and not folder.is_dir():
+        raise CourseError(f"The answers folder {folder} is a file, not a folder, so no answers can be read or "
+                          "saved there. Point MLMCOURSE_ANSWERS_DIR at a folder (e.g. `export "
+                          "MLMCOURSE_ANSWERS_DIR=~/mlm-answers`), or unset it to use the default one.")
 
 
 def _export(args) -> int:
@@ -19,13 +33,18 @@ def _export(args) -> int:
     from .handin import default_filename, export_answers, incomplete_warning
     from .store import AnswerStore
 
+    if args.out is not None and args.out.strip() == "-":
+        raise CourseError("--out - (the screen) is not offered: a hand-in is a file. Give a file name, e.g. "
+                          "`--out ~/W2-Activity-Form.md`, or leave --out out to write it in the current folder.")
+    _answers_folder_usable()
     bank = load_bank(chapter=args.chapter)
     store = AnswerStore(bank.chapter)
     try:
         out = args.out
-        if out is None:  # the current folder, like most command-line tools
+        folder = Path.cwd() if out is None else Path(out).expanduser()
+        if out is None or folder.is_dir():  # a folder (default: the current one, like most tools)
             fmt = args.format or "md"
-            out = Path.cwd() / default_filename(bank, args.name if args.name is not None else store.student, fmt)
+            out = folder / default_filename(bank, args.name if args.name is not None else store.student, fmt)
         path = export_answers(bank.chapter, out=out, fmt=args.format, student=args.name, store=store, bank=bank)
         answered = sum(1 for e in store.data["answers"].values() if str(e.get("answer", "")).strip())
         line = f"{bank.form}: {answered} of {len(bank.questions)} questions answered, written to {path}"
@@ -41,6 +60,7 @@ def _export(args) -> int:
 
 def _where(args) -> int:
     from .store import answers_path
+    _answers_folder_usable()
     path = answers_path(args.chapter)
     print(f"{path}{'' if path.exists() else ' (nothing saved yet)'}")
     return 0
@@ -81,18 +101,9 @@ def expected_answers(bank, seed: int, context=None) -> list[dict]:
     return rows
 
 
-def seed_of_handin(path) -> int:
-    """The seed written in a hand-in file (Markdown or HTML)."""
-    from ..errors import CourseError
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CourseError(f"The hand-in file {path} cannot be read ({exc.strerror}).") from None
-    found = re.search(r"Your data:(?:</b>|\*\*)?\s*seed\s*(?:<b[^>]*>)?\s*(\d+)", text)
-    if not found:
-        raise CourseError(f"{path} names no seed (a hand-in file says 'Your data: seed N' near its top). "
-                          "Pass the seed with --seed N instead.")
-    return int(found.group(1))
+def _grade(args) -> int:
+    from .grade import grade_command
+    return grade_command(args.paths, args.out, bank_file=args.file)
 
 
 def _show(value) -> str:
@@ -102,12 +113,15 @@ def _show(value) -> str:
 def _answers(args) -> int:
     from ..errors import CourseError
     from .bank import bank_path, load_bank
-    from .live import check_seed
+    from .variants import check_seed
 
-    if (args.seed is None) == (args.handin is None):
+    if args.seed is not None and args.handin is not None:
+        raise CourseError("Give --seed N or --handin FILE, not both: --handin reads the seed from the file. "
+                          "Drop one of them.")
+    if args.seed is None and args.handin is None:
         raise CourseError("Give the student's seed: --seed N (it is on their hand-in file, 'Your data: "
                           "seed N'), or --handin FILE to read it from the file.")
-    seed = check_seed(args.seed) if args.seed is not None else seed_of_handin(args.handin)
+    seed = check_seed(args.seed, where="--seed") if args.seed is not None else seed_of_handin(args.handin)
     bank = load_bank(args.file or bank_path(args.chapter))
     rows = expected_answers(bank, seed)
     print(f"{bank.form} ({bank.title}): expected answers for seed {seed}")
@@ -156,3 +170,8 @@ def add_parsers(sub) -> None:
     a.add_argument("--chapter", type=int, default=2, help="chapter number (default 2)")
     a.add_argument("--file", default=None, help="bank file (default: the chapter's)")
     a.set_defaults(func=_answers)
+    g = qsub.add_parser("grade", help="grade a class's hand-in files: gradebook.csv and report.html in --out")
+    g.add_argument("paths", nargs="+", metavar="PATH", help="hand-in files (.md, .html) and folders of them")
+    g.add_argument("--out", required=True, help="folder to write gradebook.csv and report.html to")
+    g.add_argument("--file", default=None, help="bank file (default: the chapter's the hand-ins name)")
+    g.set_defaults(func=_grade)

@@ -513,9 +513,9 @@ class RowsFailed(Exception):
 
 
 def _seed_value(answer) -> int | None:
-    """A saved seed as an int (None if it is not a whole number >= 1)."""
+    """A saved seed as an int (None if it is not a whole number in SEED_RANGE, e.g. edited by hand)."""
     text = str(answer if answer is not None else "").strip()
-    return int(text) if text.isdigit() and int(text) >= 1 else None
+    return int(text) if text.isdigit() and SEED_RANGE[0] <= int(text) <= SEED_RANGE[1] else None
 
 
 def _same(a: dict, b: dict) -> bool:

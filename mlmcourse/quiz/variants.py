@@ -56,11 +56,23 @@ class MinStd:
         return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
-def check_seed(seed) -> int:
-    """A seed as an int: a whole number >= 1 (an int, or its digits as text)."""
+SEED_RANGE = (10000, 99999)   # the store draws a student's seed from this range
+
+
+def check_seed(seed, where: str = "") -> int:
+    """A seed as an int: a whole number from 10000 to 99999 (an int, or its digits as text).
+
+    Every seed that enters the course goes through here: typed on the command line, read from a
+    hand-in file, read from the answer store. ``where`` says where it came from (for the message)."""
     text = str(seed).strip()
-    if isinstance(seed, bool) or not text.isdigit() or int(text) < 1:
-        raise CourseError(f"The seed must be a whole number of at least 1, such as 48213, not '{seed}'.")
+    low, high = SEED_RANGE
+    if isinstance(seed, bool) or not text.isdigit() or not low <= int(text) <= high:
+        shown = text if len(text) <= 24 else text[:24] + "..."
+        raise CourseError(
+            f"The seed {'in ' + where + ' ' if where else ''}is '{shown}', but a seed is a whole number from "
+            f"{low} to {high} (the quiz makes one such as 48213 for every student; it is on the hand-in file, "
+            "'Your data: seed N'). Check the number you typed, or ask the student for a new export of their "
+            "answers (`python -m mlmcourse answers export`).")
     return int(text)
 
 
@@ -70,16 +82,16 @@ def bootstrap_schools(data: pd.DataFrame, seed: int) -> pd.DataFrame:
     becomes school k with all that school's rows, in their order in the data."""
     rng = MinStd(check_seed(seed), stream=1)
     schools = np.sort(data["schoolid"].unique())
-    by_school = {s: rows for s, rows in data.groupby("schoolid", sort=False)}
-    parts = []
-    for k in range(1, len(schools) + 1):
-        school = schools[rng.below(len(schools))]
-        part = by_school[school].copy()
-        part["schoolid"] = k
-        part["classid"] = 1000 * k + part["classid"]
-        part["orig_schoolid"] = int(school)
-        parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
+    drawn = [schools[rng.below(len(schools))] for _ in range(len(schools))]
+    # the rows of each school, in their order in the data; then all draws' rows at once (one
+    # take, not a copy per draw: the grading of a class builds this for every student)
+    rows_of = {s: np.flatnonzero(data["schoolid"].to_numpy() == s) for s in set(drawn)}
+    idx = np.concatenate([rows_of[s] for s in drawn])
+    draw = np.repeat(np.arange(1, len(drawn) + 1), [len(rows_of[s]) for s in drawn])
+    out = data.iloc[idx].reset_index(drop=True)
+    out["schoolid"] = draw.astype(data["schoolid"].dtype, copy=False)
+    out["classid"] = 1000 * out["schoolid"] + out["classid"]
+    out["orig_schoolid"] = np.asarray(drawn, dtype=np.int64).repeat([len(rows_of[s]) for s in drawn])
     out["childid"] = np.arange(1, len(out) + 1)
     return out
 

@@ -18,7 +18,6 @@ validates a bank.
 from __future__ import annotations
 
 import html
-import math
 import os
 import re
 import weakref
@@ -28,6 +27,7 @@ from .. import lecture
 from ..errors import CourseError
 from ..userfiles import building_page
 from .bank import Bank, Question, fill, load_bank
+from .checking import check_choice, check_numeric, parse_number  # noqa: F401 (parse_number: tests)
 from .live import Context, default_context
 from .store import AnswerStore
 
@@ -48,25 +48,6 @@ def render(text: str) -> str:
             p = pattern.sub(repl, p)
         out.append(f"<p>{p}</p>")
     return "\n".join(out)
-
-
-def parse_number(text: str) -> float:
-    """A student's number: '0.091', ' 0,091 ', '1e-3', '9.1%' (-> 0.091)."""
-    t = (text or "").strip().replace(" ", "")
-    if not t:
-        raise CourseError("Type a number first, then press Check.")
-    percent = t.endswith("%")
-    if percent:
-        t = t[:-1]
-    if t.count(",") == 1 and "." not in t:
-        t = t.replace(",", ".")
-    try:
-        value = float(t)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):  # nan, inf and 1e999 are refused, never counted as a wrong try
-        raise CourseError(f"'{text.strip()}' is not a number. Type digits only, e.g. 0.123 or 42.")
-    return value / 100 if percent else value
 
 
 def _box(kind: str, body: str) -> str:
@@ -188,24 +169,12 @@ class QuestionView:
         return {"status": "open", "correct": None}
 
     def _check_choice(self) -> dict:
-        if self.input.value is None:
-            raise CourseError("Pick one of the choices first, then press Check.")
-        idx = int(self.input.value)
-        return {"status": "ok" if idx == self.q.answer else "bad", "correct": idx == self.q.answer,
-                "choice": idx}
+        return check_choice(self.q, self.input.value)
 
     def _check_numeric(self) -> dict:
-        value = parse_number(str(self.input.value))
-        target = self.context.value(self.q.answer_expr) if self.q.answer_expr else self.q.answer
-        correct = self.q.tolerance.accepts(value, float(target))
-        result = {"status": "ok" if correct else "bad", "correct": correct, "value": value,
-                  "target": float(target), "mistake": None}
-        if not correct:
-            for m in self.q.mistakes:
-                mv = self.context.value(m.expr) if m.expr else m.value
-                if (m.tolerance or self.q.tolerance).accepts(value, float(mv)):
-                    result["mistake"] = self._fill(m.message)
-                    break
+        result = check_numeric(self.q, self.input.value, self.context.value)
+        if result["mistake"]:
+            result["mistake"] = self._fill(result["mistake"])
         return result
 
     # -- showing ---------------------------------------------------------------------------

@@ -1,0 +1,55 @@
+"""The quiz's checks of one answer, without widgets: used by the Check button
+(:class:`mlmcourse.quiz.widgets.QuestionView`) and by the instructors' grading
+(:mod:`mlmcourse.quiz.grade`), so that a hand-in is graded exactly as the live quiz checked it."""
+from __future__ import annotations
+
+import math
+
+from ..errors import CourseError
+from .bank import Question
+
+
+def parse_number(text: str) -> float:
+    """A student's number: '0.091', ' 0,091 ', '1e-3', '9.1%' (-> 0.091)."""
+    t = (text or "").strip().replace(" ", "")
+    if not t:
+        raise CourseError("Type a number first, then press Check.")
+    percent = t.endswith("%")
+    if percent:
+        t = t[:-1]
+    if t.count(",") == 1 and "." not in t:
+        t = t.replace(",", ".")
+    try:
+        value = float(t)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):  # nan, inf and 1e999 are refused, never counted as a wrong try
+        raise CourseError(f"'{text.strip()}' is not a number. Type digits only, e.g. 0.123 or 42.")
+    return value / 100 if percent else value
+
+
+def check_choice(q: Question, answer) -> dict:
+    """A choice (the index of the picked option, from 0) against the bank's key."""
+    if answer is None:
+        raise CourseError("Pick one of the choices first, then press Check.")
+    idx = int(answer)
+    return {"status": "ok" if idx == q.answer else "bad", "correct": idx == q.answer, "choice": idx}
+
+
+def check_numeric(q: Question, text, value) -> dict:
+    """A typed number against the expected one, ``value(name)`` giving the live values (the
+    student's context: their seed's data and fits), within the question's tolerance. A wrong
+    answer is compared with the bank's recognised slips; ``mistake_index`` is the first that
+    matches (``mistake`` its message, unfilled)."""
+    number = parse_number(str(text))
+    target = value(q.answer_expr) if q.answer_expr else q.answer
+    correct = q.tolerance.accepts(number, float(target))
+    result = {"status": "ok" if correct else "bad", "correct": correct, "value": number,
+              "target": float(target), "mistake": None, "mistake_index": None}
+    if not correct:
+        for i, m in enumerate(q.mistakes):
+            mv = value(m.expr) if m.expr else m.value
+            if (m.tolerance or q.tolerance).accepts(number, float(mv)):
+                result["mistake"], result["mistake_index"] = m.message, i
+                break
+    return result
