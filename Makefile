@@ -14,7 +14,7 @@ JUPYTER_INSTALLED := $(JUPYTER_FILES:jupyter/%=$(VENV)/share/jupyter/%)
 # CI and containers run as root; JupyterLab refuses root without this flag.
 ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test test-fast test-altcpu test-uv hub-test lint slides bench reference execute clean help
+.PHONY: setup lab test test-fast test-altcpu test-uv hub-test lint slides book pdf bench reference execute clean help
 
 help:
 	@echo "make lab        set up on first use, then open the course in JupyterLab"
@@ -26,6 +26,8 @@ help:
 	@echo "make lint       ruff check (the style and error checks configured in pyproject.toml)"
 	@echo "make setup      create .venv, install the package, its dependencies and jupyter/ (JupyterLab settings), check the data"
 	@echo "make slides     build offline reveal.js slides of every chapter notebook into build/slides/"
+	@echo "make book       build the offline web book of the executed notebooks into build/book/ (index.html)"
+	@echo "make pdf        the book as one printable PDF, build/book/mlmcourse.pdf (Chromium)"
 	@echo "make bench      time the fits against plain statsmodels (and lme4 when Rscript is present)"
 	@echo "make execute    re-execute the notebooks in place (outputs are committed)"
 	@echo "make reference  regenerate lme4/lmerTest reference values (needs R with lme4 + lmerTest)"
@@ -81,6 +83,12 @@ lint: setup
 
 slides: setup
 	$(BIN)/python -m mlmcourse slides notebooks build/slides
+
+book: setup
+	$(BIN)/python -m mlmcourse book
+
+pdf: setup
+	$(BIN)/python -m mlmcourse book --pdf
 
 bench: setup
 	$(BIN)/python tests/benchmarks/run_bench.py

@@ -6,6 +6,7 @@
     answers export | where       your saved quiz answers (the hand-in file)
     quiz encode | decode | check instructors: question banks
     slides [SRC] [OUT]           offline reveal.js slides of the notebooks
+    book [--pdf]                 the offline web book of the notebooks (and a PDF)
     execute PATH...              re-execute notebooks in place
 
 A mistake (a missing file, a wrong option value) prints one line ``error: ...`` and exits with 2.
@@ -27,6 +28,7 @@ def _data(args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     from .quiz.cli import add_parsers as add_quiz
+    from .tools.book import add_parser as add_book
     from .tools.execute import add_parser as add_execute
     from .tools.launch import add_parsers as add_launch
     from .tools.slides import add_parser as add_slides
@@ -39,6 +41,7 @@ def parser() -> argparse.ArgumentParser:
     add_launch(sub)
     add_quiz(sub)
     add_slides(sub)
+    add_book(sub)
     add_execute(sub)
     return p
 

@@ -20,14 +20,11 @@ from __future__ import annotations
 import copy
 import html
 import re
-import shutil
-import subprocess
-import tarfile
-from html.parser import HTMLParser
 from pathlib import Path
 
 from ..errors import CourseError
-from ..userfiles import cache_dir
+from . import vendor
+from .vendor import loaded_refs, remote_refs  # noqa: F401  (the slides' own check, used by the tests)
 
 # npm package -> (version, files of the package kept; None = all but the excluded prefixes)
 VENDOR = {
@@ -71,59 +68,6 @@ TEMPLATE = r"""{%- extends 'reveal/index.html.j2' -%}
 """
 
 
-# -- vendor libraries from the npm registry ------------------------------------------------
-def fetch_vendor(dest: Path, cache: Path | None = None) -> Path:
-    """Unpack reveal.js, MathJax, require.js and jQuery into ``dest`` (npm pack, cached)."""
-    cache = Path(cache) if cache else cache_dir("npm")
-    cache.mkdir(parents=True, exist_ok=True)
-    for name, version in VENDOR.items():
-        target = dest / name
-        stamp = target / ".mlmcourse-version"
-        if stamp.is_file() and stamp.read_text() == version:
-            continue
-        tgz = cache / f"{name}-{version}.tgz"
-        if not tgz.is_file():
-            _npm_pack(f"{name}@{version}", cache)
-        if target.exists():
-            shutil.rmtree(target)
-        _extract(tgz, target, _SKIP.get(name, ()))
-        stamp.write_text(version)
-    return dest
-
-
-def _npm_pack(spec: str, cache: Path) -> None:
-    npm = shutil.which("npm")
-    if npm is None:
-        raise CourseError("Building offline slides needs `npm` (Node.js) to fetch reveal.js and MathJax "
-                          "once from the npm registry. Install Node.js (Debian: apt-get install npm) "
-                          "and run `make slides` again.")
-    proc = subprocess.run([npm, "pack", spec, "--pack-destination", str(cache), "--silent"],
-                          capture_output=True, text=True, timeout=300)
-    if proc.returncode != 0:
-        raise CourseError(f"`npm pack {spec}` failed ({proc.stderr.strip()[-300:]}). The slides need it "
-                          "once, with access to the npm registry; later builds use the copy in the "
-                          "per-user cache folder.")
-
-
-def _extract(tgz: Path, target: Path, skip: tuple) -> None:
-    tmp = target.with_name(target.name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    with tarfile.open(tgz) as tar:
-        members = []
-        for m in tar.getmembers():
-            if not m.name.startswith("package/") or not (m.isfile() or m.isdir()):
-                continue
-            rel = m.name[len("package/"):]
-            if not rel or any(rel.startswith(s) for s in skip):
-                continue
-            m.name = rel
-            members.append(m)
-        tar.extractall(tmp, members=members, filter="data")
-    tmp.rename(target)
-
-
-# -- slide structure -------------------------------------------------------------------------
 def _heading_level(source: str) -> int:
     m = re.match(r"\s*(#{1,6})\s", source)
     return len(m.group(1)) if m else 0
@@ -187,84 +131,6 @@ def prepare(nb):
     return nb
 
 
-# -- remote references -----------------------------------------------------------------------
-REMOTE = re.compile(r"^\s*(https?:)?//", re.I)
-CSS_URL = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""", re.I)
-JS_URL = re.compile(r"""['"]((?:https?:)?//[^'"\s]+)['"]""", re.I)
-
-
-class _Refs(HTMLParser):
-    LOADING = {("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"), ("source", "src"),
-               ("video", "src"), ("audio", "src"), ("embed", "src"), ("object", "data"), ("input", "src")}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.refs: list[tuple[str, str]] = []     # (what, url) the browser fetches
-        self._in: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        for t, attr in self.LOADING:
-            if tag == t and a.get(attr):
-                if tag == "link" and not set((a.get("rel") or "").lower().split()) & {
-                        "stylesheet", "icon", "preload", "modulepreload", "prefetch", "manifest"}:
-                    continue
-                self.refs.append((f"<{tag} {attr}>", a[attr]))
-        if a.get("style"):
-            self.refs += [("style attribute", u) for u in CSS_URL.findall(a["style"])]
-        self._in = tag if tag in ("style", "script") else None
-
-    def handle_endtag(self, tag):
-        self._in = None
-
-    def handle_data(self, data):
-        if self._in == "style":
-            self.refs += [("<style>", u) for u in CSS_URL.findall(data)]
-        elif self._in == "script":
-            self.refs += [("<script> code", u) for u in JS_URL.findall(data)]
-            self.refs += [("<script> import", u) for u in re.findall(r"""import\s[^'"]*['"]([^'"]+)['"]""", data)]
-
-
-def loaded_refs(html_text: str) -> list[tuple[str, str]]:
-    """Every URL the page makes the browser fetch (tags, inline CSS, URLs in inline scripts)."""
-    p = _Refs()
-    p.feed(html_text)
-    seen, refs = set(), []
-    for what, url in p.refs:
-        if url not in seen:
-            seen.add(url)
-            refs.append((what, url))
-    return refs
-
-
-def remote_refs(html_file: Path) -> list[str]:
-    """Remote URLs the slides would load: in the HTML and in the local CSS files it links."""
-    html_file = Path(html_file)
-    bad = []
-    for what, url in loaded_refs(html_file.read_text(encoding="utf-8")):
-        if REMOTE.match(url):
-            bad.append(f"{what}: {url}")
-        elif what == "<link href>" and url.split("?")[0].endswith(".css"):
-            css = (html_file.parent / url.split("?")[0]).resolve()
-            if css.is_file():
-                bad += [f"{css.name}: {u}" for u in _css_remote(css)]
-    return bad
-
-
-def _css_remote(css: Path, seen=None) -> list[str]:
-    seen = seen if seen is not None else set()
-    if css in seen:
-        return []
-    seen.add(css)
-    out = []
-    for u in CSS_URL.findall(css.read_text(encoding="utf-8", errors="replace")):
-        if REMOTE.match(u):
-            out.append(u)
-        elif u.endswith(".css") and (css.parent / u).is_file():
-            out += _css_remote((css.parent / u).resolve(), seen)
-    return out
-
-
 # -- building --------------------------------------------------------------------------------
 def exporter():
     from jinja2 import DictLoader
@@ -292,7 +158,7 @@ def build(src: Path, out: Path, cache: Path | None = None) -> list[Path]:
     if not notebooks:
         raise CourseError(f"No notebooks (*.ipynb) in {src}: nothing to turn into slides.")
     out.mkdir(parents=True, exist_ok=True)
-    fetch_vendor(out / "vendor", cache)
+    vendor.fetch_vendor(out / "vendor", cache, VENDOR, _SKIP)
     ex = exporter()
     written = []
     for nb_path in notebooks:
