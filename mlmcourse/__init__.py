@@ -33,8 +33,10 @@ from .engine.profile import profile
 from .engine.rows import complete_cases
 from .errors import CourseError
 from .notebook import install_ipython_handler as _install_ipython_handler
+from .notebook import install_message_display as _install_message_display
 
 _install_ipython_handler()  # in IPython/Jupyter a CourseError shows as one short paragraph
+_install_message_display()  # anova's "refitting model(s) with ML ..." prints as R prints it
 
 __all__ = ["load_classroom", "lmer", "lm", "anova", "ranova", "icc", "complete_cases",
            "all_fit", "LmerModel", "CourseError", "confint", "profile"]

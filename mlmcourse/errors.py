@@ -1,4 +1,4 @@
-"""The course's own exception: one short paragraph a student can act on."""
+"""The course's own exception (one short paragraph a student can act on) and its R-style messages."""
 
 
 class CourseError(ValueError):
@@ -6,3 +6,9 @@ class CourseError(ValueError):
 
     Notebooks show it as that paragraph, without a traceback: importing mlmcourse in IPython or
     Jupyter installs a handler for it (see ``mlmcourse.notebook``); the cell still fails."""
+
+
+class CourseMessage(UserWarning):
+    """A message R would print as a plain line (lme4's "refitting model(s) with ML (instead of
+    REML)"): issued as a warning, so callers can filter it, and shown as R shows it, the text
+    alone, without Python's file name and source line (``mlmcourse.notebook``)."""

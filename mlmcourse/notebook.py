@@ -8,6 +8,12 @@
 Only :class:`~mlmcourse.errors.CourseError` is caught: anything else is a bug and keeps its
 traceback.
 
+The course's R-style messages (:class:`~mlmcourse.errors.CourseMessage`, e.g. anova's
+"refitting model(s) with ML (instead of REML)") are warnings, so that callers can filter them; a
+shown one prints as R prints the message, its text alone on stderr, not Python's
+``file:line: Category: text`` and the source line (:func:`install_message_display`, installed on
+import).
+
 Without either, in IPython or Jupyter a CourseError that ends a cell is shown the same way (the
 note, no traceback): importing mlmcourse installs :func:`install_ipython_handler`. The cell still
 fails (Run All stops there) and the exception stays in ``sys.last_value`` (``%debug`` works).
@@ -16,11 +22,12 @@ from __future__ import annotations
 
 import html
 import sys
+import warnings
 from contextlib import contextmanager
 
-from .errors import CourseError
+from .errors import CourseError, CourseMessage
 
-__all__ = ["ErrorNote", "explain_errors", "show_error", "install_ipython_handler"]
+__all__ = ["ErrorNote", "explain_errors", "show_error", "install_ipython_handler", "install_message_display"]
 
 _STYLE = ("border-left: 5px solid #d55e00; background: #fff4ec; color: #222; padding: 0.6em 0.9em; "
           "margin: 0.4em 0; font-size: 1em; line-height: 1.45; max-width: 60em;")
@@ -96,3 +103,24 @@ def install_ipython_handler() -> bool:
         return True
     except Exception:  # pragma: no cover - a display nicety must never break the import
         return False
+
+
+def install_message_display() -> None:
+    """Show a :class:`CourseMessage` as its text alone (as R prints a message); every other
+    warning as before. Wraps whatever ``warnings.showwarning`` is in place, once."""
+    current = warnings.showwarning
+    if getattr(current, "_mlmcourse", False):
+        return
+
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        if isinstance(category, type) and issubclass(category, CourseMessage):
+            stream = file if file is not None else sys.stderr
+            try:
+                stream.write(f"{message}\n")
+            except (OSError, AttributeError):  # no usable stream: as warnings itself does
+                pass
+            return
+        current(message, category, filename, lineno, file=file, line=line)
+
+    showwarning._mlmcourse = True
+    warnings.showwarning = showwarning

@@ -133,3 +133,22 @@ def test_outside_ipython_nothing_is_installed():
     if ipython is not None and ipython.get_ipython() is not None:
         pytest.skip("an IPython shell runs in this test process")
     assert install_ipython_handler() is False
+
+
+def test_a_course_message_prints_as_r_prints_it(capsys):
+    """anova's "refitting model(s) with ML (instead of REML)" is a warning (callers can filter it)
+    shown as R shows its message: the text alone, no file name, category or source line."""
+    import warnings
+
+    from mlmcourse.engine.compare import RefitMessage
+    from mlmcourse.notebook import install_message_display
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        install_message_display()
+        warnings.warn("refitting model(s) with ML (instead of REML)", RefitMessage, stacklevel=1)
+    assert capsys.readouterr().err == "refitting model(s) with ML (instead of REML)\n"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RefitMessage)           # and a caller can still silence it
+        warnings.warn("refitting model(s) with ML (instead of REML)", RefitMessage, stacklevel=1)
+    assert capsys.readouterr().err == ""

@@ -9,7 +9,7 @@ import pandas as pd
 import patsy
 from scipy import special
 
-from ..errors import CourseError
+from ..errors import CourseError, CourseMessage
 from ..rprint.tables import AnovaTable
 from .callers import caller_name, user_stacklevel
 from .design import build_design
@@ -86,7 +86,7 @@ def check_same_data(models, names) -> None:
             )
 
 
-class RefitMessage(UserWarning):
+class RefitMessage(CourseMessage):
     """lme4's message "refitting model(s) with ML (instead of REML)" (anova() with refit=True):
     a warning, so that callers can filter it (warnings.simplefilter("ignore", RefitMessage))."""
 
