@@ -108,8 +108,9 @@ def _scale() -> float:
 # --- 2.1.1 conceptualization #2 ------------------------------------------------------------
 
 def path_diagram(n_students: int = 2):
-    """Conceptualization #2: a latent school trait zeta_k drives the structured errors
-    epsilon'_ijk of the students in school k, and through them their outcomes Y_ijk.
+    """Conceptualization #2: a latent school trait zeta_k drives the composite errors
+    epsilon'_ijk = zeta_k + epsilon_ijk of the students in school k (the handout's "structured
+    error terms"), and through them their outcomes Y_ijk.
     Returns the Figure (drawn with pyplot, so a notebook shows it at the end of the cell)."""
     s = _scale()
     fig, ax = plt.subplots(figsize=(9.6, 5.4))
@@ -139,7 +140,7 @@ def path_diagram(n_students: int = 2):
                                      mutation_scale=16 * s, lw=1.5, color="0.45"))
         ax.text(5.0, y + 1.3, rf"$\varepsilon_{{{sub}}}$ (own noise)", ha="center", va="bottom",
                 fontsize=fs - 3, color="0.3")
-    ax.text(5.0, 0.1, "structured errors", ha="center", fontsize=fs - 3)
+    ax.text(5.0, 0.1, r"composite errors $\varepsilon'$", ha="center", fontsize=fs - 3)
     ax.text(8.45, 0.1, "observed outcomes", ha="center", fontsize=fs - 3)
     ax.set_title("One latent trait per school, shared by every student's error\n"
                  "and so by every outcome in that school (school k)")

@@ -76,6 +76,9 @@ def test_path_diagram_draws_the_latent_trait():
     fig = P.path_diagram()
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert r"$\zeta_k$" in texts and r"$Y_{ijk}$" in texts
+    # the middle ovals are 01's composite errors eps' = zeta_k + eps (zeta_k is the structured part)
+    assert r"composite errors $\varepsilon'$" in texts
+    assert not any("structured" in t for t in texts)
     assert len(fig.axes[0].patches) >= 7  # 1 latent + 2 errors + 2 outcomes + arrows
     assert fig.axes[0].get_title()
     assert plt.fignum_exists(fig.number)  # a pyplot figure: the notebook shows it at the end of the cell

@@ -183,7 +183,8 @@ def separate_regressions_explorer(data, school=None, show_pooled: bool = True) -
 
     def render(v):
         lines = school_lines(data, v["school"])
-        return figure.update(lines, v["show_pooled"]).png(), separate_regressions_alt_text(lines)
+        return (figure.update(lines, v["show_pooled"]).png(),
+                separate_regressions_alt_text(lines, v["show_pooled"]))
 
     return Exploration("Random intercepts vs separate regressions", controls, render,
                        note="mathkind ~ ses + (1|schoolid) against one regression per school")

@@ -112,10 +112,12 @@ def icc_figure(panel: IccPanel) -> Figure:
 
 
 def icc_alt_text(panel: IccPanel) -> str:
-    return (f"{icc_headline(panel)}. Left: simulated scores of {MAX_SCHOOLS_SHOWN} schools sorted by mean, with "
-            f"sigma_zeta {panel.sigma_zeta:g}, sigma_epsilon {panel.sigma_eps:g} and {panel.n_per_school} "
-            f"students per school. Right: scatter of pairs of students from the same school; their "
-            f"correlation is {panel.pair_correlation:.2f}, the model's ICC is {panel.model_icc:.2f}.")
+    shown = min(MAX_SCHOOLS_SHOWN, panel.n_schools)   # as the figure's x label says
+    return (f"{icc_headline(panel)}. Left: simulated scores of {shown} of the {panel.n_schools} simulated "
+            f"schools, sorted by their mean, with sigma_zeta {panel.sigma_zeta:g}, sigma_epsilon "
+            f"{panel.sigma_eps:g} and {panel.n_per_school} students per school. Right: scatter of pairs of "
+            f"students from the same school; in this sample their correlation is {panel.pair_correlation:.2f}, "
+            f"the model's ICC is {panel.model_icc:.2f}.")
 
 
 # --- 2. Following the noise ---------------------------------------------------------------------
@@ -250,7 +252,7 @@ class SeparateRegressionsFigure(LiveFigure):
         left.set_xlim(*xs)
         lo, hi = float(everyone[:, 1].min()), float(everyone[:, 1].max())
         left.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
-        left.set_xlabel("SES (centred)")
+        left.set_xlabel("SES")
         left.set_ylabel("Kindergarten math score")
         self.left_title = left.set_title("", loc="left", fontsize=TITLE_SIZE)
 
@@ -322,11 +324,13 @@ def _shift(lines: SchoolLines) -> str:
     return f"{abs(zeta):.1f} {'above' if zeta >= 0 else 'below'} average"
 
 
-def separate_regressions_alt_text(lines: SchoolLines) -> str:
+def separate_regressions_alt_text(lines: SchoolLines, show_pooled: bool = True) -> str:
     own = ("has too few students for its own regression" if lines.own_ols is None else
            f"has its own OLS line with intercept {lines.own_ols[0]:.1f} and slope {lines.own_ols[1]:.1f}")
+    pooled = (f", the OLS line ignoring schools (dash-dotted, slope {lines.pooled_ols[1]:.1f})" if show_pooled
+              else "")
     return (f"Left: the {len(lines.points)} students of school {lines.school}, math score against SES, "
-            f"with the average line (slope {lines.fixed[1]:.1f}) and the school's random-intercept line "
+            f"with the average line (slope {lines.fixed[1]:.1f}){pooled} and the school's random-intercept line "
             f"(parallel, intercept {lines.random_intercept[0]:.1f}, {_shift(lines)}); the school {own}. Right: every "
             f"school's own OLS slope against its size, scattered around the common slope {lines.fixed[1]:.1f}.")
 

@@ -462,6 +462,39 @@ def test_separate_regressions_explorer(dat):
         separate_regressions_explorer(dat, school=12345)
 
 
+def test_separate_regressions_figure_names_the_pooled_line_and_says_ses(dat):
+    """The x axis says SES (00: ses is only centred *near* 0); the alt text names the dash-dotted
+    OLS line that ignores schools, with the slope notebook 01 quotes (the handout's OLS 14.359),
+    while it is shown, and not after the checkbox hides it."""
+    e = separate_regressions_explorer(dat)
+    pooled = f"the OLS line ignoring schools (dash-dotted, slope {OLS1['b1']:.1f})"
+    assert pooled == "the OLS line ignoring schools (dash-dotted, slope 14.4)" and pooled in e.alt
+    e.controls["show_pooled"].value = False
+    assert "ignoring schools" not in e.alt
+    fig = separate_regressions_figure(em.school_lines(dat, 103))
+    assert fig.axes[0].get_xlabel() == "SES"
+
+
+@pytest.mark.parametrize("n_schools", [60, 12])
+def test_icc_alt_text_names_the_schools_the_figure_shows(n_schools):
+    """The alt text counts the schools as the figure's x label does: "20 of the 60 simulated schools"."""
+    panel = icc_panel_data(17.6, 36.2, 10, n_schools)
+    shown = f"{min(20, n_schools)} of the {n_schools} simulated schools"
+    assert shown in icc_alt_text(panel)
+    assert icc_figure(panel).axes[0].get_xlabel().startswith(shown)
+
+
+def test_icc_exploration_first_sample_and_its_sampling_noise():
+    """Notebook 01 quotes the first sample (r 0.15 against the model's ICC 0.19) and says that most
+    new samples of 60 schools give an r within 0.1 of the ICC."""
+    e = icc_explorer()
+    assert "their correlation is 0.15, the model's ICC is 0.19" in e.alt
+    icc = model_icc(17.6, 36.2)
+    r = np.array([icc_panel_data(17.6, 36.2, 10, 60, seed=seed).pair_correlation for seed in range(1, 101)])
+    assert (np.abs(r - icc) < 0.1).mean() >= 0.9
+    assert abs(r.mean() - icc) < 0.02     # they scatter around the ICC
+
+
 def test_variance_partition_explorer(dat):
     e = variance_partition_explorer(dat)
     first = e.png
