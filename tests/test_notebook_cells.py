@@ -115,6 +115,24 @@ def test_code_cells_are_short():
             assert max((len(x) for x in lines), default=0) <= 120, f"{name} cell {i}: a line over 120 characters"
 
 
+# what may follow a lead-in that ends with a colon inside the same cell: math, a list, a table, a code block, HTML
+INTRODUCED = re.compile(r"\s*(\$\$|[-*] |\d+\. |\||```|<|>)")
+
+
+def test_a_lead_in_with_a_colon_is_followed_by_what_it_introduces(notebook):
+    """A paragraph ending with ':' introduces what comes right after it. Inside a cell that is math,
+    a list, a table or a block; a sentence that introduces a code cell ends its markdown cell, so
+    that it stands directly above the code (not above the glossary's "In the course" paragraph)."""
+    name, nb = notebook
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        paragraphs = [p for p in re.split(r"\n\s*\n", cell.source.strip()) if p.strip()]
+        for lead, after in zip(paragraphs, paragraphs[1:]):
+            assert not lead.rstrip().endswith(":") or INTRODUCED.match(after), \
+                f"{name} cell {i}: {lead[-60:]!r} is followed by {after[:40]!r}; end the cell after the lead-in"
+
+
 # --- a tiny notebook in a real kernel ---------------------------------------------------------
 
 PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")

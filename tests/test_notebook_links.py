@@ -54,6 +54,22 @@ def test_links_lead_to_notebooks_and_glossary_anchors(path):
             assert anchor in anchors, f"{path.name} links to the glossary's #{anchor}, which it does not define"
 
 
+def anchors_of(path: Path) -> set[str]:
+    nb = nbformat.read(path, as_version=4)
+    return {a for c in nb.cells if c.cell_type == "markdown" for a in ANCHOR.findall(c.source)}
+
+
+@pytest.mark.parametrize("path", CHAPTER, ids=lambda p: p.name)
+def test_anchored_links_name_an_explicit_anchor_of_their_notebook(path):
+    """A link to a place in a notebook names an ``<a id="...">`` of that notebook, exactly: the web
+    book's ids are case-sensitive (``#Notation`` is not ``#notation``), and JupyterLab finds such an
+    anchor (as ``data-jupyter-id``) whatever it makes of the headings."""
+    for target, anchor in links(path):
+        if anchor and (NOTEBOOKS / target).exists():
+            assert anchor in anchors_of(NOTEBOOKS / target), \
+                f"{path.name} links to {target}#{anchor}, which has no <a id=\"{anchor}\"></a>"
+
+
 def test_the_link_pattern_reads_a_glossary_link():
     text = "a [random intercept](07_glossary.ipynb#random-intercept) and [02](02_constructing_effects.ipynb)."
     assert [m.groups() for m in LINK.finditer(text)] == [("07_glossary.ipynb", "random-intercept"),
