@@ -157,7 +157,7 @@ def _profile_of(model):
     return model if isinstance(model, LikelihoodProfile) else profile(model)
 
 
-def plot_profile(model, parm=None, levels=PROFILE_LEVELS, ncols: int = 3):
+def plot_profile(model, parm=None, levels=PROFILE_LEVELS, ncols: int | None = None):
     """lme4's profile (zeta) plot, ``xyplot(profile(m))``: one panel per parameter, zeta against
     the parameter's value, with a vertical line at each confidence level's two ends.
 
@@ -167,8 +167,10 @@ def plot_profile(model, parm=None, levels=PROFILE_LEVELS, ncols: int = 3):
     is right. A curve that stops above -1.96 at an SD of 0 is the boundary: the interval starts at 0.
 
     ``model``: a fitted lmer model (or a ``profile(m)``, to reuse its evaluations); ``parm``: as in
-    ``confint`` (a name, a list, "theta_" or "beta_"); ``levels``: confidence levels of the lines.
-    Returns the Figure. Alt text for a notebook: ``describe_profile(m)``. In a notebook::
+    ``confint`` (a name, a list, "theta_" or "beta_"); ``levels``: confidence levels of the lines;
+    ``ncols``: panels per row (by default one for up to three panels, two for more, so that the
+    figure stays readable on a 1280 x 720 screen). Returns the Figure. Alt text for a notebook:
+    ``describe_profile(m)``. In a notebook::
 
         from mlmcourse import profile, confint
         from mlmcourse.plots import plot_profile
@@ -185,13 +187,15 @@ def plot_profile(model, parm=None, levels=PROFILE_LEVELS, ncols: int = 3):
     levels = tuple(sorted(_check_level(lv) for lv in levels))
     names = _select(parm, *parameter_names(prof.model))
     n = len(names)
+    if ncols is None:
+        ncols = 1 if n <= 3 else 2
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
     s = _scale()
-    # at most the course's 9.6-inch width (JupyterLab's output area on a 1280 x 720 screen)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(min(FIGSIZE[0], 3.2 * ncols + 0.4),
-                                                    2.6 * nrows + 0.7),
+    # the course's full width (1152 px at 120 dpi) and at most 720 px high: large panels, large type
+    fig, axes = plt.subplots(nrows, ncols, figsize=(FIGSIZE[0], min(6.0, 1.75 * nrows + 1.0)),
                              squeeze=False, sharey=True)
+    tick, label = 12 * s, 13 * s
     colors = palette()
     zmax = norm.ppf(0.5 + levels[-1] / 2)
     for ax, name in zip(axes.flat, names):
@@ -212,21 +216,22 @@ def plot_profile(model, parm=None, levels=PROFILE_LEVELS, ncols: int = 3):
         if par.kind == "sd" and ends[levels[-1]][0] == 0.0:     # the curve stops at SD = 0
             z0 = prof.zeta(name, 0.0)
             ax.plot(0.0, z0, "s", color=colors[3], ms=6 * s)
-            ax.annotate("SD = 0:\nthe boundary", (0.0, z0), xytext=(6, -4),
-                        textcoords="offset points", va="top", fontsize=10 * s, color=colors[3])
-        # long labels ('sd_(Intercept)|classid:schoolid') break before the group
-        ax.set_title(name.replace("|", "\n|", 1) if len(name) > 26 else name, fontsize=11 * s)
-        ax.set_xlabel("value")
+            ax.annotate("SD = 0: the boundary", (0.0, z0), xytext=(8, -2),
+                        textcoords="offset points", va="top", fontsize=tick, color=colors[3])
+        # in narrow panels, long labels ('sd_(Intercept)|classid:schoolid') break before the group
+        wrap = ncols > 2 and len(name) > 26
+        ax.set_title(name.replace("|", "\n|", 1) if wrap else name, fontsize=label)
+        ax.tick_params(labelsize=tick)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
-        ax.set_ylabel(r"$\zeta$")
-        ax.set_yticks([-2, -1, 0, 1, 2])
+        ax.set_ylabel(r"$\zeta$", fontsize=label)
+        ax.set_yticks([-2, -1, 0, 1, 2] if s == 1 else [-2, 0, 2])   # lecture type needs room
     others = ", ".join(f"{100 * lv:g}%" for lv in levels if abs(lv - 0.95) > 1e-12)
     title = "Profile zeta plot"
     if any(abs(lv - 0.95) < 1e-12 for lv in levels):
         title += ": the 95% interval's ends dashed (zeta = ±1.96)"
-    fig.suptitle(title + (f";\ndotted: {others}" if others else ""), fontsize=13 * s)
+    fig.suptitle(title + (f";\ndotted: {others}" if others else ""), fontsize=label)
     return fig
 
 

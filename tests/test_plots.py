@@ -114,6 +114,29 @@ def test_profile_plot_draws_lme4s_zeta_panels_with_the_boundary():
     assert width <= 1152 and height <= 720         # fits a 1280 x 720 projector
 
 
+def test_profile_plot_of_three_parameters_has_one_full_width_panel_per_row_in_large_type():
+    """Readable at 1280 x 720: up to three panels are stacked, each the figure's full width, with
+    tick labels of at least 12 pt; five panels go two per row; the figure stays within 1152 x 720."""
+    import warnings as w
+
+    from mlmcourse import lmer
+    from mlmcourse.engine.profile import profile
+    with w.catch_warnings():
+        w.simplefilter("ignore")
+        fit3 = lmer("mathkind ~ ses + (1|schoolid/classid)", data=load_classroom())
+    prof = profile(fit3)
+    for parm, columns in [("theta_", 1), (None, 2)]:
+        fig = P.plot_profile(prof, parm=parm)
+        panels = [ax for ax in fig.axes if ax.get_visible()]
+        assert len({round(ax.get_position().x0, 3) for ax in panels}) == columns
+        assert len(panels) == (3 if parm else 5)
+        sizes = [t.get_fontsize() for ax in panels for t in ax.get_xticklabels() + ax.get_yticklabels()]
+        assert min(sizes) >= 12
+        width, height = (fig.get_size_inches() * fig.dpi).round()
+        assert width <= 1152 and height <= 720
+        plt.close(fig)
+
+
 def test_profile_plot_bad_level_is_a_course_error():
     import warnings as w
 

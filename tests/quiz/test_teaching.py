@@ -97,3 +97,10 @@ def test_the_h1_recipe_gives_the_expected_answer(data):
         exec(step, scope)
     value = eval(steps[-1], scope)
     assert value == pytest.approx(REFERENCE["real"]["sd_class_constructed_mathgain"], rel=1e-9)
+
+
+def test_every_question_has_a_short_title_for_the_instructors_figure():
+    """Notebook 09's lecture figure and report.html label each question with id and title."""
+    titles = [q.title for q in load_bank(chapter=2).questions]
+    assert all(0 < len(t) <= 40 for t in titles)
+    assert len(set(titles)) == len(titles)
