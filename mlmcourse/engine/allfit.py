@@ -16,12 +16,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CourseError
+from .arguments import refuse_unsupported
 from .fit import fit
 from .optimize import OPTIMIZERS
 
 
-def all_fit(model, optimizers=None, start: str = "fit") -> pd.DataFrame:
+def all_fit(model, optimizers=None, start: str = "fit", **unsupported) -> pd.DataFrame:
     """Refit ``model`` with each optimiser; one row per optimiser (the model itself first)."""
+    refuse_unsupported("all_fit", unsupported)
     if not hasattr(model, "design") or not hasattr(model, "optinfo"):
         raise CourseError(f"all_fit() takes a model from lmer(); got {type(model).__name__}.")
     names = list(OPTIMIZERS) if optimizers is None else list(optimizers)

@@ -12,6 +12,7 @@ from scipy import special
 from ..errors import CourseError, CourseMessage
 from ..rprint.summary import NOTE_PREFIX
 from ..rprint.tables import AnovaTable
+from .arguments import refuse_unsupported
 from .callers import caller_name, user_stacklevel
 from .design import build_design
 from .fit import check_flag, fit
@@ -175,11 +176,13 @@ def _lr_pvalue(chisq: float, df: float) -> float:
     return float(special.chdtrc(df, chisq))  # chi-square upper tail (scipy.stats imports slowly)
 
 
-def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None) -> AnovaTable:
+def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None,
+          **unsupported) -> AnovaTable:
     """Likelihood-ratio tests of nested models, as lme4's ``anova(m1, m2, refit=)``.
 
     REML fits are refitted by ML first when ``refit=True`` (the default), as needed when the
     models differ in their fixed effects. Models must be fitted to the same rows."""
+    refuse_unsupported("anova", unsupported)
     if len(models) == 1 and isinstance(models[0], (list, tuple)):
         models = tuple(models[0])
     if len(models) < 2:
@@ -271,12 +274,13 @@ def _reductions(term: RandomTerm) -> list[tuple[RandomTerm | None, str]]:
 
 
 @one_blas_thread
-def ranova(model: LmerModel) -> AnovaTable:
+def ranova(model: LmerModel, **unsupported) -> AnovaTable:
     """Likelihood-ratio tests for each random-effects term, as lmerTest's ``ranova(m)``.
 
     Each term is dropped (or a random slope reduced to a random intercept) in turn; the
     reduced model is fitted by the same method (REML or ML). When no random effect is left the
     comparison uses the linear model's likelihood (REML for a REML fit), as lmerTest does."""
+    refuse_unsupported("ranova", unsupported)
     if not isinstance(model, LmerModel):
         raise CourseError(f"ranova() takes one model from lmer(); got {type(model).__name__}.")
     spec = model.design.spec

@@ -248,8 +248,10 @@ class LmerModel:
         return formula_mixedlm(self.design)
 
     # -- display ---------------------------------------------------------------------------------
-    def summary(self):
+    def summary(self, **unsupported):
         """lmerTest's summary; prints as text, renders as tables in a notebook."""
+        from .arguments import refuse_unsupported
+        refuse_unsupported("summary", unsupported)
         from ..rprint.summary import ModelSummary
         return ModelSummary(self)
 

@@ -205,14 +205,16 @@ def plain_dtypes(frame: pd.DataFrame, columns: list) -> pd.DataFrame:
     return frame
 
 
-def complete_cases(data: pd.DataFrame, formula: str) -> pd.Series:
+def complete_cases(data: pd.DataFrame, formula: str | None = None) -> pd.Series:
     """True for the rows with no missing value in any variable the formula uses.
 
     ``complete_cases(dat, "mathgain ~ ses + mathknow")`` is the handout's ``in_sample``: fit
     every model of a comparison on these rows so that their likelihoods can be compared."""
     if not isinstance(formula, str) or not formula.strip():
         raise CourseError("complete_cases() needs the formula of the largest model, e.g. "
-                          "complete_cases(dat, 'mathgain ~ ses + mathknow').")
+                          "complete_cases(dat, 'mathgain ~ ses + mathknow'): R's complete.cases(dat) "
+                          "checks every column, which would also drop rows missing a variable no "
+                          "model uses.")
     if not isinstance(data, pd.DataFrame):
         raise CourseError("complete_cases() needs a pandas DataFrame first, e.g. complete_cases(dat, formula).")
     check_flat_columns(data)
