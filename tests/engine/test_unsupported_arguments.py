@@ -28,6 +28,8 @@ CALLS = {
     "profile which": (lambda m0, m1: profile(m1, which="beta_"), "which=", "parm="),
     "all_fit verbose": (lambda m0, m1: all_fit(m1, verbose=True), "verbose=", "all_fit()"),
     "confint oldNames": (lambda m0, m1: confint(m1, oldNames=False), "oldNames=", "sd_(Intercept)|schoolid"),
+    "m.all_fit verbose": (lambda m0, m1: m1.all_fit(verbose=True), "verbose=", "all_fit()"),
+    "m.confint oldNames": (lambda m0, m1: m1.confint(oldNames=False), "oldNames=", "sd_(Intercept)|schoolid"),
     "summary correlation": (lambda m0, m1: m1.summary(correlation=True), "correlation=",
                             "Correlation of Fixed Effects"),
 }
