@@ -92,6 +92,13 @@ def _check_unique_names(data: pd.DataFrame, used: list) -> None:
         )
 
 
+def _true_false_or_missing(mask: pd.Series) -> bool:
+    present = mask.dropna()
+    if pd.api.types.is_bool_dtype(present.dtype):
+        return True
+    return present.dtype == object and bool(present.map(lambda v: isinstance(v, (bool, np.bool_))).all())
+
+
 def subset_mask(subset, data: pd.DataFrame) -> pd.Series:
     """subset= as a True/False Series on data's index (aligned by label, never by position)."""
     if isinstance(subset, pd.DataFrame):
@@ -118,8 +125,10 @@ def subset_mask(subset, data: pd.DataFrame) -> pd.Series:
             raise CourseError(f"subset= has {values.size} values but the data has {len(data)} rows: "
                               "give one True/False per row, e.g. complete_cases(dat, formula).")
         mask = pd.Series(values, index=data.index)
-    if pd.api.types.is_bool_dtype(mask) and mask.dtype != bool and not mask.isna().any():
-        mask = mask.astype(bool)  # pandas' nullable boolean without missing values
+    if mask.dtype != bool and _true_false_or_missing(mask):
+        # pandas' nullable boolean, or True/False objects: as in R, a missing value (NA) in
+        # subset= leaves its row out (model.frame keeps only the TRUE rows)
+        mask = mask.astype(object).where(mask.notna(), False).astype(bool)
     if mask.dtype != bool:
         hint = (" (numbers are not row positions here: to pick rows by position, pass dat.iloc[...] as data)"
                 if pd.api.types.is_numeric_dtype(mask) else "")

@@ -159,3 +159,17 @@ def test_ranova_and_icc_need_a_model():
     from mlmcourse import icc
     assert message(lambda: ranova("m")) == "ranova() takes one model from lmer(); got str."
     assert message(lambda: icc("m")) == "icc() takes a model from lmer(); got str."
+
+
+def test_subset_with_missing_values_leaves_those_rows_out_as_r_does():
+    """R's subset= treats NA as FALSE (model.frame drops the row): a nullable boolean Series with
+    <NA>, or True/False/None objects, keeps the True rows only."""
+    from mlmcourse import lmer, load_classroom
+    dat = load_classroom()
+    knows = (dat["mathknow"] > 0).astype("boolean").where(dat["mathknow"].notna())
+    assert knows.isna().sum() == 109
+    plain = lmer("mathkind ~ ses + (1|schoolid)", dat, subset=knows.fillna(False).astype(bool))
+    for subset in (knows, knows.astype(object)):
+        m = lmer("mathkind ~ ses + (1|schoolid)", dat, subset=subset)
+        assert m.nobs == plain.nobs == 506
+        assert m.fixef.to_numpy() == pytest.approx(plain.fixef.to_numpy(), rel=1e-12)
