@@ -43,6 +43,27 @@ def check_flat_columns(data: pd.DataFrame) -> None:
             "dat.columns = ['_'.join(map(str, c)).strip('_') for c in dat.columns], then use those names.")
 
 
+_QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
+
+
+def unquoted_column(expr: str, data: pd.DataFrame, where: str) -> CourseError | None:
+    """A column whose name is not a plain name (a space, a sign: 'SES score') written in the
+    formula without Q("..."): the formula reads it as two names; None when there is none."""
+    text = _QUOTED.sub(" ", expr)
+    for col in sorted((str(c) for c in data.columns), key=len, reverse=True):
+        if re.fullmatch(r"[\w.]+", col) or not col.strip():
+            continue
+        pattern = rf"(?<![\w.\"']){re.escape(col)}(?![\w.\"'])"
+        if re.search(pattern, text):
+            replacement = f'Q("{col}")'
+            quoted = re.sub(pattern, lambda _, r=replacement: r, expr)
+            return CourseError(
+                f"The {where} '{expr}' writes the column name '{col}' as it is, but a name with "
+                f"spaces or signs must be quoted in a formula, or it reads as several names: write "
+                f"Q(\"{col}\"), i.e. '{quoted}' (R writes it `{col}`).")
+    return None
+
+
 def unknown_column(name: str, data: pd.DataFrame, where: str) -> CourseError:
     if name in [str(n) for n in data.index.names if n is not None]:
         return CourseError(
@@ -247,7 +268,8 @@ def complete_cases(data: pd.DataFrame, formula: str | None = None) -> pd.Series:
                      and not keyword.iskeyword(w) and not w.isdigit())
     unknown += [f for t in spec.random for f in t.factors if f not in data.columns]
     if unknown:
-        raise unknown_column(unknown[0], data, "formula given to complete_cases")
+        raise (unquoted_column(formula, data, "formula given to complete_cases")
+               or unknown_column(unknown[0], data, "formula given to complete_cases"))
     _check_unique_names(data, cols)
     mask = data[cols].notna().all(axis=1) if cols else pd.Series(True, index=data.index)
     mask.name = "in_sample"

@@ -173,3 +173,17 @@ def test_subset_with_missing_values_leaves_those_rows_out_as_r_does():
         m = lmer("mathkind ~ ses + (1|schoolid)", dat, subset=subset)
         assert m.nobs == plain.nobs == 506
         assert m.fixef.to_numpy() == pytest.approx(plain.fixef.to_numpy(), rel=1e-12)
+
+
+def test_a_column_name_with_a_space_is_quoted_with_Q():
+    from mlmcourse import complete_cases, lm, lmer, load_classroom
+    d2 = load_classroom().rename(columns={"ses": "SES score"})
+    expected = 'Q("SES score")'
+    for call in (lambda: lmer("mathkind ~ SES score + (1|schoolid)", d2),
+                 lambda: lm("mathkind ~ SES score", d2),
+                 lambda: complete_cases(d2, "mathkind ~ SES score")):
+        with pytest.raises(CourseError) as info:
+            call()
+        assert expected in str(info.value) and "invalid syntax" not in str(info.value)
+    # the advice works
+    assert lm('mathkind ~ Q("SES score")', d2).coef["SES score"] == pytest.approx(14.35929025, abs=1e-7)
