@@ -125,12 +125,13 @@ def lm(formula: str, data: pd.DataFrame, **unsupported) -> LmFit:
 
     data_name = caller_name(data, inspect.currentframe().f_back) or "data"
     y, X, used, n_dropped = regression_design(formula, data)
-    if len(y) <= X.shape[1]:
-        raise CourseError(f"Only {len(y)} complete rows are left for {formula!r}: too few "
-                          f"to estimate its {X.shape[1]} coefficients. Check the data for missing values.")
-    _check_outcome_varies(y, formula)
     aliased = aliased_columns(np.asarray(X, dtype=float))
     kept = X.drop(columns=X.columns[aliased]) if aliased else X
+    if len(y) <= kept.shape[1]:
+        raise CourseError(f"Only {len(y)} complete rows are left for {formula!r}: too few "
+                          f"to estimate its {X.shape[1]} coefficients and a residual variance. Check the data for "
+                          "missing values.")
+    _check_outcome_varies(y, formula)
     results = sm.OLS(y, kept).fit()
     return LmFit(formula, results, used, n_dropped, data_name, columns=list(X.columns))
 

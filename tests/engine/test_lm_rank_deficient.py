@@ -66,3 +66,15 @@ def test_housepov_is_not_the_pseudo_inverse_split(dat):
 def test_constant_outcome_is_refused(dat):
     with pytest.raises(CourseError, match="same value"):
         lm("k ~ ses", dat.assign(k=1.0))
+
+
+def test_more_columns_than_rows_but_few_defined():
+    """R's lm fits 5 rows with 7 columns of which 2 are defined: the others are NA."""
+    import pandas as pd
+    d = pd.DataFrame({"y": [1.0, 3.0, 2.0, 5.0, 4.0], "x": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    for k in range(2, 7):
+        d[f"x{k}"] = k * d["x"]
+    fit = lm("y ~ x + x2 + x3 + x4 + x5 + x6", d)
+    simple = lm("y ~ x", d)
+    assert fit.aliased == ["x2", "x3", "x4", "x5", "x6"]
+    assert fit.coef[["(Intercept)", "x"]].to_numpy() == pytest.approx(simple.coef.to_numpy(), rel=1e-12)
