@@ -103,6 +103,7 @@ reference:
 	Rscript tests/reference/make_density_reference.R
 	Rscript tests/reference/make_syntax_reference.R
 	Rscript tests/reference/make_confint_reference.R
+	Rscript tests/reference/make_lm_reference.R
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -23,7 +23,7 @@ models and their one fit cache (``chapter``), lecture mode and the notebook help
 """
 from .data import load_classroom
 from .engine.allfit import all_fit
-from .engine.compare import RefitMessage, anova, ranova
+from .engine.compare import AnovaNote, RefitMessage, anova, ranova
 from .engine.confint import confint
 from .engine.fit import lmer
 from .engine.inference import icc
@@ -39,4 +39,5 @@ _install_ipython_handler()  # in IPython/Jupyter a CourseError shows as one shor
 _install_message_display()  # anova's "refitting model(s) with ML ..." prints as R prints it
 
 __all__ = ["load_classroom", "lmer", "lm", "anova", "ranova", "icc", "complete_cases",
-           "all_fit", "LmerModel", "CourseError", "CourseMessage", "RefitMessage", "confint", "profile"]
+           "all_fit", "LmerModel", "CourseError", "CourseMessage", "RefitMessage", "AnovaNote",
+           "confint", "profile"]

@@ -9,6 +9,7 @@ CourseError paragraph, or, for a rank-deficient fixed part, does what lme4 does:
     check_finite           a formula term that computes inf or NaN (np.log(x) of x <= 0)
     check_scale            values so large or small that their sums of squares overflow/underflow
     drop_redundant_columns lme4's chkRank.X.drop.cols: pivoted QR, drop the dependent columns, warn
+    aliased_columns        R's lm: the columns dqrdc2 (tolerance 1e-7) finds spanned by those before
     check_enough_rows      more fixed effects than observations
     check_outcome          an outcome with no variation, or one the fixed part (and a grouping
                            factor) explains exactly: no residual variance is left to estimate
@@ -169,17 +170,7 @@ def drop_redundant_columns(X: np.ndarray, names: list[str]) -> tuple[np.ndarray,
     rank = int((diag > tol).sum())
     if rank == p:
         return X, names, []
-    basis = np.zeros((n, rank))
-    keep: list[int] = []
-    for j in range(p):
-        v = unit[:, j].copy()
-        for _ in range(2):  # Gram-Schmidt twice: orthogonal to working precision
-            Q = basis[:, : len(keep)]
-            v -= Q @ (Q.T @ v)
-        size = np.linalg.norm(v)
-        if size > tol and len(keep) < rank:
-            basis[:, len(keep)] = v / size
-            keep.append(j)
+    keep = _spanned_in_order(unit, tol, rank)
     if len(keep) != rank:  # borderline tolerance: fall back on the pivoted QR's choice
         keep = sorted(int(j) for j in pivot[:rank])
     dropped = [names[j] for j in range(p) if j not in keep]
@@ -189,6 +180,38 @@ def drop_redundant_columns(X: np.ndarray, names: list[str]) -> tuple[np.ndarray,
         "combination of the columns before, so the data cannot tell the effects apart.",
         RankDeficiencyWarning, stacklevel=user_stacklevel())
     return X[:, keep], [names[j] for j in keep], dropped
+
+
+def _spanned_in_order(unit: np.ndarray, tol: float, limit: int) -> list[int]:
+    """Indices of the columns kept when, in the formula's order, a column whose part orthogonal
+    to the columns kept before it has length <= ``tol`` is dropped (at most ``limit`` kept)."""
+    n, p = unit.shape
+    basis = np.zeros((n, limit))
+    keep: list[int] = []
+    for j in range(p):
+        v = unit[:, j].copy()
+        for _ in range(2):  # Gram-Schmidt twice: orthogonal to working precision
+            Q = basis[:, : len(keep)]
+            v -= Q @ (Q.T @ v)
+        size = np.linalg.norm(v)
+        if size > tol and len(keep) < limit:
+            basis[:, len(keep)] = v / size
+            keep.append(j)
+    return keep
+
+
+def aliased_columns(X: np.ndarray) -> list[int]:
+    """R's lm (LINPACK dqrdc2 with tol = 1e-7): in the formula's order, a column is aliased when
+    the part of it the columns before do not span is shorter than 1e-7 of its own length (a
+    column of zeros always is). Returns the aliased columns' indices; lm() shows them as NA."""
+    n, p = X.shape
+    if p == 0:
+        return []
+    norms = np.linalg.norm(X, axis=0)
+    unit = X / np.where(norms > 0, norms, 1.0)
+    with _one_thread_if_large(p):
+        keep = set(_spanned_in_order(unit, RANK_TOL, min(n, p)))
+    return [j for j in range(p) if j not in keep]
 
 
 def _unit(a: np.ndarray) -> np.ndarray:

@@ -10,7 +10,9 @@ import patsy
 from scipy import special
 
 from ..errors import CourseError, CourseMessage
+from ..rprint.summary import NOTE_PREFIX
 from ..rprint.tables import AnovaTable
+from .arguments import refuse_unsupported
 from .callers import caller_name, user_stacklevel
 from .design import build_design
 from .fit import check_flag, fit
@@ -91,17 +93,96 @@ class RefitMessage(CourseMessage):
     a warning, so that callers can filter it (warnings.simplefilter("ignore", RefitMessage))."""
 
 
+class AnovaNote(CourseMessage):
+    """A comparison anova() prints as lme4 does, but whose test is not valid (REML fits with
+    different fixed effects compared with refit=False; models that are not nested)."""
+
+
+REML_FIXED_NOTE = (
+    NOTE_PREFIX + "these REML fits have different fixed effects. A REML likelihood depends on the fixed "
+    "effects' columns themselves, so the REML likelihoods of models with different fixed effects "
+    "are not comparable and this likelihood-ratio test (and AIC/BIC) is not valid; the table shows "
+    "what lme4 prints with refit = FALSE. Compare fixed effects with ML fits: anova(..., refit=True), "
+    "the default.")
+
+NOT_NESTED_NOTE = (
+    NOTE_PREFIX + "{small} is not nested in {large} (its {part} cannot be written as a special case of "
+    "{large}'s). The Chisq test and its p-value assume nested models, so they mean nothing here; "
+    "lme4 prints them all the same. Compare non-nested models by AIC or BIC (smaller is better).")
+
+
+def _row_orders(models):
+    """For each model, the positions of the first model's rows in its arrays (None when the row
+    labels are not unique, so the rows cannot be matched)."""
+    first = models[0].design.data.index
+    if not first.is_unique:
+        return None
+    orders = []
+    for m in models:
+        index = m.design.data.index
+        if not index.is_unique:
+            return None
+        order = index.get_indexer(first)
+        if (order < 0).any():
+            return None
+        orders.append(order)
+    return orders
+
+
+def _spanned(A: np.ndarray, B: np.ndarray) -> bool:
+    """Every column of A lies in the span of B's columns (to 1e-6 of the column's length)."""
+    if A.shape[1] == 0:
+        return True
+    if B.shape[1] == 0:
+        return False
+    scale = np.linalg.norm(A, axis=0)
+    r = A - B @ np.linalg.lstsq(B, A, rcond=None)[0]
+    return bool(np.all(np.linalg.norm(r, axis=0) <= 1e-6 * np.where(scale > 0, scale, 1.0)))
+
+
+def _same_groups(a: np.ndarray, b: np.ndarray) -> bool:
+    """The two level codings make the same groups of rows."""
+    pairs = len(set(zip(a.tolist(), b.tolist())))
+    return pairs == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def _not_nested_part(small, large, order_s, order_l) -> str | None:
+    """Which part of ``small`` is not a special case of ``large`` ('fixed effects' or 'random
+    effects'), or None when small is nested in large (or the check cannot tell)."""
+    Xs, Xl = small.design.X[order_s], large.design.X[order_l]
+    if not _spanned(Xs, Xl):
+        return "fixed effects"
+    for ts in small.design.terms:
+        codes = ts.codes[order_s]
+        same = [tl for tl in large.design.terms if _same_groups(codes, tl.codes[order_l])]
+        cols = np.hstack([tl.X[order_l] for tl in same]) if same else np.zeros((len(codes), 0))
+        if not _spanned(ts.X[order_s], cols):
+            return "random effects"
+    return None
+
+
+def _differ_in_fixed_effects(models, orders) -> bool:
+    first = models[0].design
+    for m, order in zip(models[1:], orders[1:]):
+        X0, X = first.X[orders[0]], m.design.X[order]
+        if list(first.xnames) != list(m.design.xnames) or X.shape != X0.shape or not np.allclose(X, X0):
+            return True
+    return False
+
+
 def _lr_pvalue(chisq: float, df: float) -> float:
     if not np.isfinite(chisq) or df <= 0:
         return np.nan
     return float(special.chdtrc(df, chisq))  # chi-square upper tail (scipy.stats imports slowly)
 
 
-def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None) -> AnovaTable:
+def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None,
+          **unsupported) -> AnovaTable:
     """Likelihood-ratio tests of nested models, as lme4's ``anova(m1, m2, refit=)``.
 
     REML fits are refitted by ML first when ``refit=True`` (the default), as needed when the
     models differ in their fixed effects. Models must be fitted to the same rows."""
+    refuse_unsupported("anova", unsupported)
     if len(models) == 1 and isinstance(models[0], (list, tuple)):
         models = tuple(models[0])
     if len(models) < 2:
@@ -124,9 +205,23 @@ def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None
         fits = [refit_model(m, REML=False) if m.REML else m for m in fits]
         notes.append("refitting model(s) with ML (instead of REML)")
         warnings.warn(notes[-1], RefitMessage, stacklevel=user_stacklevel())
+    orders = _row_orders(models)
+    if (orders is not None and not refit and all(m.REML for m in models)
+            and _differ_in_fixed_effects(models, orders)):
+        notes.append(REML_FIXED_NOTE)
+        warnings.warn(notes[-1], AnovaNote, stacklevel=user_stacklevel())
     order = np.argsort([m.npar for m in fits], kind="stable")
     fits = [fits[i] for i in order]
     names = [names[i] for i in order]
+    if orders is not None:
+        ordered = [orders[i] for i in order]
+        for k in range(1, len(fits)):
+            if fits[k].npar <= fits[k - 1].npar:
+                continue  # no test (Df 0): nothing to warn about
+            part = _not_nested_part(fits[k - 1], fits[k], ordered[k - 1], ordered[k])
+            if part:
+                notes.append(NOT_NESTED_NOTE.format(small=names[k - 1], large=names[k], part=part))
+                warnings.warn(notes[-1], AnovaNote, stacklevel=user_stacklevel())
     ll = np.array([m.loglik for m in fits])
     npar = np.array([m.npar for m in fits])
     chisq = np.r_[np.nan, 2 * np.maximum(0, np.diff(ll))]
@@ -179,12 +274,13 @@ def _reductions(term: RandomTerm) -> list[tuple[RandomTerm | None, str]]:
 
 
 @one_blas_thread
-def ranova(model: LmerModel) -> AnovaTable:
+def ranova(model: LmerModel, **unsupported) -> AnovaTable:
     """Likelihood-ratio tests for each random-effects term, as lmerTest's ``ranova(m)``.
 
     Each term is dropped (or a random slope reduced to a random intercept) in turn; the
     reduced model is fitted by the same method (REML or ML). When no random effect is left the
     comparison uses the linear model's likelihood (REML for a REML fit), as lmerTest does."""
+    refuse_unsupported("ranova", unsupported)
     if not isinstance(model, LmerModel):
         raise CourseError(f"ranova() takes one model from lmer(); got {type(model).__name__}.")
     spec = model.design.spec

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..errors import CourseError
+from .arguments import refuse_unsupported
 from .profile import LikelihoodProfile, check_model, profile
 from .sdcor import parameter_names
 
@@ -87,7 +88,7 @@ def _select(parm, vnames: list[str], bnames: list[str]) -> list[str]:
     return [n for n in allnames if n in chosen]
 
 
-def confint(model, parm=None, level: float = 0.95, method: str = "profile") -> pd.DataFrame:
+def confint(model, parm=None, level: float = 0.95, method: str = "profile", **unsupported) -> pd.DataFrame:
     """Confidence intervals for a model's parameters, as lme4's ``confint(m, oldNames=FALSE)``.
 
     ``method="profile"`` (the default): profile-likelihood intervals. Each parameter is held at
@@ -106,6 +107,7 @@ def confint(model, parm=None, level: float = 0.95, method: str = "profile") -> p
     evaluations are reused, e.g. by a later ``plot_profile``.
 
     Example: ``confint(fit3)`` or ``fit3.confint(method="Wald")``."""
+    refuse_unsupported("confint", unsupported)
     prof = None
     if isinstance(model, LikelihoodProfile):
         prof, model = model, model.model

@@ -19,7 +19,15 @@ import scipy.sparse as sp
 from ..errors import CourseError
 from . import checks
 from .formula import FormulaSpec, RandomTerm, parse_formula, r_power, r_to_python, shown, too_long
-from .rows import SAFE_NAME, check_flat_columns, columns_in, select_rows, unambiguous_index, unknown_column
+from .rows import (
+    SAFE_NAME,
+    check_flat_columns,
+    columns_in,
+    select_rows,
+    unambiguous_index,
+    unknown_column,
+    unquoted_column,
+)
 from .rsyntax import HIDDEN, Scaled, as_r_factor, is_mixed, r_collation, r_scale, r_text, refuse_r_only
 
 
@@ -151,6 +159,9 @@ def _subject(where: str, expr: str) -> str:
 
 
 def _formula_problem(exc: Exception, expr: str, where: str, data: pd.DataFrame) -> CourseError:
+    unquoted = unquoted_column(expr, data, where)
+    if unquoted is not None:
+        return unquoted
     msg = str(exc)
     m = re.search(r"name '([^']+)' is not defined|no data named '([^']+)' found", msg)
     if m:

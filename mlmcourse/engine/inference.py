@@ -100,7 +100,7 @@ def icc_from_sd(sigma_between: float, sigma_within: float) -> float:
     return sigma_between ** 2 / total
 
 
-def icc(model) -> pd.Series:
+def icc(model, **unsupported) -> pd.Series:
     """Intraclass correlations: each random-intercept variance over the total variance.
 
     For ``(1 | schoolid)`` this is sigma_zeta^2 / (sigma_zeta^2 + sigma_eps^2), the correlation of
@@ -109,6 +109,8 @@ def icc(model) -> pd.Series:
     in the same classroom is the sum of the classroom and school shares. Models with random
     slopes have no single ICC (it depends on x): only intercept variances are used, and the
     result says so in its name."""
+    from .arguments import refuse_unsupported
+    refuse_unsupported("icc", unsupported)
     if not hasattr(model, "varcorr") or not hasattr(model, "design"):
         raise CourseError(f"icc() takes a model from lmer(); got {type(model).__name__}.")
     vc = model.varcorr

@@ -213,11 +213,11 @@ class LmerModel:
         return df
 
     # -- confidence intervals ---------------------------------------------------------------------
-    def confint(self, parm=None, level: float = 0.95, method: str = "profile") -> pd.DataFrame:
+    def confint(self, parm=None, level: float = 0.95, method: str = "profile", **unsupported) -> pd.DataFrame:
         """lme4's ``confint(m, oldNames=FALSE)``: profile (default) or Wald intervals, one row per
         parameter (random-effect SDs, sigma, fixed effects). See ``mlmcourse.confint``."""
         from .confint import confint
-        return confint(self, parm=parm, level=level, method=method)
+        return confint(self, parm=parm, level=level, method=method, **unsupported)
 
     # -- refitting (fit.refit, fit.update) --------------------------------------------------------
     def fit_context(self) -> dict:
@@ -234,11 +234,11 @@ class LmerModel:
             "update(m, . ~ . + sex), and lmer(..., REML=False) for update(m, REML = FALSE). "
             "anova(m1, m2) refits REML fits by ML itself.")
 
-    def all_fit(self, optimizers=None, start: str = "fit") -> pd.DataFrame:
+    def all_fit(self, optimizers=None, start: str = "fit", **unsupported) -> pd.DataFrame:
         """lme4's allFit: this model refitted by several optimisers, one row each, with their
         criteria, checkConv messages and estimates (engine/allfit.py); the model is unchanged."""
         from .allfit import all_fit
-        return all_fit(self, optimizers=optimizers, start=start)
+        return all_fit(self, optimizers=optimizers, start=start, **unsupported)
 
     # -- statsmodels ----------------------------------------------------------------------------
     def to_statsmodels(self):
@@ -248,8 +248,10 @@ class LmerModel:
         return formula_mixedlm(self.design)
 
     # -- display ---------------------------------------------------------------------------------
-    def summary(self):
+    def summary(self, **unsupported):
         """lmerTest's summary; prints as text, renders as tables in a notebook."""
+        from .arguments import refuse_unsupported
+        refuse_unsupported("summary", unsupported)
         from ..rprint.summary import ModelSummary
         return ModelSummary(self)
 

@@ -15,6 +15,7 @@ import pandas as pd
 from ..errors import CourseError
 from .arguments import refuse_unsupported
 from .callers import caller_name
+from .checks import aliased_columns
 
 __all__ = ["lm", "LmFit", "least_squares", "LeastSquares"]
 
@@ -43,17 +44,25 @@ def least_squares(X, y) -> LeastSquares:
 class LmFit:
     """A fitted ordinary regression. ``summary()`` prints R's summary(lm) layout."""
 
-    def __init__(self, formula: str, results, data: pd.DataFrame, n_dropped: int, data_name: str):
+    def __init__(self, formula: str, results, data: pd.DataFrame, n_dropped: int, data_name: str,
+                 columns: list[str] | None = None):
         self.formula = formula
         self.statsmodels = results
         self.data = data
         self.n_dropped = n_dropped
         self.data_name = data_name
-        names = ["(Intercept)" if n == "Intercept" else n for n in results.params.index]
-        self.coef_table = pd.DataFrame(
+
+        def r_names(index):
+            return ["(Intercept)" if n == "Intercept" else n for n in index]
+        names = r_names(results.params.index)
+        table = pd.DataFrame(
             {"Estimate": results.params.to_numpy(), "Std. Error": results.bse.to_numpy(),
              "t value": results.tvalues.to_numpy(), "Pr(>|t|)": results.pvalues.to_numpy()},
             index=pd.Index(names, name=None))
+        every = r_names(columns) if columns is not None else names
+        #: R's coef(): the columns aliased with those before them (not estimable) are NA
+        self.aliased = [n for n in every if n not in set(names)]
+        self.coef_table = table.reindex(pd.Index(every, name=None))
         self.resid = pd.Series(np.asarray(results.resid), index=data.index, name="resid")
         self.fitted = pd.Series(np.asarray(results.fittedvalues), index=data.index, name="fitted")
         self.df_resid = int(round(results.df_resid))
@@ -116,8 +125,23 @@ def lm(formula: str, data: pd.DataFrame, **unsupported) -> LmFit:
 
     data_name = caller_name(data, inspect.currentframe().f_back) or "data"
     y, X, used, n_dropped = regression_design(formula, data)
-    if len(y) <= X.shape[1]:
+    aliased = aliased_columns(np.asarray(X, dtype=float))
+    kept = X.drop(columns=X.columns[aliased]) if aliased else X
+    if len(y) <= kept.shape[1]:
         raise CourseError(f"Only {len(y)} complete rows are left for {formula!r}: too few "
-                          f"to estimate its {X.shape[1]} coefficients. Check the data for missing values.")
-    results = sm.OLS(y, X).fit()
-    return LmFit(formula, results, used, n_dropped, data_name)
+                          f"to estimate its {X.shape[1]} coefficients and a residual variance. Check the data for "
+                          "missing values.")
+    _check_outcome_varies(y, formula)
+    results = sm.OLS(y, kept).fit()
+    return LmFit(formula, results, used, n_dropped, data_name, columns=list(X.columns))
+
+
+def _check_outcome_varies(y, formula: str) -> None:
+    """A constant outcome leaves nothing to model (R's lm prints R-squared NaN; lmer refuses it)."""
+    values = np.asarray(y, dtype=float)
+    if len(values) and np.all(values == values[0]):
+        name = formula.split("~")[0].strip()
+        raise CourseError(
+            f"The outcome '{name}' has the same value ({values[0]:g}) in all {len(values)} rows "
+            "used: there is no variation to model, so R-squared and the standard errors have no "
+            "meaning. Check the outcome column: a regression needs an outcome that varies.")

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import CourseError
+from .arguments import refuse_unsupported
 from .numderiv import gradient_hessian
 from .optimize import optimize_theta
 from .pls import ProfiledDeviance
@@ -361,7 +362,7 @@ def check_model(model) -> None:
         "confint(fit3).")
 
 
-def profile(model) -> LikelihoodProfile:
+def profile(model, **unsupported) -> LikelihoodProfile:
     """The likelihood profile of a model fitted by ``lmer()`` (either engine), as lme4's
     ``profile(m)``. Its zeta values are computed when asked for and kept, so one profile serves
     both the intervals and the plot::
@@ -372,5 +373,6 @@ def profile(model) -> LikelihoodProfile:
 
     ``prof.zeta(name, value)`` is zeta at one value of a parameter (lme4's labels, e.g.
     "sd_(Intercept)|schoolid"); ``prof.interval(name, level)`` one interval."""
+    refuse_unsupported("profile", unsupported)
     check_model(model)
     return LikelihoodProfile(model)

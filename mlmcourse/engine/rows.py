@@ -43,6 +43,27 @@ def check_flat_columns(data: pd.DataFrame) -> None:
             "dat.columns = ['_'.join(map(str, c)).strip('_') for c in dat.columns], then use those names.")
 
 
+_QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
+
+
+def unquoted_column(expr: str, data: pd.DataFrame, where: str) -> CourseError | None:
+    """A column whose name is not a plain name (a space, a sign: 'SES score') written in the
+    formula without Q("..."): the formula reads it as two names; None when there is none."""
+    text = _QUOTED.sub(" ", expr)
+    for col in sorted((str(c) for c in data.columns), key=len, reverse=True):
+        if re.fullmatch(r"[\w.]+", col) or not col.strip():
+            continue
+        pattern = rf"(?<![\w.\"']){re.escape(col)}(?![\w.\"'])"
+        if re.search(pattern, text):
+            replacement = f'Q("{col}")'
+            quoted = re.sub(pattern, lambda _, r=replacement: r, expr)
+            return CourseError(
+                f"The {where} '{expr}' writes the column name '{col}' as it is, but a name with "
+                f"spaces or signs must be quoted in a formula, or it reads as several names: write "
+                f"Q(\"{col}\"), i.e. '{quoted}' (R writes it `{col}`).")
+    return None
+
+
 def unknown_column(name: str, data: pd.DataFrame, where: str) -> CourseError:
     if name in [str(n) for n in data.index.names if n is not None]:
         return CourseError(
@@ -92,6 +113,13 @@ def _check_unique_names(data: pd.DataFrame, used: list) -> None:
         )
 
 
+def _true_false_or_missing(mask: pd.Series) -> bool:
+    present = mask.dropna()
+    if pd.api.types.is_bool_dtype(present.dtype):
+        return True
+    return present.dtype == object and bool(present.map(lambda v: isinstance(v, (bool, np.bool_))).all())
+
+
 def subset_mask(subset, data: pd.DataFrame) -> pd.Series:
     """subset= as a True/False Series on data's index (aligned by label, never by position)."""
     if isinstance(subset, pd.DataFrame):
@@ -118,8 +146,10 @@ def subset_mask(subset, data: pd.DataFrame) -> pd.Series:
             raise CourseError(f"subset= has {values.size} values but the data has {len(data)} rows: "
                               "give one True/False per row, e.g. complete_cases(dat, formula).")
         mask = pd.Series(values, index=data.index)
-    if pd.api.types.is_bool_dtype(mask) and mask.dtype != bool and not mask.isna().any():
-        mask = mask.astype(bool)  # pandas' nullable boolean without missing values
+    if mask.dtype != bool and _true_false_or_missing(mask):
+        # pandas' nullable boolean, or True/False objects: as in R, a missing value (NA) in
+        # subset= leaves its row out (model.frame keeps only the TRUE rows)
+        mask = mask.astype(object).where(mask.notna(), False).astype(bool)
     if mask.dtype != bool:
         hint = (" (numbers are not row positions here: to pick rows by position, pass dat.iloc[...] as data)"
                 if pd.api.types.is_numeric_dtype(mask) else "")
@@ -205,14 +235,16 @@ def plain_dtypes(frame: pd.DataFrame, columns: list) -> pd.DataFrame:
     return frame
 
 
-def complete_cases(data: pd.DataFrame, formula: str) -> pd.Series:
+def complete_cases(data: pd.DataFrame, formula: str | None = None) -> pd.Series:
     """True for the rows with no missing value in any variable the formula uses.
 
     ``complete_cases(dat, "mathgain ~ ses + mathknow")`` is the handout's ``in_sample``: fit
     every model of a comparison on these rows so that their likelihoods can be compared."""
     if not isinstance(formula, str) or not formula.strip():
         raise CourseError("complete_cases() needs the formula of the largest model, e.g. "
-                          "complete_cases(dat, 'mathgain ~ ses + mathknow').")
+                          "complete_cases(dat, 'mathgain ~ ses + mathknow'): R's complete.cases(dat) "
+                          "checks every column, which would also drop rows missing a variable no "
+                          "model uses.")
     if not isinstance(data, pd.DataFrame):
         raise CourseError("complete_cases() needs a pandas DataFrame first, e.g. complete_cases(dat, formula).")
     check_flat_columns(data)
@@ -236,7 +268,8 @@ def complete_cases(data: pd.DataFrame, formula: str) -> pd.Series:
                      and not keyword.iskeyword(w) and not w.isdigit())
     unknown += [f for t in spec.random for f in t.factors if f not in data.columns]
     if unknown:
-        raise unknown_column(unknown[0], data, "formula given to complete_cases")
+        raise (unquoted_column(formula, data, "formula given to complete_cases")
+               or unknown_column(unknown[0], data, "formula given to complete_cases"))
     _check_unique_names(data, cols)
     mask = data[cols].notna().all(axis=1) if cols else pd.Series(True, index=data.index)
     mask.name = "in_sample"

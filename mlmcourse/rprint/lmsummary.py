@@ -31,7 +31,9 @@ def lm_summary_text(fit) -> str:
     else:
         vals = format_real(fit.resid.to_numpy(), _DIGITS)
         lines.append(named_vector([str(i) for i in fit.resid.index], vals))
-    lines += ["", "Coefficients:", coefmat_text(fit.coef_table), ""]
+    k = len(getattr(fit, "aliased", []))
+    head = f"Coefficients: ({k} not defined because of singularities)" if k else "Coefficients:"
+    lines += ["", head, coefmat_text(fit.coef_table), ""]
     lines.append(f"Residual standard error: {format_real([float(f'{fit.sigma:.{_DIGITS}g}')])[0]}"
                  f" on {fit.df_resid} degrees of freedom")
     if fit.n_dropped:

@@ -68,3 +68,15 @@ def test_warnings_of_a_refit_inside_anova_point_at_the_callers_line():
         mlmcourse.anova(m0, m1, refit=True)          # refits both by ML: singular again
     w = [c for c in caught if issubclass(c.category, ConvergenceWarning)]
     assert w and all(c.filename == __file__ for c in w)
+
+
+def test_all_fit_takes_one_name_and_lme4s_names(bodyweight):
+    m = mlmcourse.lmer("weight ~ Time + (1|Rat)", data=bodyweight)
+    assert list(mlmcourse.all_fit(m, optimizers="scipy.Powell").index)[1:] == ["scipy.Powell"]
+    # lme4's allFit names run the course's optimiser of the same algorithm, shown by its name
+    table = mlmcourse.all_fit(m, optimizers=["bobyqa", "nloptwrap.NLOPT_LN_BOBYQA", "optimx.L-BFGS-B",
+                                             "Nelder_Mead"])
+    assert list(table.index)[1:] == ["nloptwrap", "scipy.L-BFGS-B", "nloptwrap.NLOPT_LN_NELDERMEAD"]
+    with pytest.raises(mlmcourse.CourseError, match="nlminbwrap") as info:
+        mlmcourse.all_fit(m, optimizers="nlminbwrap")
+    assert "unknown optimizer 'n'" not in str(info.value)

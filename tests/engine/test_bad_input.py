@@ -159,3 +159,31 @@ def test_ranova_and_icc_need_a_model():
     from mlmcourse import icc
     assert message(lambda: ranova("m")) == "ranova() takes one model from lmer(); got str."
     assert message(lambda: icc("m")) == "icc() takes a model from lmer(); got str."
+
+
+def test_subset_with_missing_values_leaves_those_rows_out_as_r_does():
+    """R's subset= treats NA as FALSE (model.frame drops the row): a nullable boolean Series with
+    <NA>, or True/False/None objects, keeps the True rows only."""
+    from mlmcourse import lmer, load_classroom
+    dat = load_classroom()
+    knows = (dat["mathknow"] > 0).astype("boolean").where(dat["mathknow"].notna())
+    assert knows.isna().sum() == 109
+    plain = lmer("mathkind ~ ses + (1|schoolid)", dat, subset=knows.fillna(False).astype(bool))
+    for subset in (knows, knows.astype(object)):
+        m = lmer("mathkind ~ ses + (1|schoolid)", dat, subset=subset)
+        assert m.nobs == plain.nobs == 506
+        assert m.fixef.to_numpy() == pytest.approx(plain.fixef.to_numpy(), rel=1e-12)
+
+
+def test_a_column_name_with_a_space_is_quoted_with_Q():
+    from mlmcourse import complete_cases, lm, lmer, load_classroom
+    d2 = load_classroom().rename(columns={"ses": "SES score"})
+    expected = 'Q("SES score")'
+    for call in (lambda: lmer("mathkind ~ SES score + (1|schoolid)", d2),
+                 lambda: lm("mathkind ~ SES score", d2),
+                 lambda: complete_cases(d2, "mathkind ~ SES score")):
+        with pytest.raises(CourseError) as info:
+            call()
+        assert expected in str(info.value) and "invalid syntax" not in str(info.value)
+    # the advice works
+    assert lm('mathkind ~ Q("SES score")', d2).coef["SES score"] == pytest.approx(14.35929025, abs=1e-7)

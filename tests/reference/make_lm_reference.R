@@ -1,0 +1,35 @@
+# make_lm_reference.R -- R's lm() on rank-deficient designs: which columns R drops (aliased, NA in
+# the summary), the estimates of the others and summary(lm)'s printout, for the course's lm().
+#
+# Run from the repository root (or `make reference`):
+#     Rscript tests/reference/make_lm_reference.R [path/to/classroom.csv]
+# Writes tests/reference/lm_reference.json. Needs only R.
+
+args <- commandArgs(trailingOnly = TRUE)
+classroom_path <- if (length(args) >= 1) args[[1]] else file.path("..", "shared", "data", "classroom.csv")
+out_dir <- file.path("tests", "reference")
+if (!file.exists(classroom_path)) stop("classroom data not found at ", classroom_path,
+                                       " (pass its path as the first argument)")
+if (!dir.exists(out_dir)) stop("run this script from the repository root")
+.here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1])))
+source(file.path(.here, "json_writer.R"))
+options(width = 80)
+
+dat <- read.csv(classroom_path)
+dat$k <- 3.0
+lm_values <- function(fit) {
+  s <- summary(fit)
+  cf <- coef(fit)  # NA for the aliased columns
+  ct <- coef(s)    # the defined coefficients only
+  list(coef = as.list(cf), aliased = I(names(cf)[is.na(cf)]),
+       se = as.list(ct[, "Std. Error"]), sigma = s$sigma, df_resid = fit$df.residual,
+       r_squared = s$r.squared, rank = fit$rank,
+       lines = I(capture.output(print(s))))
+}
+out <- list(meta = list(R = R.version.string))
+out$housepov_school <- lm_values(lm(mathkind ~ housepov + factor(schoolid), dat))
+out$constant_column <- lm_values(lm(mathkind ~ ses + k, dat))
+out$twice_ses <- lm_values(lm(mathkind ~ ses + I(2 * ses), dat))
+
+writeLines(to_json(out), file.path(out_dir, "lm_reference.json"))
+cat("wrote", file.path(out_dir, "lm_reference.json"), "\n")
