@@ -125,7 +125,14 @@ class QuestionView:
             return f"{text}\n\n(value not available: {exc})"
 
     def _on_input(self, change) -> None:
-        self.store.update(self.q.id, answer=change["new"], kind=self.q.kind)
+        """Save the edit. An edited answer is no longer the one checked: its "checked"/"correct" and
+        the feedback are cleared (the count of wrong tries stays)."""
+        fields = {"answer": change["new"], "kind": self.q.kind}
+        if self.result is not None or self.store.get(self.q.id).get("checked"):
+            fields.update(checked=False, correct=None)
+            self.result = None
+            self.refresh()
+        self.store.update(self.q.id, **fields)
         self.show_save_state()
 
     def show_save_state(self) -> None:

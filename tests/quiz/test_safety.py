@@ -233,6 +233,48 @@ def test_non_numbers_never_count_as_tries(quiz):
     assert "2 more tries" in v.feedback.value   # the first real try
 
 
+@pytest.mark.parametrize("text", ["1,123", "-2,500", "1,000%"])
+def test_a_comma_before_three_digits_is_ambiguous_and_refused(text):
+    """'1,123' may be 1123 (a thousands separator) or 1.123 (a decimal comma): asked, never guessed."""
+    with pytest.raises(CourseError, match=r"write .* or .*") as info:
+        parse_number(text)
+    assert "not a number" not in str(info.value)   # (grading counts 'not a number' as a wrong answer)
+
+
+@pytest.mark.parametrize("text,value", [("0,091", 0.091), ("1,12", 1.12), ("1,1234", 1.1234), ("12,5%", 0.125)])
+def test_a_decimal_comma_is_still_read(text, value):
+    assert parse_number(text) == pytest.approx(value)
+
+
+def test_an_ambiguous_number_is_not_a_try(quiz):
+    v = quiz.view("L-1")
+    v.input.value = "0,123"   # a leading zero: a decimal comma, unambiguous
+    v.check_button.click()
+    assert v.wrong_tries == 1
+    v.input.value = "1,123"
+    v.check_button.click()
+    assert "1123 or 1.123" in v.feedback.value and v.wrong_tries == 1
+
+
+def test_an_edit_clears_correct_and_the_feedback(quiz):
+    v = quiz.view("L-1")
+    v.input.value = "0.5"
+    v.check_button.click()
+    assert v.wrong_tries == 1
+    v.input.value = "0.0908"
+    v.check_button.click()
+    assert "Correct" in v.feedback.value
+    v.input.value = "999"
+    assert "Correct" not in v.feedback.value and v.feedback.value == ""
+    saved = AnswerStore(2, path=quiz.store.path).data["answers"]["L-1"]
+    assert saved["answer"] == "999" and saved["checked"] is False and saved["correct"] is None
+    assert v.wrong_tries == 1     # the count of wrong tries stays
+    from mlmcourse.quiz.handin import export_answers
+    form = export_answers(2, fmt="md", store=quiz.store, bank=quiz.bank,
+                          out=quiz.store.path.parent / "form.md").read_text(encoding="utf-8")
+    assert "(checked: correct)" not in form
+
+
 # -- 5. a huge answer, typed key by key ----------------------------------------------------------
 def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.iterdir() if p.name.startswith(path.name))
@@ -312,7 +354,7 @@ def test_a_checked_answer_stays_a_version_of_its_own(quiz, monkeypatch):
     versions = answerdb.versions(conn, 2, "1-C")
     conn.close()
     assert [(v["answer"], v["checked"]) for v in versions] == [
-        ("my answer", False), ("my answer", True), ("my answer, edited again", True)]   # the check is kept
+        ("my answer", False), ("my answer", True), ("my answer, edited again", False)]   # the check is kept
 
 
 def test_another_kernels_version_is_never_replaced(tmp_path, monkeypatch):

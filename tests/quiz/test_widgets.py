@@ -260,7 +260,8 @@ def test_numeric_live_answer_tolerance_and_mistake_feedback(quiz):
     v.input.value = "zero point one"
     v.check_button.click()
     assert "is not a number" in v.feedback.value
-    assert _saved(quiz)["L-1"]["correct"] is False  # the unreadable try is not recorded as a check
+    saved = _saved(quiz)["L-1"]   # the unreadable try is not recorded as a check; the edit cleared the last one
+    assert saved["answer"] == "zero point one" and saved["checked"] is False and saved["correct"] is None
 
 
 def test_an_unexpected_failure_is_shown_not_swallowed(quiz, monkeypatch):
