@@ -11,11 +11,14 @@ set, else the user data folder (``~/.local/share/mlmcourse/answers`` on Linux; s
   quiz shows and what the hand-in file holds. Two kernels on one chapter both keep theirs.
 - Every saved version is kept, except inside a *burst* of typing: a version followed within
   ``BURST_GAP`` seconds by the next change of the same question (same kind, nothing checked
-  between, and the new text not shorter by more than ``BURST_SHRINK`` characters) is replaced
-  by it, in one transaction, and a burst ends after ``BURST_MAX`` seconds. So a 1 MB answer
-  typed key by key keeps one copy per pause, not one per keystroke; a version that stood for a
-  few seconds, and any text a deletion removed, is always kept. Only this kernel's own latest
-  version is ever replaced, never another kernel's.
+  between) is replaced by it, in one transaction, *only if nothing of its text is lost*: the new
+  text holds it whole (characters were added in one place), or a kept version holds it whole
+  (it is what Backspace left of a kept text). Anything else (a deletion of typed text, a paste
+  over a selection) keeps the version as it was and starts a new one. A burst ends after
+  ``BURST_MAX`` seconds. So a 1 MB answer typed (or backspaced) key by key keeps one copy per
+  pause, not one per keystroke; a version that stood for a few seconds is always kept; and every
+  text the answer ever had is in a kept version (its characters, in their order). Only this
+  kernel's own latest version is ever replaced, never another kernel's.
 - Any text is saved: characters that cannot be encoded (a lone surrogate from a broken
   copy-paste) are replaced by U+FFFD, and ``replaced`` says so per question.
 - A save that fails (read-only folder, full disk, anything unforeseen) loses nothing and stops
@@ -57,7 +60,6 @@ MAX_DELAY = 0.2  # seconds: the longest a change may wait to be written (AnswerS
 FAILURES = (sqlite3.Error, OSError, db.Unusable, db.Damaged)
 BURST_GAP = 3.0      # seconds: a change within this of the last one of a question continues its burst
 BURST_MAX = 30.0     # seconds: a burst that long ends anyway (a version is kept at least this often)
-BURST_SHRINK = 20    # characters: a change that removes more keeps the text before it as a version
 _clock = time.monotonic
 
 __all__ = ["AnswerStore", "answers_dir", "answers_path", "old_json_paths"]
@@ -341,17 +343,20 @@ class AnswerStore:
         before = burst["entry"]
         if any(before.get(k) != entry.get(k) for k in ("kind", "checked", "correct")):
             return entry
-        old, new = before.get("answer"), entry.get("answer")
-        if not (isinstance(old, str) and isinstance(new, str)) or len(new) < len(old) - BURST_SHRINK:
+        old, new, kept = before.get("answer"), entry.get("answer"), burst["kept"]
+        if not (isinstance(old, str) and isinstance(new, str)):
             return entry
+        if not (_within(old, new) or (isinstance(kept, str) and _within(old, kept))):
+            return entry  # replacing would lose text: the version stays, a new one starts
         return {**entry, "_replace": burst["id"]}
 
     def _remember_burst(self, qid: str, row: dict, row_id: int, now: float) -> None:
         burst = self._bursts.get(qid)
         if burst is not None and row.get("_replace") == row_id:
             burst.update(last=now, entry=row)
-        else:
-            self._bursts[qid] = {"id": row_id, "start": now, "last": now, "entry": row}
+        else:  # a new row: the one before it (this kernel's, if any) stays as it is, a kept version
+            self._bursts[qid] = {"id": row_id, "start": now, "last": now, "entry": row,
+                                 "kept": None if burst is None else burst["entry"].get("answer")}
 
     def subscribe(self, callback) -> None:
         """Call ``callback()`` after every save attempt (the quiz shows the result). Bound methods
@@ -510,6 +515,23 @@ class RowsFailed(Exception):
     def __init__(self, errors: dict[str, str]):
         self.questions = ", ".join(errors)
         super().__init__("; ".join(dict.fromkeys(errors.values())))
+
+
+def _within(small: str, big: str) -> bool:
+    """Whether ``small`` is ``big`` with at most one run of characters removed (so ``big`` holds
+    all of it, in order). Fast on a 1 MB answer: slices are compared, not characters."""
+    if len(small) > len(big):
+        return False
+    if big.startswith(small):
+        return True
+    lo, hi = 0, len(small)  # the longest common prefix, by halving
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if big[:mid] == small[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return big.endswith(small[lo:])
 
 
 def _seed_value(answer) -> int | None:

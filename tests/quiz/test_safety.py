@@ -326,6 +326,79 @@ def test_a_burst_never_drops_a_text_it_deletes(tmp_path, monkeypatch):
     assert _db_answers(path, "1-A") == [long, ""]
 
 
+def _typed(store, clock, texts, qid="1-A"):
+    for text in texts:                        # key by key, 0.1 s apart: one burst
+        store.update(qid, answer=text, kind="open")
+        clock[0] += 0.1
+
+
+def test_holding_backspace_then_typing_keeps_the_text_deleted(tmp_path, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+    path = tmp_path / "answers.sqlite3"
+    store = AnswerStore(2, path=path)
+    text = "The subscript i indexes students, j classrooms, k schools; "
+    _typed(store, clock, [text[:n] for n in range(1, len(text) + 1)])
+    _typed(store, clock, [text[:n] for n in range(len(text) - 1, -1, -1)])   # Backspace held
+    _typed(store, clock, ["o", "oo", "oop", "oops"])
+    kept = _db_answers(path, "1-A")
+    assert text in kept and kept[-1] == "oops"
+
+
+def test_pasting_over_an_answer_keeps_the_answer_pasted_over(tmp_path, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+    path = tmp_path / "answers.sqlite3"
+    store = AnswerStore(2, path=path)
+    mine = "my own careful answer to 1-B, written by me"
+    _typed(store, clock, [mine[:n] for n in range(1, len(mine) + 1)])
+    _typed(store, clock, ["PASTED: something else entirely that is long"])
+    assert _db_answers(path, "1-A") == [mine, "PASTED: something else entirely that is long"]
+
+
+def test_every_text_of_a_burst_survives_in_a_kept_version(tmp_path, monkeypatch):
+    """Random edits (typing, deleting, pasting anywhere), one burst: every text the answer ever
+    had is in a kept version (its characters, in order), so nothing typed can be lost."""
+    import random
+    rng = random.Random(7)
+    clock = [1000.0]
+    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+    path = tmp_path / "answers.sqlite3"
+    store = AnswerStore(2, path=path)
+    text, history = "", []
+    for _ in range(400):
+        i = rng.randint(0, len(text))
+        j = min(len(text), i + rng.choice([0, 0, 1, 1, 5, 40]))
+        text = text[:i] + rng.choice(["", "a", "bc", "pasted words "]) + text[j:]
+        history.append(text)
+        store.update("1-A", answer=text, kind="open")
+        clock[0] += 0.1
+    kept = _db_answers(path, "1-A")
+
+    def within(small, big):
+        it = iter(big)
+        return all(c in it for c in small)
+    assert kept[-1] == text
+    assert all(any(within(h, k) for k in kept) for h in history)
+    assert len(kept) < len(history) / 2        # still a burst: far fewer rows than edits
+
+
+def test_backspace_in_a_huge_answer_stays_small(tmp_path, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+    path = tmp_path / "answers.sqlite3"
+    store = AnswerStore(2, path=path)
+    text = "x" * 1_000_000
+    store.update("1-A", answer=text, kind="open")
+    for _ in range(31):                       # 31 Backspaces, 0.2 s apart
+        clock[0] += 0.2
+        text = text[:-1]
+        store.update("1-A", answer=text, kind="open")
+    store.close()
+    assert _db_answers(path, "1-A")[-1] == text and len(_db_answers(path, "1-A")) <= 2
+    assert _size(path) < 4_000_000            # two copies and the pages freed by the updates (not 32 MB)
+
+
 def test_a_long_burst_still_keeps_a_version_every_half_minute(tmp_path, monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
