@@ -407,11 +407,13 @@ class AnswerStore:
             return db.connect(self.path)
         aside = db.set_aside(self.path, "damaged")
         self.damaged.append(aside)
-        self._carry = db.salvage(aside)
+        self._carry, lost = db.salvage_counted(aside)
         if self._entries:  # damaged while this kernel was running: write all it knows
             self._pending = dict(self._entries)
         kept = (f"the {len(self._carry)} saved versions that still read correctly were copied into a "
                 "new file" if self._carry else "nothing in it could be read")
+        if self._carry and lost:
+            kept += f" ({lost} saved version{'s' if lost != 1 else ''} could not be read)"
         self.notices.append(
             f"Your answers database `{self.path}` was damaged ({exc}). It was set aside as `{aside}` "
             f"(nothing was deleted) and {kept}. Check your answers below and retype what is missing; "

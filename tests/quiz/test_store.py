@@ -287,6 +287,46 @@ def test_a_damaged_database_is_set_aside_and_the_student_told(tmp_path, damage):
     assert aside.exists() and not Path(f"{aside}-shm").exists()
 
 
+def _zeroed_page_with_a_huge_answer(path: Path) -> dict:
+    """About 15 answers, one of them 1 MB, then 4 KB of zeros at offset 12288 (one page): the
+    answers that were saved, {question: text}."""
+    store = AnswerStore(2, path=path)
+    store.ensure_seed()
+    saved = {}
+    for i in range(15):
+        text = ("w" * 1_000_000) if i == 3 else f"answer {i} " * (i + 1)
+        store.update(f"q{i}", answer=text, kind="open")
+        store.flush()
+        saved[f"q{i}"] = text
+    store.set_student("Ada")
+    store.close()
+    data = bytearray(path.read_bytes())
+    data[12288:12288 + 4096] = bytes(4096)
+    path.write_bytes(bytes(data))
+    return saved
+
+
+def test_recovery_skips_only_the_rows_that_cannot_be_read(tmp_path):
+    path = tmp_path / "answers.sqlite3"
+    saved = _zeroed_page_with_a_huge_answer(path)
+    conn = sqlite3.connect(path)
+    readable = []
+    for (rowid,) in [(i,) for i in range(1, 40)]:   # what plain SELECTs, row by row, still read
+        try:
+            readable += [r[2:3] for r in conn.execute("SELECT * FROM answers WHERE id = ?", (rowid,))]
+        except sqlite3.Error:
+            pass
+    conn.close()
+    store = AnswerStore(2, path=path)
+    back = {q: e["answer"] for q, e in store.data["answers"].items()}
+    assert len(back) >= 13 and all(saved[q] == a for q, a in back.items())
+    assert len(back) == len({q for (q,) in readable} - {answerdb.STUDENT, "(seed)"})
+    assert store.student == "Ada" and store.seed is not None
+    [notice] = store.notices
+    lost = 17 - len(readable)    # of 17 rows: the seed, 15 answers, the name
+    assert f"{lost} saved version" in notice and "could not be read" in notice
+
+
 def test_an_empty_file_is_a_new_database(tmp_path):
     path = tmp_path / "answers.sqlite3"
     path.write_bytes(b"")  # a first start killed before its first save
