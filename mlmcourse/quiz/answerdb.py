@@ -14,7 +14,8 @@ copy per keystroke (:mod:`mlmcourse.quiz.store` decides what a burst is). The st
 notices damage to its own structures (``PRAGMA quick_check``), the CRC notices a stray byte
 inside an answer's text. A file that fails these checks is *set aside*: renamed with a
 timestamp suffix (with its ``-wal``, which may hold the last saves), never deleted; the rows
-that still read correctly are copied into a fresh file (:func:`salvage`).
+that still read correctly are copied into a fresh file (:func:`salvage`). A second table,
+``notices`` (made when first needed), keeps what the student must be told until they dismiss it.
 """
 from __future__ import annotations
 
@@ -211,6 +212,46 @@ def append(conn: sqlite3.Connection, rows) -> list[int]:
         conn.rollback()
         raise
     return ids
+
+
+NOTICES = """
+CREATE TABLE IF NOT EXISTS notices (
+    id        INTEGER PRIMARY KEY,
+    text      TEXT NOT NULL,  -- what the student is told (the quiz shows it)
+    problem   TEXT NOT NULL,  -- the short phrase a hand-in warns with
+    added     TEXT NOT NULL,
+    dismissed TEXT            -- when the student dismissed it; NULL: still shown
+)"""
+
+
+def add_notices(conn: sqlite3.Connection, notes) -> None:
+    """Keep notices (text, problem) in the file (the table is made when first needed): they are
+    shown in every session, to every chapter, until the student dismisses them."""
+    notes = list(notes)
+    if not notes:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(NOTICES)
+        conn.executemany("INSERT INTO notices (text, problem, added) VALUES (?, ?, ?)",
+                         [(str(t), str(p), now()) for t, p in notes])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def open_notices(conn: sqlite3.Connection) -> list[tuple[int, str, str]]:
+    """The notices not dismissed yet, oldest first: (id, text, problem)."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notices'").fetchone() is None:
+        return []
+    return [tuple(r) for r in conn.execute("SELECT id, text, problem FROM notices WHERE dismissed IS NULL ORDER BY id")]
+
+
+def dismiss_notices(conn: sqlite3.Connection, ids) -> None:
+    ids = [int(i) for i in ids]
+    if ids:
+        conn.execute(f"UPDATE notices SET dismissed = ? WHERE id IN ({', '.join('?' * len(ids))})", (now(), *ids))
 
 
 def identity(path: Path):

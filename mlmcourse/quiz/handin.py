@@ -239,7 +239,8 @@ def incomplete_warning(path: Path, problems: list[str]) -> str:
     """What to tell the student about a hand-in file that may miss answers (``store.problems()``)."""
     return (f"The hand-in file {path} may not hold all your answers: {'; '.join(problems)}. Open the "
             "quiz notebook, which says what happened and where any copy is, check your answers there "
-            "and export again before handing the file in.")
+            "(then press 'I have checked my answers' under the note) and export again before handing the "
+            "file in.")
 
 
 def export_answers(chapter: int = 2, out: str | Path | None = None, fmt: str | None = None,

@@ -30,6 +30,10 @@ set, else the user data folder (``~/.local/share/mlmcourse/answers`` on Linux; s
 - A damaged database, and the files of the course's earlier JSON store (``chapterNN.json`` and
   its ``.bak``), are set aside (renamed with a timestamp, never deleted); what they still hold is
   moved into the database, and ``notices`` tells the student what happened and where the copy is.
+  A damaged database's notice (and the hand-in's warning, ``problems()``) is kept in the new file
+  (:func:`mlmcourse.quiz.answerdb.add_notices`) and shown in every session, to every chapter, until
+  the student dismisses it (:meth:`AnswerStore.dismiss_notices`, the quiz's "I have checked my
+  answers" button).
 - The student's *seed* (the number their own quiz data is made from, see
   :mod:`mlmcourse.quiz.live`) is kept like the name: the reserved question ``(seed)``, created
   once per chapter by :meth:`AnswerStore.ensure_seed`. Its *first* saved version is the seed, so
@@ -124,6 +128,9 @@ class AnswerStore:
         self._row_errors: dict[str, str] = {}  # question -> why its latest change alone failed
         self.replaced: dict[str, str] = {}     # question -> what was replaced to save its text
         self.read_only = False                 # the saved answers could be read, not written
+        self._damage_problems: list[str] = []  # what a hand-in says of a damaged database, until dismissed
+        self._notes_to_write: list[tuple] = []  # (notice, problem) to keep in the file
+        self._notice_ids: list[int] = []       # the file's notices shown here (dismiss_notices ends them)
         with self._lock:
             try:
                 self._connection()
@@ -199,7 +206,9 @@ class AnswerStore:
 
     def problems(self) -> list[str]:
         """What a hand-in from this store should warn about, in short phrases (empty: nothing)."""
-        out = [f"a damaged answers file was set aside as {p}" for p in self.damaged]
+        out = list(self._damage_problems)
+        out += [f"a damaged answers file was set aside as {p}" for p in self.damaged
+                if not any(str(p) in d for d in out)]
         if self.read_only:
             since = f", and {len(self.unsaved)} change(s) made since are not saved" if self.unsaved else ""
             out.append(f"the answers folder {self.path.parent} is read-only: the answers shown are those saved "
@@ -213,6 +222,31 @@ class AnswerStore:
             if copies:
                 out.append(f"no answers are saved, but an earlier copy exists: {copies[-1]}")
         return out
+
+    @property
+    def has_damage(self) -> bool:
+        """Whether a damaged file was set aside (in this session, or one whose notice is still shown)."""
+        return bool(self.damaged or self._damage_problems)
+
+    def dismiss_notices(self) -> None:
+        """The student has read the notices and checked their answers: stop showing them, here and in
+        later sessions, and stop warning of them in the hand-in. Raises a CourseError if the file
+        cannot be written (the notices stay)."""
+        with self._lock:
+            try:
+                conn = self._connection()
+                db.dismiss_notices(conn, self._notice_ids)
+            except FAILURES as exc:
+                raise CourseError(f"The notices could not be dismissed ({getattr(exc, 'strerror', None) or exc}); "
+                                  "they are shown again next time.") from None
+            self._notice_ids, self._notes_to_write = [], []
+            self.notices.clear()
+            self.damaged.clear()
+            self._damage_problems.clear()
+        for ref in list(self._listeners):
+            listener = ref()
+            if listener is not None:
+                listener()
 
     def earlier_copies(self) -> list[Path]:
         """Files set aside in the answers folder (damaged or migrated), oldest first."""
@@ -390,12 +424,21 @@ class AnswerStore:
         try:
             db.append(conn, self._carry)
             self._carry = []
+            db.add_notices(conn, self._notes_to_write)
+            self._notes_to_write = []
             self._migrate_json(conn)
             saved = db.latest(conn, self.chapter)
+            kept = db.open_notices(conn)
         except BaseException:
             conn.close()
             raise
         self._db.update(conn=conn, identity=db.identity(self.path))
+        self._notice_ids = [i for i, _text, _problem in kept]
+        for _i, text, problem in kept:  # a damaged file's notice, from this session or an earlier one
+            if text not in self.notices:
+                self.notices.append(text)
+            if problem not in self._damage_problems:
+                self._damage_problems.append(problem)
         for q, e in saved.items():
             if q not in self._pending:
                 self._entries[q] = e
@@ -412,12 +455,17 @@ class AnswerStore:
             self._pending = dict(self._entries)
         kept = (f"the {len(self._carry)} saved versions that still read correctly were copied into a "
                 "new file" if self._carry else "nothing in it could be read")
+        unread = f"{lost} saved version{'s' if lost != 1 else ''} could not be read"
         if self._carry and lost:
-            kept += f" ({lost} saved version{'s' if lost != 1 else ''} could not be read)"
-        self.notices.append(
-            f"Your answers database `{self.path}` was damaged ({exc}). It was set aside as `{aside}` "
-            f"(nothing was deleted) and {kept}. Check your answers below and retype what is missing; "
-            "keep the copy for your instructor.")
+            kept += f" ({unread})"
+        notice = (f"Your answers database `{self.path}` was damaged ({exc}). It was set aside as `{aside}` "
+                  f"(nothing was deleted) and {kept}. Check your answers below and retype what is missing; "
+                  "keep the copy for your instructor. This note is shown until you dismiss it.")
+        problem = f"a damaged answers file was set aside as {aside}" + (
+            f" ({unread})" if lost else "" if self._carry else " (nothing in it could be read)")
+        self.notices.append(notice)
+        self._damage_problems.append(problem)
+        self._notes_to_write.append((notice, problem))
         return db.connect(self.path)
 
     def _migrate_json(self, conn: sqlite3.Connection) -> None:
