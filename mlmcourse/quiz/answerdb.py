@@ -14,7 +14,8 @@ copy per keystroke (:mod:`mlmcourse.quiz.store` decides what a burst is). The st
 notices damage to its own structures (``PRAGMA quick_check``), the CRC notices a stray byte
 inside an answer's text. A file that fails these checks is *set aside*: renamed with a
 timestamp suffix (with its ``-wal``, which may hold the last saves), never deleted; the rows
-that still read correctly are copied into a fresh file (:func:`salvage`).
+that still read correctly are copied into a fresh file (:func:`salvage`). A second table,
+``notices`` (made when first needed), keeps what the student must be told until they dismiss it.
 """
 from __future__ import annotations
 
@@ -213,6 +214,46 @@ def append(conn: sqlite3.Connection, rows) -> list[int]:
     return ids
 
 
+NOTICES = """
+CREATE TABLE IF NOT EXISTS notices (
+    id        INTEGER PRIMARY KEY,
+    text      TEXT NOT NULL,  -- what the student is told (the quiz shows it)
+    problem   TEXT NOT NULL,  -- the short phrase a hand-in warns with
+    added     TEXT NOT NULL,
+    dismissed TEXT            -- when the student dismissed it; NULL: still shown
+)"""
+
+
+def add_notices(conn: sqlite3.Connection, notes) -> None:
+    """Keep notices (text, problem) in the file (the table is made when first needed): they are
+    shown in every session, to every chapter, until the student dismisses them."""
+    notes = list(notes)
+    if not notes:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(NOTICES)
+        conn.executemany("INSERT INTO notices (text, problem, added) VALUES (?, ?, ?)",
+                         [(str(t), str(p), now()) for t, p in notes])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def open_notices(conn: sqlite3.Connection) -> list[tuple[int, str, str]]:
+    """The notices not dismissed yet, oldest first: (id, text, problem)."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notices'").fetchone() is None:
+        return []
+    return [tuple(r) for r in conn.execute("SELECT id, text, problem FROM notices WHERE dismissed IS NULL ORDER BY id")]
+
+
+def dismiss_notices(conn: sqlite3.Connection, ids) -> None:
+    ids = [int(i) for i in ids]
+    if ids:
+        conn.execute(f"UPDATE notices SET dismissed = ? WHERE id IN ({', '.join('?' * len(ids))})", (now(), *ids))
+
+
 def identity(path: Path):
     """Which file ``path`` is now (None if none): a different one means it was moved or replaced."""
     try:
@@ -242,30 +283,77 @@ def set_aside(path: Path, label: str) -> Path:
 
 
 def salvage(path: Path) -> list[tuple]:
+    """The rows of a set-aside file that still read correctly (see :func:`salvage_counted`)."""
+    return salvage_counted(path)[0]
+
+
+def salvage_counted(path: Path) -> tuple[list[tuple], int]:
     """The rows of a set-aside file that still read correctly and match their CRC, in saving order:
-    (chapter, question, entry). Two readings are tried and the fuller one kept: the file with its
-    WAL, and (for a truncated file, which SQLite refuses to read at all) an in-memory copy whose
-    header claims only the pages that are there."""
+    (chapter, question, entry); and how many rows could not be read (or failed their CRC).
+
+    Rows are read by id ranges: a row SQLite cannot read (on a damaged page, or with a damaged
+    overflow page of a long answer) is skipped on its own, and the reading goes on after it. Two
+    readings are tried and the fuller one kept: the file with its WAL, and (for a truncated file,
+    which SQLite refuses to read at all) an in-memory copy whose header claims only the pages that
+    are there."""
     path = Path(path)
     sides = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
     before = [side.exists() for side in sides]
-    best: list[tuple] = []
+    best: tuple[list[tuple], int] = ([], 0)
     for conn in _readings(path):
-        rows = []
         try:
-            for row in conn.execute(f"SELECT {', '.join(COLUMNS)} FROM answers ORDER BY id"):
-                if len(row) == len(COLUMNS) and _crc(*row[1:-1]) == row[-1]:
-                    _id, chapter, question, _version, *fields, updated, _crc_value = row
-                    rows.append((chapter, question, {**dict(zip(FIELDS, fields)), "updated": updated}))
-        except sqlite3.Error:
-            pass  # a damaged page ends this reading; the rows before it are kept
+            rows, lost = _read_rows(conn)
         finally:
             conn.close()
-        best = rows if len(rows) > len(best) else best
+        best = (rows, lost) if len(rows) > len(best[0]) or not best[0] else best
     for side, existed in zip(sides, before):  # reading made them: an empty WAL and its index
         if not existed and side.exists() and (side.name.endswith("-shm") or side.stat().st_size == 0):
             side.unlink()
     return best
+
+
+SALVAGE_PROBE = 100_000  # ids tried one by one past the last readable row when the highest id is unknown
+
+
+def _read_rows(conn: sqlite3.Connection) -> tuple[list[tuple], int]:
+    """Every readable row of ``answers``, by id; and the count of rows that exist but cannot be read."""
+    select = f"SELECT {', '.join(COLUMNS)} FROM answers"
+    try:
+        top = conn.execute("SELECT MAX(id) FROM answers").fetchone()[0]
+    except sqlite3.Error:
+        top = None  # the last page is damaged: probe id by id past the last row read
+    rows: list[tuple] = []
+    lost, last = 0, 0
+
+    def take(row) -> None:
+        nonlocal lost
+        if len(row) == len(COLUMNS) and _crc(*row[1:-1]) == row[-1]:
+            _id, chapter, question, _version, *fields, updated, _crc_value = row
+            rows.append((chapter, question, {**dict(zip(FIELDS, fields)), "updated": updated}))
+        else:
+            lost += 1
+
+    while True:
+        try:  # a range scan, until it reaches a row it cannot read
+            for row in conn.execute(f"{select} WHERE id > ? ORDER BY id", (last,)):
+                last = row[0]
+                take(row)
+            return rows, lost
+        except sqlite3.Error:
+            pass
+        end = top if top is not None else last + SALVAGE_PROBE
+        while last < end:  # id by id: unreadable (lost), absent, or read (then the scan resumes)
+            last += 1
+            try:
+                row = conn.execute(f"{select} WHERE id = ?", (last,)).fetchone()
+            except sqlite3.Error:
+                lost += 1
+                continue
+            if row is not None:
+                take(row)
+                break
+        else:
+            return rows, lost
 
 
 def _readings(path: Path) -> list[sqlite3.Connection]:

@@ -10,7 +10,8 @@ from .bank import Question
 
 
 def parse_number(text: str) -> float:
-    """A student's number: '0.091', ' 0,091 ', '1e-3', '9.1%' (-> 0.091)."""
+    """A student's number: '0.091', ' 0,091 ', '1e-3', '9.1%' (-> 0.091). A comma followed by exactly
+    three digits ('1,123': 1123 or 1.123?) is refused with a CourseError saying how to write it."""
     t = (text or "").strip().replace(" ", "")
     if not t:
         raise CourseError("Type a number first, then press Check.")
@@ -18,6 +19,13 @@ def parse_number(text: str) -> float:
     if percent:
         t = t[:-1]
     if t.count(",") == 1 and "." not in t:
+        whole, _, digits = t.partition(",")
+        if len(digits) == 3 and digits.isdigit() and whole.lstrip("+-").isdigit() and whole.lstrip("+-") != "0":
+            # a thousands separator or a decimal comma: asked, never guessed (and not a try)
+            sign = "-" if whole.startswith("-") else ""
+            number, pct = whole.lstrip("+-"), "%" if percent else ""
+            raise CourseError(f"'{text.strip()}' can be read two ways: write {sign}{number}{digits}{pct} or "
+                              f"{sign}{number}.{digits}{pct} (a point for decimals, no separator for thousands).")
         t = t.replace(",", ".")
     try:
         value = float(t)

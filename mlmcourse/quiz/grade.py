@@ -8,8 +8,9 @@ are not scored; the report shows them.
 
 Writes ``DIR/gradebook.csv`` (one row per hand-in: student, seed, score, out_of, one column per
 numeric or choice question holding 1, 0 or empty, file, flags) and ``DIR/report.html``
-(:mod:`mlmcourse.quiz.report`). A file that cannot be read is reported with the reason and the
-others are graded; the command then exits with 1.
+(:mod:`mlmcourse.quiz.report`). A file that cannot be read, or in a folder a file that is not a
+hand-in (see :func:`collect`), is reported with the reason and the others are graded; the command
+then exits with 1.
 
 Speed: the chapter's fits (seed-free values) are computed once and shared by every student's
 context; each seed's values are computed once (two hand-ins with one seed share them), and only
@@ -29,10 +30,11 @@ from pathlib import Path
 from ..errors import CourseError
 from .bank import Bank, load_bank
 from .checking import check_choice, check_numeric
-from .handin import HandIn, bank_version, read_handin
+from .handin import BLOCK_TAG, HandIn, bank_version, read_handin
 
 SUFFIXES = (".md", ".markdown", ".html", ".htm")
 WORKERS_ENV = "MLMCOURSE_GRADE_WORKERS"   # how many processes grade (default 1: see _workers)
+MAX_OTHER_SIZE = 50_000_000                # bytes: a larger file of another name is not searched for a block
 MIN_SEEDS_FOR_WORKERS = 4                 # fewer seeds are graded in this process (a fork costs more)
 
 
@@ -68,14 +70,20 @@ def graded_ids(bank: Bank) -> list[str]:
 
 # -- finding and reading the files -----------------------------------------------------------
 def collect(paths) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """The hand-in files among ``paths`` (files, and folders searched for .md/.html files, in
-    name order); and the paths that give none, with the reason."""
+    """The hand-in files among ``paths`` (files, and every file in folders, in name order); and the
+    paths that give none, with the reason. In a folder, a file whose name does not end in .md or
+    .html (an LMS download renames ``alice.md`` to ``alice.md.txt``) is read if it holds a hand-in
+    block and listed as skipped otherwise; only hidden files (``.DS_Store``) are passed over."""
     files, skipped = [], []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
+            found = sorted(f for f in p.rglob("*") if f.is_file()
                            and not any(part.startswith(".") for part in f.relative_to(p).parts))
-            if not found:
+            others = [f for f in found if f.suffix.lower() not in SUFFIXES]
+            found = [f for f in found if f.suffix.lower() in SUFFIXES or _holds_block(f)]
+            skipped += [(f, "not a hand-in file: its name does not end in .md or .html and it holds no "
+                            "hand-in block") for f in others if f not in found]
+            if not found and not others:
                 skipped.append((p, "the folder holds no hand-in files (.md or .html)"))
             files += found
         elif p.exists():
@@ -86,6 +94,18 @@ def collect(paths) -> tuple[list[Path], list[tuple[Path, str]]]:
     for f in files:   # a file named twice (itself and in its folder) is graded once
         unique.setdefault(f.resolve(), f)
     return list(unique.values()), skipped
+
+
+def _holds_block(path: Path) -> bool:
+    """Whether a file (of another name) holds a hand-in block, UTF-8 or UTF-16 (then read_handin says so)."""
+    try:
+        if path.stat().st_size > MAX_OTHER_SIZE:
+            return False
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return any(tag in data for tag in (BLOCK_TAG.encode(), BLOCK_TAG.encode("utf-16-le"),
+                                       BLOCK_TAG.encode("utf-16-be")))
 
 
 # -- grading ---------------------------------------------------------------------------------

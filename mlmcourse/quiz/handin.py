@@ -239,7 +239,8 @@ def incomplete_warning(path: Path, problems: list[str]) -> str:
     """What to tell the student about a hand-in file that may miss answers (``store.problems()``)."""
     return (f"The hand-in file {path} may not hold all your answers: {'; '.join(problems)}. Open the "
             "quiz notebook, which says what happened and where any copy is, check your answers there "
-            "and export again before handing the file in.")
+            "(then press 'I have checked my answers' under the note) and export again before handing the "
+            "file in.")
 
 
 def export_answers(chapter: int = 2, out: str | Path | None = None, fmt: str | None = None,
@@ -309,10 +310,14 @@ def read_text(path) -> str:
         raise CourseError(f"{path} is a folder, not a hand-in file.") from None
     except OSError as exc:
         raise CourseError(f"The hand-in file {path} cannot be read ({exc.strerror or exc}).") from None
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) > 1 and b"\x00" in data[:200]):
+    if _utf16(data):
         raise CourseError(f"The hand-in file {path.name} is saved as UTF-16 (an editor such as Notepad's "
                           "'Unicode'), not UTF-8 as the course writes it. Open it, save it as UTF-8 (Save As, "
                           f"encoding UTF-8) and read it again; or: {AGAIN}")
+    if not _text_like(data):
+        raise CourseError(f"{path.name} is not a hand-in file: it does not hold text (the course writes a "
+                          "Markdown or HTML file, UTF-8). It may be another download, or a damaged copy. "
+                          f"{AGAIN}")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -320,6 +325,29 @@ def read_text(path) -> str:
         raise CourseError(f"The hand-in file {path.name} is not UTF-8 (byte 0x{data[exc.start]:02x} on line {line}; "
                           "it was probably saved again by an editor as Latin-1 or Windows-1252). Save it as UTF-8 "
                           f"(Save As, encoding UTF-8) and read it again; or: {AGAIN}") from None
+
+
+def _utf16(data: bytes) -> bool:
+    """Whether ``data`` is UTF-16 text: a byte-order mark, or (without one) the pattern UTF-16 gives
+    mostly-Latin text: a zero byte in most odd positions (little-endian) or most even ones (big)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True
+    sample = data[:4000]
+    pairs = len(sample) // 2
+    if pairs < 8:
+        return False
+    even, odd = sample[0:2 * pairs:2].count(0), sample[1:2 * pairs:2].count(0)
+    return max(even, odd) >= 0.6 * pairs and min(even, odd) <= 0.05 * pairs
+
+
+def _text_like(data: bytes) -> bool:
+    """Whether ``data`` looks like text in a one-byte encoding (UTF-8, Latin-1...): no zero bytes, and
+    few control characters other than tabs and line ends."""
+    sample = data[:20000]
+    if b"\x00" in sample:
+        return False
+    control = sum(sample.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13)) + sample.count(b"\x7f")
+    return control <= 0.01 * len(sample)
 
 
 def _block_text(text: str, name: str) -> str:

@@ -11,11 +11,14 @@ set, else the user data folder (``~/.local/share/mlmcourse/answers`` on Linux; s
   quiz shows and what the hand-in file holds. Two kernels on one chapter both keep theirs.
 - Every saved version is kept, except inside a *burst* of typing: a version followed within
   ``BURST_GAP`` seconds by the next change of the same question (same kind, nothing checked
-  between, and the new text not shorter by more than ``BURST_SHRINK`` characters) is replaced
-  by it, in one transaction, and a burst ends after ``BURST_MAX`` seconds. So a 1 MB answer
-  typed key by key keeps one copy per pause, not one per keystroke; a version that stood for a
-  few seconds, and any text a deletion removed, is always kept. Only this kernel's own latest
-  version is ever replaced, never another kernel's.
+  between) is replaced by it, in one transaction, *only if nothing of its text is lost*: the new
+  text holds it whole (characters were added in one place), or a kept version holds it whole
+  (it is what Backspace left of a kept text). Anything else (a deletion of typed text, a paste
+  over a selection) keeps the version as it was and starts a new one. A burst ends after
+  ``BURST_MAX`` seconds. So a 1 MB answer typed (or backspaced) key by key keeps one copy per
+  pause, not one per keystroke; a version that stood for a few seconds is always kept; and every
+  text the answer ever had is in a kept version (its characters, in their order). Only this
+  kernel's own latest version is ever replaced, never another kernel's.
 - Any text is saved: characters that cannot be encoded (a lone surrogate from a broken
   copy-paste) are replaced by U+FFFD, and ``replaced`` says so per question.
 - A save that fails (read-only folder, full disk, anything unforeseen) loses nothing and stops
@@ -27,6 +30,10 @@ set, else the user data folder (``~/.local/share/mlmcourse/answers`` on Linux; s
 - A damaged database, and the files of the course's earlier JSON store (``chapterNN.json`` and
   its ``.bak``), are set aside (renamed with a timestamp, never deleted); what they still hold is
   moved into the database, and ``notices`` tells the student what happened and where the copy is.
+  A damaged database's notice (and the hand-in's warning, ``problems()``) is kept in the new file
+  (:func:`mlmcourse.quiz.answerdb.add_notices`) and shown in every session, to every chapter, until
+  the student dismisses it (:meth:`AnswerStore.dismiss_notices`, the quiz's "I have checked my
+  answers" button).
 - The student's *seed* (the number their own quiz data is made from, see
   :mod:`mlmcourse.quiz.live`) is kept like the name: the reserved question ``(seed)``, created
   once per chapter by :meth:`AnswerStore.ensure_seed`. Its *first* saved version is the seed, so
@@ -57,7 +64,6 @@ MAX_DELAY = 0.2  # seconds: the longest a change may wait to be written (AnswerS
 FAILURES = (sqlite3.Error, OSError, db.Unusable, db.Damaged)
 BURST_GAP = 3.0      # seconds: a change within this of the last one of a question continues its burst
 BURST_MAX = 30.0     # seconds: a burst that long ends anyway (a version is kept at least this often)
-BURST_SHRINK = 20    # characters: a change that removes more keeps the text before it as a version
 _clock = time.monotonic
 
 __all__ = ["AnswerStore", "answers_dir", "answers_path", "old_json_paths"]
@@ -122,6 +128,9 @@ class AnswerStore:
         self._row_errors: dict[str, str] = {}  # question -> why its latest change alone failed
         self.replaced: dict[str, str] = {}     # question -> what was replaced to save its text
         self.read_only = False                 # the saved answers could be read, not written
+        self._damage_problems: list[str] = []  # what a hand-in says of a damaged database, until dismissed
+        self._notes_to_write: list[tuple] = []  # (notice, problem) to keep in the file
+        self._notice_ids: list[int] = []       # the file's notices shown here (dismiss_notices ends them)
         with self._lock:
             try:
                 self._connection()
@@ -197,7 +206,9 @@ class AnswerStore:
 
     def problems(self) -> list[str]:
         """What a hand-in from this store should warn about, in short phrases (empty: nothing)."""
-        out = [f"a damaged answers file was set aside as {p}" for p in self.damaged]
+        out = list(self._damage_problems)
+        out += [f"a damaged answers file was set aside as {p}" for p in self.damaged
+                if not any(str(p) in d for d in out)]
         if self.read_only:
             since = f", and {len(self.unsaved)} change(s) made since are not saved" if self.unsaved else ""
             out.append(f"the answers folder {self.path.parent} is read-only: the answers shown are those saved "
@@ -211,6 +222,31 @@ class AnswerStore:
             if copies:
                 out.append(f"no answers are saved, but an earlier copy exists: {copies[-1]}")
         return out
+
+    @property
+    def has_damage(self) -> bool:
+        """Whether a damaged file was set aside (in this session, or one whose notice is still shown)."""
+        return bool(self.damaged or self._damage_problems)
+
+    def dismiss_notices(self) -> None:
+        """The student has read the notices and checked their answers: stop showing them, here and in
+        later sessions, and stop warning of them in the hand-in. Raises a CourseError if the file
+        cannot be written (the notices stay)."""
+        with self._lock:
+            try:
+                conn = self._connection()
+                db.dismiss_notices(conn, self._notice_ids)
+            except FAILURES as exc:
+                raise CourseError(f"The notices could not be dismissed ({getattr(exc, 'strerror', None) or exc}); "
+                                  "they are shown again next time.") from None
+            self._notice_ids, self._notes_to_write = [], []
+            self.notices.clear()
+            self.damaged.clear()
+            self._damage_problems.clear()
+        for ref in list(self._listeners):
+            listener = ref()
+            if listener is not None:
+                listener()
 
     def earlier_copies(self) -> list[Path]:
         """Files set aside in the answers folder (damaged or migrated), oldest first."""
@@ -341,17 +377,20 @@ class AnswerStore:
         before = burst["entry"]
         if any(before.get(k) != entry.get(k) for k in ("kind", "checked", "correct")):
             return entry
-        old, new = before.get("answer"), entry.get("answer")
-        if not (isinstance(old, str) and isinstance(new, str)) or len(new) < len(old) - BURST_SHRINK:
+        old, new, kept = before.get("answer"), entry.get("answer"), burst["kept"]
+        if not (isinstance(old, str) and isinstance(new, str)):
             return entry
+        if not (_within(old, new) or (isinstance(kept, str) and _within(old, kept))):
+            return entry  # replacing would lose text: the version stays, a new one starts
         return {**entry, "_replace": burst["id"]}
 
     def _remember_burst(self, qid: str, row: dict, row_id: int, now: float) -> None:
         burst = self._bursts.get(qid)
         if burst is not None and row.get("_replace") == row_id:
             burst.update(last=now, entry=row)
-        else:
-            self._bursts[qid] = {"id": row_id, "start": now, "last": now, "entry": row}
+        else:  # a new row: the one before it (this kernel's, if any) stays as it is, a kept version
+            self._bursts[qid] = {"id": row_id, "start": now, "last": now, "entry": row,
+                                 "kept": None if burst is None else burst["entry"].get("answer")}
 
     def subscribe(self, callback) -> None:
         """Call ``callback()`` after every save attempt (the quiz shows the result). Bound methods
@@ -385,12 +424,21 @@ class AnswerStore:
         try:
             db.append(conn, self._carry)
             self._carry = []
+            db.add_notices(conn, self._notes_to_write)
+            self._notes_to_write = []
             self._migrate_json(conn)
             saved = db.latest(conn, self.chapter)
+            kept = db.open_notices(conn)
         except BaseException:
             conn.close()
             raise
         self._db.update(conn=conn, identity=db.identity(self.path))
+        self._notice_ids = [i for i, _text, _problem in kept]
+        for _i, text, problem in kept:  # a damaged file's notice, from this session or an earlier one
+            if text not in self.notices:
+                self.notices.append(text)
+            if problem not in self._damage_problems:
+                self._damage_problems.append(problem)
         for q, e in saved.items():
             if q not in self._pending:
                 self._entries[q] = e
@@ -402,15 +450,22 @@ class AnswerStore:
             return db.connect(self.path)
         aside = db.set_aside(self.path, "damaged")
         self.damaged.append(aside)
-        self._carry = db.salvage(aside)
+        self._carry, lost = db.salvage_counted(aside)
         if self._entries:  # damaged while this kernel was running: write all it knows
             self._pending = dict(self._entries)
         kept = (f"the {len(self._carry)} saved versions that still read correctly were copied into a "
                 "new file" if self._carry else "nothing in it could be read")
-        self.notices.append(
-            f"Your answers database `{self.path}` was damaged ({exc}). It was set aside as `{aside}` "
-            f"(nothing was deleted) and {kept}. Check your answers below and retype what is missing; "
-            "keep the copy for your instructor.")
+        unread = f"{lost} saved version{'s' if lost != 1 else ''} could not be read"
+        if self._carry and lost:
+            kept += f" ({unread})"
+        notice = (f"Your answers database `{self.path}` was damaged ({exc}). It was set aside as `{aside}` "
+                  f"(nothing was deleted) and {kept}. Check your answers below and retype what is missing; "
+                  "keep the copy for your instructor. This note is shown until you dismiss it.")
+        problem = f"a damaged answers file was set aside as {aside}" + (
+            f" ({unread})" if lost else "" if self._carry else " (nothing in it could be read)")
+        self.notices.append(notice)
+        self._damage_problems.append(problem)
+        self._notes_to_write.append((notice, problem))
         return db.connect(self.path)
 
     def _migrate_json(self, conn: sqlite3.Connection) -> None:
@@ -510,6 +565,23 @@ class RowsFailed(Exception):
     def __init__(self, errors: dict[str, str]):
         self.questions = ", ".join(errors)
         super().__init__("; ".join(dict.fromkeys(errors.values())))
+
+
+def _within(small: str, big: str) -> bool:
+    """Whether ``small`` is ``big`` with at most one run of characters removed (so ``big`` holds
+    all of it, in order). Fast on a 1 MB answer: slices are compared, not characters."""
+    if len(small) > len(big):
+        return False
+    if big.startswith(small):
+        return True
+    lo, hi = 0, len(small)  # the longest common prefix, by halving
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if big[:mid] == small[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return big.endswith(small[lo:])
 
 
 def _seed_value(answer) -> int | None:

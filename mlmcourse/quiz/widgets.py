@@ -125,7 +125,14 @@ class QuestionView:
             return f"{text}\n\n(value not available: {exc})"
 
     def _on_input(self, change) -> None:
-        self.store.update(self.q.id, answer=change["new"], kind=self.q.kind)
+        """Save the edit. An edited answer is no longer the one checked: its "checked"/"correct" and
+        the feedback are cleared (the count of wrong tries stays)."""
+        fields = {"answer": change["new"], "kind": self.q.kind}
+        if self.result is not None or self.store.get(self.q.id).get("checked"):
+            fields.update(checked=False, correct=None)
+            self.result = None
+            self.refresh()
+        self.store.update(self.q.id, **fields)
         self.show_save_state()
 
     def show_save_state(self) -> None:
@@ -293,11 +300,18 @@ class Quiz:
         if self.save_status is not None:
             self.save_status.value = self._status_html()
             self.notices.value = self._notices_html()
+            self.dismiss_button.layout.display = None if self.store.notices else "none"
         for view in self.views.values():
             view.show_save_state()
 
+    def _dismiss_notices(self) -> None:
+        try:
+            self.store.dismiss_notices()   # (its listeners, this quiz's _on_save, update the header)
+        except CourseError as exc:
+            self.notices.value = self._notices_html() + _box("bad", render(str(exc)))
+
     def _notices_html(self) -> str:
-        kind = "bad" if self.store.damaged else "info"  # a damaged file set aside, or old answers moved in
+        kind = "bad" if self.store.has_damage else "info"  # a damaged file set aside, or old answers moved in
         return "".join(_box(kind, render(n)) for n in self.store.notices)
 
     def _status_html(self) -> str:
@@ -364,10 +378,18 @@ class Quiz:
         self.save_status.add_class("mlm-save-status")
         self.notices = widgets.HTML(self._notices_html())
         self.notices.add_class("mlm-store-notices")
+        # the notes stay, in every session, until the student says they have checked their answers
+        self.dismiss_button = widgets.Button(description="I have checked my answers",
+                                             tooltip="Stop showing these notes (and warning of them in the hand-in)",
+                                             layout=widgets.Layout(width="auto",
+                                                                   display=None if self.store.notices else "none"))
+        self.dismiss_button.add_class("mlm-dismiss-notices")
+        self.dismiss_button.on_click(lambda _b: self._dismiss_notices())
         self.seed_widget = widgets.HTML(self._seed_html())
         self.seed_widget.add_class("mlm-seed")
         self.name_widget = name
-        box = widgets.VBox([name, self.seed_widget, self.save_status, self.notices, lecture.reveal_control()])
+        box = widgets.VBox([name, self.seed_widget, self.save_status, self.notices, self.dismiss_button,
+                            lecture.reveal_control()])
         static_html = (f"<div class='mlm-static-quiz'><p><b>Your name:</b> (for the hand-in form)</p>"
                        f"<p>{self.seed_widget.value}</p><p>{self.save_status.value}</p></div>")
         return _with_static_bundle(box, static_html)

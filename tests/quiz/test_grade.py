@@ -79,6 +79,29 @@ def test_exit_code_and_skipped_files(graded, capsys):
     assert "missing.md</b>: no such file or folder" in report
 
 
+def test_files_of_other_names_in_a_folder_are_never_skipped_silently(tmp_path, capsys):
+    """An LMS download renames alice.md to alice.md.txt: read (it holds a hand-in block); any other
+    file is listed as skipped with the reason, and the exit code says so. Hidden files are ignored."""
+    bank = load_bank(chapter=2)
+    folder = tmp_path / "class"
+    folder.mkdir()
+    alice = simulate_student(folder, "Alice", 12345, how="blank", bank=bank)
+    alice.rename(folder / "alice.md.txt")
+    simulate_student(folder, "Bob", 23456, how="blank", bank=bank)
+    (folder / "notes.txt").write_text("grade these by Friday\n", encoding="utf-8")
+    (folder / "rand.md").write_bytes(bytes(range(256)) * 20)
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    out = tmp_path / "out"
+    code = main(["quiz", "grade", str(folder), "--out", str(out)])
+    printed = capsys.readouterr().out
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as f:
+        assert sorted(r["student"] for r in csv.DictReader(f)) == ["Alice", "Bob"]
+    assert code == 1
+    assert re.search(r"skipped .*notes\.txt: .*not a hand-in file", printed)
+    assert re.search(r"skipped .*rand\.md: .*not a hand-in file", printed) and "UTF-16" not in printed
+    assert ".DS_Store" not in printed and "alice.md.txt:" not in printed
+
+
 def test_the_columns(graded):
     ids = graded_ids(graded["bank"])
     assert ids == [q.id for q in graded["bank"].questions if q.kind in ("numeric", "choice")]

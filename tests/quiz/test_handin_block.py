@@ -87,6 +87,24 @@ def test_a_truncated_hand_in_says_it_is_cut_off(tmp_path, bank):
         _one_paragraph(str(err.value))
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_recognised_by_its_bytes(tmp_path, bank, encoding):
+    path = _blank(tmp_path, "Zoë", 45678, bank)
+    path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
+    with pytest.raises(CourseError, match="UTF-16"):
+        read_handin(path)
+
+
+def test_random_bytes_are_not_a_hand_in_file_not_utf16(tmp_path):
+    import random
+    path = tmp_path / "rand.md"
+    path.write_bytes(random.Random(3).randbytes(5000))
+    with pytest.raises(CourseError, match="not a hand-in file") as err:
+        read_handin(path)
+    assert "UTF-16" not in str(err.value) and "Latin-1" not in str(err.value)
+    _one_paragraph(str(err.value))
+
+
 def test_utf16_and_latin1_hand_ins_get_a_clear_message(tmp_path, bank, capsys):
     path = _blank(tmp_path, "Zoë", 45678, bank)
     text = path.read_text(encoding="utf-8")

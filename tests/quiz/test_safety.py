@@ -233,6 +233,48 @@ def test_non_numbers_never_count_as_tries(quiz):
     assert "2 more tries" in v.feedback.value   # the first real try
 
 
+@pytest.mark.parametrize("text", ["1,123", "-2,500", "1,000%"])
+def test_a_comma_before_three_digits_is_ambiguous_and_refused(text):
+    """'1,123' may be 1123 (a thousands separator) or 1.123 (a decimal comma): asked, never guessed."""
+    with pytest.raises(CourseError, match=r"write .* or .*") as info:
+        parse_number(text)
+    assert "not a number" not in str(info.value)   # (grading counts 'not a number' as a wrong answer)
+
+
+@pytest.mark.parametrize("text,value", [("0,091", 0.091), ("1,12", 1.12), ("1,1234", 1.1234), ("12,5%", 0.125)])
+def test_a_decimal_comma_is_still_read(text, value):
+    assert parse_number(text) == pytest.approx(value)
+
+
+def test_an_ambiguous_number_is_not_a_try(quiz):
+    v = quiz.view("L-1")
+    v.input.value = "0,123"   # a leading zero: a decimal comma, unambiguous
+    v.check_button.click()
+    assert v.wrong_tries == 1
+    v.input.value = "1,123"
+    v.check_button.click()
+    assert "1123 or 1.123" in v.feedback.value and v.wrong_tries == 1
+
+
+def test_an_edit_clears_correct_and_the_feedback(quiz):
+    v = quiz.view("L-1")
+    v.input.value = "0.5"
+    v.check_button.click()
+    assert v.wrong_tries == 1
+    v.input.value = "0.0908"
+    v.check_button.click()
+    assert "Correct" in v.feedback.value
+    v.input.value = "999"
+    assert "Correct" not in v.feedback.value and v.feedback.value == ""
+    saved = AnswerStore(2, path=quiz.store.path).data["answers"]["L-1"]
+    assert saved["answer"] == "999" and saved["checked"] is False and saved["correct"] is None
+    assert v.wrong_tries == 1     # the count of wrong tries stays
+    from mlmcourse.quiz.handin import export_answers
+    form = export_answers(2, fmt="md", store=quiz.store, bank=quiz.bank,
+                          out=quiz.store.path.parent / "form.md").read_text(encoding="utf-8")
+    assert "(checked: correct)" not in form
+
+
 # -- 5. a huge answer, typed key by key ----------------------------------------------------------
 def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.iterdir() if p.name.startswith(path.name))
@@ -284,6 +326,79 @@ def test_a_burst_never_drops_a_text_it_deletes(tmp_path, monkeypatch):
     assert _db_answers(path, "1-A") == [long, ""]
 
 
+def _typed(store, clock, texts, qid="1-A"):
+    for text in texts:                        # key by key, 0.1 s apart: one burst
+        store.update(qid, answer=text, kind="open")
+        clock[0] += 0.1
+
+
+def test_holding_backspace_then_typing_keeps_the_text_deleted(tmp_path, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+    path = tmp_path / "answers.sqlite3"
+    store = AnswerStore(2, path=path)
+    text = "The subscript i indexes students, j classrooms, k schools; "
+    _typed(store, clock, [text[:n] for n in range(1, len(text) + 1)])
+    _typed(store, clock, [text[:n] for n in range(len(text) - 1, -1, -1)])   # Backspace held
+    _typed(store, clock, ["o", "oo", "oop", "oops"])
+    kept = _db_answers(path, "1-A")
+    assert text in kept and kept[-1] == "oops"
+
+
+def test_pasting_over_an_answer_keeps_the_answer_pasted_over(tmp_path, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+    path = tmp_path / "answers.sqlite3"
+    store = AnswerStore(2, path=path)
+    mine = "my own careful answer to 1-B, written by me"
+    _typed(store, clock, [mine[:n] for n in range(1, len(mine) + 1)])
+    _typed(store, clock, ["PASTED: something else entirely that is long"])
+    assert _db_answers(path, "1-A") == [mine, "PASTED: something else entirely that is long"]
+
+
+def test_every_text_of_a_burst_survives_in_a_kept_version(tmp_path, monkeypatch):
+    """Random edits (typing, deleting, pasting anywhere), one burst: every text the answer ever
+    had is in a kept version (its characters, in order), so nothing typed can be lost."""
+    import random
+    rng = random.Random(7)
+    clock = [1000.0]
+    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+    path = tmp_path / "answers.sqlite3"
+    store = AnswerStore(2, path=path)
+    text, history = "", []
+    for _ in range(400):
+        i = rng.randint(0, len(text))
+        j = min(len(text), i + rng.choice([0, 0, 1, 1, 5, 40]))
+        text = text[:i] + rng.choice(["", "a", "bc", "pasted words "]) + text[j:]
+        history.append(text)
+        store.update("1-A", answer=text, kind="open")
+        clock[0] += 0.1
+    kept = _db_answers(path, "1-A")
+
+    def within(small, big):
+        it = iter(big)
+        return all(c in it for c in small)
+    assert kept[-1] == text
+    assert all(any(within(h, k) for k in kept) for h in history)
+    assert len(kept) < len(history) / 2        # still a burst: far fewer rows than edits
+
+
+def test_backspace_in_a_huge_answer_stays_small(tmp_path, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+    path = tmp_path / "answers.sqlite3"
+    store = AnswerStore(2, path=path)
+    text = "x" * 1_000_000
+    store.update("1-A", answer=text, kind="open")
+    for _ in range(31):                       # 31 Backspaces, 0.2 s apart
+        clock[0] += 0.2
+        text = text[:-1]
+        store.update("1-A", answer=text, kind="open")
+    store.close()
+    assert _db_answers(path, "1-A")[-1] == text and len(_db_answers(path, "1-A")) <= 2
+    assert _size(path) < 4_000_000            # two copies and the pages freed by the updates (not 32 MB)
+
+
 def test_a_long_burst_still_keeps_a_version_every_half_minute(tmp_path, monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
@@ -312,7 +427,7 @@ def test_a_checked_answer_stays_a_version_of_its_own(quiz, monkeypatch):
     versions = answerdb.versions(conn, 2, "1-C")
     conn.close()
     assert [(v["answer"], v["checked"]) for v in versions] == [
-        ("my answer", False), ("my answer", True), ("my answer, edited again", True)]   # the check is kept
+        ("my answer", False), ("my answer", True), ("my answer, edited again", False)]   # the check is kept
 
 
 def test_another_kernels_version_is_never_replaced(tmp_path, monkeypatch):

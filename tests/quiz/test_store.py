@@ -198,7 +198,7 @@ def test_damaged_while_two_kernels_have_it_open(tmp_path):
     first.update("1-B", answer="typed on")  # the first kernel writes to the new file, and what it knows
     third = AnswerStore(2, path=path)
     assert third.get("1-A")["answer"] == "v29 " + "z" * 500 and third.get("1-B")["answer"] == "typed on"
-    assert third.notices == []
+    assert third.notices == second.notices     # shown until dismissed
 
 
 def test_no_files_are_left_behind(tmp_path, monkeypatch, capsys):
@@ -282,9 +282,69 @@ def test_a_damaged_database_is_set_aside_and_the_student_told(tmp_path, damage):
     elif damage in ("garbage", "wrong schema"):
         assert store.get("1-A") == {} and "nothing in it could be read" in store.notices[0]
     store.update("1-A", answer="typed again")  # the new file works
-    again = AnswerStore(2, path=path)
-    assert again.get("1-A")["answer"] == "typed again" and again.notices == []
+    again = AnswerStore(2, path=path)              # the notice stays until the student dismisses it
+    assert again.get("1-A")["answer"] == "typed again" and again.notices == store.notices
+    again.dismiss_notices()
+    assert AnswerStore(2, path=path).notices == []
     assert aside.exists() and not Path(f"{aside}-shm").exists()
+
+
+def _zeroed_page_with_a_huge_answer(path: Path) -> dict:
+    """About 15 answers, one of them 1 MB, then 4 KB of zeros at offset 12288 (one page): the
+    answers that were saved, {question: text}."""
+    store = AnswerStore(2, path=path)
+    store.ensure_seed()
+    saved = {}
+    for i in range(15):
+        text = ("w" * 1_000_000) if i == 3 else f"answer {i} " * (i + 1)
+        store.update(f"q{i}", answer=text, kind="open")
+        store.flush()
+        saved[f"q{i}"] = text
+    store.set_student("Ada")
+    store.close()
+    data = bytearray(path.read_bytes())
+    data[12288:12288 + 4096] = bytes(4096)
+    path.write_bytes(bytes(data))
+    return saved
+
+
+def test_recovery_skips_only_the_rows_that_cannot_be_read(tmp_path):
+    path = tmp_path / "answers.sqlite3"
+    saved = _zeroed_page_with_a_huge_answer(path)
+    conn = sqlite3.connect(path)
+    readable = []
+    for (rowid,) in [(i,) for i in range(1, 40)]:   # what plain SELECTs, row by row, still read
+        try:
+            readable += [r[2:3] for r in conn.execute("SELECT * FROM answers WHERE id = ?", (rowid,))]
+        except sqlite3.Error:
+            pass
+    conn.close()
+    store = AnswerStore(2, path=path)
+    back = {q: e["answer"] for q, e in store.data["answers"].items()}
+    assert len(back) >= 13 and all(saved[q] == a for q, a in back.items())
+    assert len(back) == len({q for (q,) in readable} - {answerdb.STUDENT, "(seed)"})
+    assert store.student == "Ada" and store.seed is not None
+    [notice] = store.notices
+    lost = 17 - len(readable)    # of 17 rows: the seed, 15 answers, the name
+    assert f"{lost} saved version" in notice and "could not be read" in notice
+
+
+def test_the_damage_notice_stays_until_the_student_dismisses_it(tmp_path):
+    path = tmp_path / "answers.sqlite3"
+    _zeroed_page_with_a_huge_answer(path)
+    first = AnswerStore(2, path=path)
+    [notice] = first.notices
+    [problem] = first.problems()
+    assert "could not be read" in problem and str(first.damaged[0]) in problem
+    first.close()
+    later = AnswerStore(2, path=path)              # the next session: told again, and in the hand-in
+    assert later.notices == [notice] and later.problems() == [problem]
+    other = AnswerStore(3, path=path)              # the file is every chapter's
+    assert other.notices == [notice]
+    later.dismiss_notices()
+    assert later.notices == [] and later.problems() == []
+    later.close()
+    assert AnswerStore(2, path=path).notices == [] and AnswerStore(2, path=path).problems() == []
 
 
 def test_an_empty_file_is_a_new_database(tmp_path):
@@ -530,6 +590,9 @@ def test_export_from_a_damaged_database_says_so_and_exits_2(tmp_path, capsys):
     code, out, err = _export(tmp_path, capsys)
     assert code == 2 and "but check it: a damaged answers file was set aside as" in out
     assert "may not hold all your answers" in err and "Open the quiz notebook" in err
+    code, out, err = _export(tmp_path, capsys)  # said again until the student has checked them
+    assert code == 2 and "a damaged answers file was set aside as" in out
+    AnswerStore(2).dismiss_notices()             # (the quiz's 'I have checked my answers' button)
     code, out, err = _export(tmp_path, capsys)  # the recovered answers are there: a clean export
     assert code == 0 and "2 of 27 questions answered" in out and err == ""
 

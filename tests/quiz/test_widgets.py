@@ -260,7 +260,8 @@ def test_numeric_live_answer_tolerance_and_mistake_feedback(quiz):
     v.input.value = "zero point one"
     v.check_button.click()
     assert "is not a number" in v.feedback.value
-    assert _saved(quiz)["L-1"]["correct"] is False  # the unreadable try is not recorded as a check
+    saved = _saved(quiz)["L-1"]   # the unreadable try is not recorded as a check; the edit cleared the last one
+    assert saved["answer"] == "zero point one" and saved["checked"] is False and saved["correct"] is None
 
 
 def test_an_unexpected_failure_is_shown_not_swallowed(quiz, monkeypatch):
@@ -385,6 +386,13 @@ def test_header_tells_of_a_damaged_file_set_aside(tmp_path, ctx):
     aside = quiz.store.damaged[0]
     assert "mlm-fb-bad" in quiz.notices.value and "was damaged" in quiz.notices.value
     assert f"<code>{aside}</code>" in quiz.notices.value and aside.exists()
+    later = Quiz(chapter=2, store=AnswerStore(2, path=path), context=ctx)   # the next session: said again
+    later.header()
+    assert "mlm-fb-bad" in later.notices.value and f"<code>{aside}</code>" in later.notices.value
+    assert later.dismiss_button.layout.display != "none"
+    later.dismiss_button.click()
+    assert later.notices.value == "" and later.dismiss_button.layout.display == "none"
+    assert not any("set aside" in p for p in later.store.problems()) and AnswerStore(2, path=path).notices == []
 
 
 def test_header_tells_of_old_answers_moved_in(tmp_path, ctx):
