@@ -15,6 +15,7 @@ from mlmcourse.engine.fit import ConvergenceWarning
 from mlmcourse.engine.optimize import OPTIMIZERS, SINGULAR_MESSAGE
 
 DATA = Path(__file__).resolve().parents[1] / "reference" / "data"
+LME4_BW_SLOPE = 1151.7199567501327     # lme4's REML criterion (parity_cases.json, bw.slope)
 
 
 @pytest.fixture(scope="module")
@@ -23,17 +24,38 @@ def bodyweight():
 
 
 def test_all_fit_reports_every_optimizer_and_leaves_the_model_alone(bodyweight):
+    """An ill-conditioned model (lme4 warns max|grad| = 0.0169 on it; the course's own end point
+    depends on the CPU's rounding: 2.1e-4 below lme4's criterion on SkylakeX, 2.73 above it, with
+    a warning, under OPENBLAS_CORETYPE=Prescott). Which optimisers agree is not asserted; the
+    table's structure is, the model is left alone, and the lowest row reaches lme4's criterion
+    (measured 1151.7197488 under SkylakeX, Prescott, Haswell and Sandybridge; lme4 1151.7199568)."""
     m = mlmcourse.lmer("weight ~ Time * factor(Diet) + (Time|Rat)", data=bodyweight)
-    theta = m.theta.copy()
+    theta, crit, messages = m.theta.copy(), m.criterion, list(m.optinfo.messages)
     table = mlmcourse.all_fit(m)
     assert list(table.index) == [f"(this fit: {m.optinfo.optimizer})"] + list(OPTIMIZERS)
     assert list(table.columns[:3]) == ["REML criterion", "above lowest", "checkConv"]
+    assert list(table.columns[3:6]) == ["theta1", "theta2", "theta3"]
     assert table["REML criterion"].iloc[0] == m.criterion
     assert table["above lowest"].min() == 0.0
-    # from the fit's estimates (allFit's start_from_mle) every optimiser stays on the optimum
-    assert table["above lowest"].max() < 1e-4
+    np.testing.assert_allclose(table["above lowest"],
+                               table["REML criterion"] - table["REML criterion"].min())
+    assert table["REML criterion"].min() <= LME4_BW_SLOPE * (1 + 1e-8)
     np.testing.assert_array_equal(m.theta, theta)          # the model is not replaced
+    assert m.criterion == crit and m.optinfo.messages == messages
     assert list(m.all_fit(optimizers=["scipy.L-BFGS-B"]).index)[1:] == ["scipy.L-BFGS-B"]
+
+
+def test_all_fit_optimizers_agree_on_a_well_conditioned_model():
+    """sleepstudy's random slope: from the fit's estimates every optimiser ends within 6e-9 of the
+    lowest criterion (measured under SkylakeX, Prescott, Haswell and Sandybridge), so the fixed
+    effects agree to lme4's printed digits."""
+    d = pd.read_csv(DATA / "sleepstudy.csv")
+    m = mlmcourse.lmer("Reaction ~ Days + (Days|Subject)", data=d)
+    table = mlmcourse.all_fit(m)
+    assert table["above lowest"].max() < 1e-6
+    for name in ("(Intercept)", "Days"):
+        np.testing.assert_allclose(table[name], m.fixef[name], rtol=0, atol=5e-5)
+    assert table["REML criterion"].min() == pytest.approx(1743.6283, abs=1e-4)   # lme4: 1743.6283
 
 
 def test_all_fit_refuses_unknown_optimizers_and_starts(bodyweight):

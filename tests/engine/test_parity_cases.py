@@ -50,15 +50,41 @@ LONG_RUNS = {
 PRINTED_DIGITS = {
     "ortho.slope": "theta equal to 6e-6 (same 88 evaluations): variance 5.41660 vs 5.41657, "
                    "age df 25.99793 vs 25.99804",
-    "ortho.sex.ml": "theta equal to 6e-5 (181 vs 220 evaluations): df 27.0004 vs 26.9999",
+    "ortho.sex.ml": "theta equal to 6e-5 (181 vs 220 evaluations): df 27.0004 vs 26.9999; a flat "
+                    "optimum (FLAT)",
     "ortho.female": "theta equal to 1.6e-4 (119 vs 118 evaluations): df 10.00026 vs 9.99982",
     "chick.diet": "theta equal to 1.2e-7 (88 evaluations each): Time df 46.98846 vs 46.98845",
     "two.schools.d": "singular; theta equal to 1.1e-4: ses estimate 27.4378 vs 27.4381",
     "class.minority": "theta equal to 1e-8 (52 evaluations each): df 1154.34753 vs 1154.34754 "
                       "(9e-9 rel, the numerical Hessian of the Satterthwaite df)",
+    "chick.early": "singular; every digit lme4's on SkylakeX, Haswell and Sandybridge; under "
+                   "Prescott (criterion 2.4e-9 above) (Intercept) df 244.0903 vs 244.0907, Time df "
+                   "53.7675 vs 53.7660",
     **LONG_RUNS,
 }
-LONG_RUN_CRIT = 2e-6   # the course's criterion is at most this much above lme4's on every case
+# Flat optima: where the course's end point (and lme4's) depends on the CPU's rounding. Measured
+# with OPENBLAS_CORETYPE = this machine's SkylakeX, Prescott, Haswell and Sandybridge (the course's
+# criterion minus lme4's; W: the course warns "Model failed to converge"):
+#   pixel         +6.2e-7 | +2.1e-6 W | -6.2e-8   | +5.7e-7    (lme4 silent)
+#   bw.slope      -2.1e-4 | +2.73 W   | -2.0e-4 W | -2.0e-4 W  (lme4 warns, max|grad| 0.0169)
+#   bw.slope.ml   -1.7e-6 | +5.3e-4 W | +9.2e-2 W | +5.3e-4 W  (lme4 silent)
+#   ortho.sex.ml  +1.6e-9 | -1.2e-10  | +1.4e-6 W | -1.2e-10   (lme4 silent)
+#   mach.slope    -1.0e-6 | -7.8e-7   | -4.2e-7   | -4.9e-7    (lme4 silent, never warned)
+#   mach.slope0   +5.6e-7 | +1.0e-6   | -1.7e-7   | +4.1e-7    (lme4 silent, never warned)
+# Under Prescott bw.slope's BOBYQA stops after 97 evaluations (xtol_rel reached, as lme4's would)
+# at theta1 = 6.08 instead of 8.31: the course warns with max|grad| = 1.88, and all_fit(m) from
+# that point reaches 1151.71975 with every optimiser (test_allfit.py). On these cases what holds
+# on every CPU is "lme4's criterion, or a convergence warning"; which of the two, the printed
+# digits and the checkConv messages are not asserted.
+FLAT = set(LONG_RUNS) | {"ortho.sex.ml"}
+# On a flat optimum points of the same criterion differ in their estimates: mach.slope under
+# Haswell (criterion 4.2e-7 below lme4's) prints MachineB's p-value 0.021660 vs lme4's 0.021708
+# (2.2e-3 rel). The printed numbers of FLAT cases are compared 5 times more loosely.
+FLAT_NUMBERS = 5.0
+# Elsewhere the course's criterion is never more than 5e-9 relative above lme4's (mach.slope0 under
+# Prescott, 1.0e-6 on 208.3) unless it warns; this bound is 1e-8 relative.
+CRIT_REL = 1e-8
+FAILED = "Model failed to converge"
 
 
 @cache
@@ -100,17 +126,39 @@ def _printed_lines(lines: list[str]) -> list[str]:
 @pytest.mark.parametrize("model_id", [_mark(k, LONG_RUNS) for k in MODELS])
 def test_fit_matches_lme4(model_id):
     ref = MODELS[model_id]
+    if model_id in FLAT and _warned_failed(fitted(model_id)):
+        pytest.skip("the course warns that this fit stopped elsewhere on a flat optimum "
+                    "(this CPU's rounding; test_long_runs_reach_lme4s_criterion holds it)")
     problems = model_problems(fitted(model_id), ref)
     assert not problems, f"{model_id}: {ref['formula']} differs from lme4:\n  " + "\n  ".join(problems)
 
 
+def _lme4_criterion(model_id: str) -> float:
+    ref = MODELS[model_id]
+    return ref["reml_criterion"] if ref["REML"] else ref["deviance"]
+
+
+def _reached(model_id: str) -> bool:
+    """The course's criterion is lme4's or lower, within CRIT_REL."""
+    want = _lme4_criterion(model_id)
+    return fitted(model_id).criterion <= want + CRIT_REL * abs(want)
+
+
+def _warned_failed(m) -> bool:
+    """The course told the student that the fit did not converge, with what to do."""
+    msgs = [w for w in m.optinfo.messages if w.startswith(FAILED)]
+    return bool(msgs) and all(any(w.startswith(msg) and "all_fit" in w for w in m._test_warnings)
+                              for msg in msgs)
+
+
 @pytest.mark.parametrize("model_id", list(MODELS))
 def test_long_runs_reach_lme4s_criterion(model_id):
-    """On every case, long runs included, the course's REML criterion / deviance is lme4's or
-    lower (within LONG_RUN_CRIT): where the end points differ, they differ along a flat optimum."""
-    ref, m = MODELS[model_id], fitted(model_id)
-    want = ref["reml_criterion"] if ref["REML"] else ref["deviance"]
-    assert m.criterion <= want + LONG_RUN_CRIT
+    """Never silently wrong, on every CPU: the course's REML criterion / deviance is lme4's or
+    lower (within CRIT_REL), or the course warns that the fit did not converge (BOBYQA's end point
+    on a flat optimum depends on the rounding, in lme4 too: see FLAT)."""
+    m = fitted(model_id)
+    assert _reached(model_id) or _warned_failed(m), (
+        f"{model_id}: criterion {m.criterion!r} vs lme4's {_lme4_criterion(model_id)!r}, no warning")
 
 
 _NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?")
@@ -129,20 +177,40 @@ def _unit(token: str) -> float:
     return 10.0 ** (-decimals + (int(exp) if exp else 0))
 
 
-@pytest.mark.parametrize("model_id", [_mark(k, {k: LONG_RUNS[k] for k in ("bw.slope",)}) for k in MODELS])
+def _without_convergence_lines(lines: list[str]) -> list[str]:
+    """The printout without lme4's .prt.warn block ("optimizer (nloptwrap) convergence code: ..."
+    and the checkConv messages after it), which ends the printout."""
+    for i, line in enumerate(lines):
+        if line.startswith("optimizer ("):
+            return lines[:i]
+    return lines
+
+
+@pytest.mark.parametrize("model_id", list(MODELS))
 def test_printed_summary_has_lme4s_lines_and_numbers(model_id):
     """Every line of lme4's printout, with every number within 2e-3 relative (2e-2 for numbers
     below 1e-3: p-values), or two units in its last printed digit, of lme4's; the digits
-    themselves are compared below."""
-    got = _printed_lines(fitted(model_id).summary().r_text.splitlines())
+    themselves are compared below. On a flat optimum (FLAT) the convergence lines are left out
+    (test_long_runs_reach_lme4s_criterion holds them), and the numbers are compared only where
+    the course's criterion is lme4's (within CRIT_REL both ways) and the course does not warn."""
+    m = fitted(model_id)
+    got = _printed_lines(m.summary().r_text.splitlines())
     want = _printed_lines(MODELS[model_id]["printed_summary"])
     while want and not want[-1]:
         want.pop()
+    if model_id in FLAT:
+        got, want = _without_convergence_lines(got), _without_convergence_lines(want)
+        lme4 = _lme4_criterion(model_id)
+        if abs(m.criterion - lme4) > CRIT_REL * abs(lme4) or _warned_failed(m):
+            # another point of a flat optimum: the same lines (a p-value may print as "<2e-16")
+            assert [line[:1] for line in _masked(got)] == [line[:1] for line in _masked(want)]
+            return
     assert _masked(got) == _masked(want)
+    scale = FLAT_NUMBERS if model_id in FLAT else 1.0
     for g_line, w_line in zip(got, want):
         for g, w in zip(_NUMBER.findall(g_line), _NUMBER.findall(w_line)):
             a, b = float(g), float(w)
-            rel = 2e-3 if abs(b) >= 1e-3 else 2e-2
+            rel = scale * (2e-3 if abs(b) >= 1e-3 else 2e-2)
             assert abs(a - b) <= rel * abs(b) + 2 * _unit(w), f"{g} vs lme4's {w} in {w_line!r}"
 
 
@@ -155,20 +223,23 @@ def test_printed_summary_matches_lme4_digit_for_digit(model_id):
     assert got == want
 
 
-@pytest.mark.parametrize("model_id", [_mark(k, {k: LONG_RUNS[k] for k in ("bw.slope",)}) for k in MODELS])
+@pytest.mark.parametrize("model_id", list(MODELS))
 def test_singular_and_convergence_messages_match_checkconv(model_id):
     """lme4's checkConv messages in lme4's words (the gradient's size is not compared: it is
-    a numerical derivative at a point both optimisers reach only to ~1e-8)."""
+    a numerical derivative at a point both optimisers reach only to ~1e-8). On a flat optimum
+    (FLAT) whether either of them warns depends on the CPU's rounding (the numbers are in the
+    comment above FLAT): there only the singular flag and the student's warnings are checked."""
     ref, m = MODELS[model_id], fitted(model_id)
     want = [w.split(" with max|grad|")[0] for w in ref["checkConv_messages"]]
     got = [w.split(" with max|grad|")[0] for w in m.optinfo.messages]
-    assert got == want
     assert m.singular == ref["isSingular"]
+    for msg in m.optinfo.messages:     # each message reached the student, with what to do
+        assert any(w.startswith(msg) and "\n" in w for w in m._test_warnings)
+    if model_id in FLAT:
+        return
+    assert got == want
     # lmerTest's warnings about the variance parameters' Hessian, in its words
     assert list(m.satterthwaite_notes.values()) == [w for w in ref["warnings"] if "eigenvalue" in w]
-    # each message reached the student as a warning, with what to do
-    for msg in m.optinfo.messages:
-        assert any(w.startswith(msg) and "\n" in w for w in m._test_warnings)
 
 
 @pytest.mark.parametrize("ref", [r for r in CASES["ranova"]], ids=[r["model"] for r in CASES["ranova"]])
