@@ -111,6 +111,12 @@ CSS = """/* the course's web book: figures as wide as the text, readable project
 .jupyter-button.widget-button.mod-info { background-color: #00707f; }
 .jupyter-button.widget-button.mod-warning { background-color: #a75400; }
 .jupyter-button.widget-button.mod-danger { background-color: #c62828; }
+/* on paper nothing scrolls: long code lines and wide formulas wrap instead of being cut off */
+@media print {
+  pre, div.highlight pre, .cell_output pre { white-space: pre-wrap !important; overflow-wrap: anywhere; }
+  div.highlight, .cell_output, .output { overflow: visible !important; }
+  .MathJax_Display, .MathJax_CHTML, .math { max-width: 100%; white-space: normal !important; }
+}
 """
 
 # The widget manager draws a slider's handle (role="slider") without an accessible name; give it
