@@ -161,8 +161,13 @@ def lab(extra: list[str]) -> int:
     folder = notebook_dir()
     check_data()      # the notebooks say it again if it is missing; JupyterLab opens either way
     cmd = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={folder}", *_root_flag(), *extra]
+    sys.stdout.flush()
+    if os.name == "posix":
+        # become JupyterLab: a signal meant for `mlmcourse lab` (Ctrl+C, a terminal closing, a
+        # test stopping it) reaches the server itself, and no server is left running without us
+        os.execv(sys.executable, cmd)
     try:
-        return subprocess.call(cmd)
+        return subprocess.call(cmd)    # Windows: Ctrl+C reaches the whole console group anyway
     except KeyboardInterrupt:
         return 0
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -141,33 +142,69 @@ def _isolated_env(tmp_path: Path, bindir: Path) -> dict[str, str]:
     return env
 
 
-def _lab_answers(cmd: list[str], env: dict, cwd: Path, timeout: float = 120) -> tuple[list[str], str]:
-    """Start ``mlmcourse lab`` and return the notebooks its server lists, and what it printed."""
+class Lab:
+    """What ``mlmcourse lab`` did: the notebooks its server listed, what it printed, and whether
+    anything it started outlived it when it was sent SIGTERM (as a closing terminal does)."""
+
+    def __init__(self, names: list[str], log: str, outlived: bool):
+        self.names, self.log, self.outlived = names, log, outlived
+
+
+def _lab_answers(cmd: list[str], env: dict, cwd: Path, timeout: float = 120) -> Lab:
+    """Start ``mlmcourse lab``, ask its server for the notebooks, then stop it with SIGTERM."""
     port = _free_port()
     args = [*cmd, "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
             f"--IdentityProvider.token={TOKEN}"]
     log = cwd / "lab.log"
+    names = None
     with open(log, "w") as out:
-        proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)   # its own process group, stopped whole below
         try:
             deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if proc.poll() is not None:
-                    break
+            while time.monotonic() < deadline and proc.poll() is None:
                 try:
                     with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents?token={TOKEN}",
                                                 timeout=5) as r:
-                        listing = json.load(r)
-                    return sorted(i["name"] for i in listing["content"]), log.read_text()
+                        names = sorted(i["name"] for i in json.load(r)["content"])
+                    break
                 except OSError:
                     time.sleep(0.5)
-            pytest.fail(f"JupyterLab did not answer:\n{log.read_text()[-3000:]}")
-        finally:
-            proc.terminate()
+            proc.terminate()                               # SIGTERM to the command we started only
             try:
-                proc.wait(20)
+                proc.wait(30)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                pass
+            time.sleep(1)
+            outlived = _group_alive(proc.pid)
+        finally:
+            _stop_group(proc)
+    if names is None:
+        pytest.fail(f"JupyterLab did not answer:\n{log.read_text()[-3000:]}")
+    return Lab(names, log.read_text(), outlived)
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """Stop the command and everything it started (uv's child, a server left by a wrapper)."""
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            continue
+        if not _group_alive(proc.pid):
+            return
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @pytest.mark.slow
@@ -176,9 +213,11 @@ def test_a_fresh_copy_installed_with_pip_opens_in_jupyterlab_without_make(tmp_pa
     py = _env_with_our_packages(tmp_path / "venv")
     _pip_install(py, "--no-build-isolation", "-e", str(course), cwd=tmp_path)
     env = _isolated_env(tmp_path, py.parent)
-    names, log = _lab_answers([str(py.parent / "mlmcourse")], env, tmp_path)
+    lab = _lab_answers([str(py.parent / "mlmcourse")], env, tmp_path)
+    names, log = lab.names, lab.log
     assert "00_start_here.ipynb" in names and "05_quiz.ipynb" in names, names
     assert "classroom data" in log and "SHA-256 verified" in log
+    assert not lab.outlived, "JupyterLab outlived `mlmcourse lab` after SIGTERM"
     app_dir = subprocess.run([str(py), "-c", "from jupyterlab.commands import get_app_dir; print(get_app_dir())"],
                              capture_output=True, text=True, check=True).stdout.strip()
     assert Path(app_dir, "settings", "overrides.json").read_bytes() == \
@@ -203,7 +242,9 @@ def test_an_installed_wheel_copies_the_notebooks_and_keeps_edited_ones(tmp_path)
     assert (share / "lab" / "settings" / "overrides.json").is_file()
     assert (share / "labextensions" / "mlmcourse-rise-widgets" / "static" / "remoteEntry.js").is_file()
     env = _isolated_env(tmp_path, py.parent)
-    names, log = _lab_answers([str(py.parent / "mlmcourse")], env, tmp_path)
+    lab = _lab_answers([str(py.parent / "mlmcourse")], env, tmp_path)
+    names, log = lab.names, lab.log
+    assert not lab.outlived
     workspace = tmp_path / "workspace"
     assert {p.name for p in workspace.glob("*.ipynb")} == {n for n in names if n.endswith(".ipynb")}
     assert "00_start_here.ipynb" in names and "copied" in log
@@ -236,8 +277,9 @@ def test_uv_run_mlmcourse_lab_in_a_fresh_copy_without_make(tmp_path):
     env["UV_PYTHON"] = str(base)
     env["UV_PYTHON_DOWNLOADS"] = "never"
     started = time.monotonic()
-    names, log = _lab_answers([str(bindir / "uv"), "run", "--project", str(course), "mlmcourse"], env, tmp_path,
-                              timeout=540)
+    lab = _lab_answers([str(bindir / "uv"), "run", "--project", str(course), "mlmcourse"], env, tmp_path,
+                       timeout=540)
+    names, log = lab.names, lab.log
     print(f"uv run mlmcourse lab: JupyterLab answered after {time.monotonic() - started:.1f} s")
     assert "00_start_here.ipynb" in names, log[-2000:]
     assert (course / ".venv").is_dir() and not (tmp_path / "workspace").exists()
