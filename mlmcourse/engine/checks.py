@@ -31,8 +31,6 @@ from .callers import user_stacklevel
 from .formula import FormulaSpec, shown
 from .rows import columns_in
 
-_user_stacklevel = user_stacklevel  # its former name here
-
 RANK_TOL = 1e-7  # lme4's lmerControl(check.rankX) tolerance, as in qr(X, tol = 1e-7)
 
 

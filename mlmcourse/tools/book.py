@@ -45,10 +45,7 @@ VENDOR = {
     "requirejs": "2.3.7",
     "@jupyter-widgets/html-manager": "1.0.15",
 }
-SKIP = {"mathjax": ("unpacked/", "test/", "fonts/HTML-CSS/Asana-Math", "fonts/HTML-CSS/Gyre",
-                    "fonts/HTML-CSS/Latin-Modern", "fonts/HTML-CSS/Neo-Euler", "fonts/HTML-CSS/STIX",
-                    "fonts/HTML-CSS/TeX/eot", "fonts/HTML-CSS/TeX/otf", "fonts/HTML-CSS/TeX/svg",
-                    "fonts/HTML-CSS/TeX/png", "localization/", "extensions/a11y/"),
+SKIP = {"mathjax": vendor.MATHJAX2_SKIP + ("localization/", "extensions/a11y/"),
         "@jupyter-widgets/html-manager": ("lib/", "src/", "dist/embed.js", "dist/libembed.js")}
 TITLE = "Multilevel models, interactively"
 EXPLORATION_MARK = "controls that move when the notebook runs in JupyterLab"
@@ -198,7 +195,7 @@ def stage_notebook(nb: dict, name: str) -> dict:
     return nb
 
 
-def stage(src: Path, staging: Path, static: Path | None = None) -> list[Path]:
+def stage(src: Path, staging: Path, cache: Path | None = None) -> list[Path]:
     """Write the book's sources (staged notebooks, index, conf.py, CSS) into ``staging``."""
     notebooks = notebooks_in(src)
     if staging.exists():
@@ -224,7 +221,7 @@ def stage(src: Path, staging: Path, static: Path | None = None) -> list[Path]:
     (staging / "_static" / "mlmcourse-book.css").write_text(CSS, encoding="utf-8")
     (staging / "_static" / "favicon.svg").write_text(FAVICON, encoding="utf-8")
     (staging / "_static" / "mlmcourse-book.js").write_text(JS, encoding="utf-8")
-    vendor.fetch_vendor(staging / "_static" / "vendor", static, VENDOR, SKIP, what="the web book")
+    vendor.fetch_vendor(staging / "_static" / "vendor", cache, VENDOR, SKIP, what="the web book")
     return notebooks
 
 

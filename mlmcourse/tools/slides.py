@@ -33,10 +33,7 @@ VENDOR = {
     "requirejs": "2.3.7",
     "jquery": "3.7.1",
 }
-_SKIP = {"mathjax": ("unpacked/", "test/", "fonts/HTML-CSS/Asana-Math", "fonts/HTML-CSS/Gyre",
-                     "fonts/HTML-CSS/Latin-Modern", "fonts/HTML-CSS/Neo-Euler", "fonts/HTML-CSS/STIX",
-                     "fonts/HTML-CSS/TeX/eot", "fonts/HTML-CSS/TeX/otf", "fonts/HTML-CSS/TeX/svg",
-                     "fonts/HTML-CSS/TeX/png")}
+_SKIP = {"mathjax": vendor.MATHJAX2_SKIP}
 URLS = {
     "reveal_url_prefix": "vendor/reveal.js",
     "mathjax_url": "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",

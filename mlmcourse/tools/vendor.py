@@ -16,6 +16,12 @@ from pathlib import Path
 from ..errors import CourseError
 from ..userfiles import cache_dir
 
+# MathJax 2's package holds many fonts and the unpacked sources; the CHTML output needs none of these
+MATHJAX2_SKIP = ("unpacked/", "test/", "fonts/HTML-CSS/Asana-Math", "fonts/HTML-CSS/Gyre",
+                 "fonts/HTML-CSS/Latin-Modern", "fonts/HTML-CSS/Neo-Euler", "fonts/HTML-CSS/STIX",
+                 "fonts/HTML-CSS/TeX/eot", "fonts/HTML-CSS/TeX/otf", "fonts/HTML-CSS/TeX/svg",
+                 "fonts/HTML-CSS/TeX/png")
+
 
 def tarball_name(name: str, version: str) -> str:
     """The file ``npm pack`` writes: ``@scope/pkg`` 1.0 -> ``scope-pkg-1.0.tgz``."""
