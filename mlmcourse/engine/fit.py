@@ -16,7 +16,7 @@ from .arguments import refuse_unsupported
 from .callers import caller_name, user_stacklevel
 from .design import Design, build_design
 from .model import LmerModel
-from .optimize import SINGULAR_MESSAGE, SINGULAR_WHAT_TO_DO, WHAT_TO_DO, optimize_theta
+from .optimize import SINGULAR_MESSAGE, SINGULAR_WHAT_TO_DO, WHAT_TO_DO, FitInfo, check_conv, optimize_theta
 from .pls import ProfiledDeviance
 from .threads import one_blas_thread
 
@@ -84,6 +84,27 @@ def fit(design: Design, REML: bool = True, start: np.ndarray | None = None, *,
     return LmerModel(design, reml, dev, info, state, data_name=data_name, subset_name=subset_name,
                      source_data=source_data, subset=subset, engine=engine,
                      statsmodels_result=result)
+
+
+@one_blas_thread
+def model_at(design: Design, theta, REML: bool = True) -> LmerModel:
+    """The model at a given theta, with no optimiser run (as MixedModels.jl's ``setθ!``): lme4's
+    checkConv is applied at that theta, so the printout is what lme4 prints for a fit that
+    stopped there. Used to test printing apart from where an optimiser stops."""
+    reml = check_flag(REML, "REML")
+    dev = ProfiledDeviance(design)
+    theta = np.asarray(theta, float)
+    if theta.shape != dev.lower.shape:
+        raise CourseError(f"theta must have {len(dev.lower)} values for this model, not {theta.size}.")
+    f = lambda t: dev.profiled(np.asarray(t, float), reml)
+    fval = f(theta)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        singular, messages, grad = check_conv(f, theta, dev.lower, fval)
+    info = FitInfo(theta=theta, criterion=float(fval), converged=not messages or singular,
+                   singular=singular, gradient=grad, evaluations=0, messages=messages,
+                   optimizer="nloptwrap")
+    return LmerModel(design, reml, dev, info, dev.solve(theta))
 
 
 def refit(model: LmerModel, REML: bool | None = None) -> LmerModel:
