@@ -38,6 +38,20 @@ from .notebook import install_message_display as _install_message_display
 _install_ipython_handler()  # in IPython/Jupyter a CourseError shows as one short paragraph
 _install_message_display()  # anova's "refitting model(s) with ML ..." prints as R prints it
 
-__all__ = ["load_classroom", "lmer", "lm", "anova", "ranova", "icc", "complete_cases",
-           "all_fit", "LmerModel", "CourseError", "CourseMessage", "RefitMessage", "AnovaNote",
-           "confint", "profile"]
+__all__ = [
+    "AnovaNote",
+    "CourseError",
+    "CourseMessage",
+    "LmerModel",
+    "RefitMessage",
+    "all_fit",
+    "anova",
+    "complete_cases",
+    "confint",
+    "icc",
+    "lm",
+    "lmer",
+    "load_classroom",
+    "profile",
+    "ranova",
+]

@@ -31,14 +31,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def cache_dir() -> Path:
     """Where a downloaded copy is kept: ``$MLMCOURSE_DATA_DIR``, else the per-user cache folder
-    (never the course folder, which may be read-only)."""
+    (never the course folder, which may be read-only).
+    """
     env = os.environ.get("MLMCOURSE_DATA_DIR")
     return Path(env).expanduser() if env else userfiles.cache_dir("data")
 
 
 def candidate_paths() -> list[Path]:
     """Where the loader looks, in order: the download cache, then the course's shared data
-    folder beside the checkout (read only)."""
+    folder beside the checkout (read only).
+    """
     return [cache_dir() / CLASSROOM_FILE, PROJECT_ROOT.parent / "shared" / "data" / CLASSROOM_FILE]
 
 
@@ -120,7 +122,7 @@ def validate_classroom(df: pd.DataFrame, source: str = "the data file") -> pd.Da
 
 
 def load_classroom(download: bool = True) -> pd.DataFrame:
-    """The classroom data as a validated DataFrame (1190 students, 312 classrooms, 107 schools)."""
+    """Return the classroom data as a validated DataFrame (1190 students, 312 classrooms, 107 schools)."""
     path = find_classroom(download=download)
     try:
         df = pd.read_csv(path)

@@ -30,8 +30,16 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from .lecture import is_lecture, subscribe
 
-__all__ = ["set_style", "style_rc", "palette", "path_diagram", "plot_profile", "describe_profile",
-           "DPI", "FIGSIZE"]
+__all__ = [
+    "DPI",
+    "FIGSIZE",
+    "describe_profile",
+    "palette",
+    "path_diagram",
+    "plot_profile",
+    "set_style",
+    "style_rc",
+]
 
 DPI = 120
 FIGSIZE = (9.6, 4.8)          # inches: 1152 x 576 pixels at DPI
@@ -40,14 +48,15 @@ _LECTURE = {"on": False, "applied": False}
 
 
 def palette() -> list:
-    """The course's colours: seaborn's colorblind palette."""
+    """Return the course's colours: seaborn's colorblind palette."""
     return sns.color_palette("colorblind")
 
 
 def style_rc(lecture: bool = False) -> dict:
     """The course's figure style as rcParams: seaborn's whitegrid style and colorblind palette,
     its "notebook" context ("talk" for lecture mode: fonts 1.3 times larger, thicker lines), 120 dpi,
-    a 9.6 x 4.8 inch default figure, bold titles, and automatic layout."""
+    a 9.6 x 4.8 inch default figure, bold titles, and automatic layout.
+    """
     colors = palette()
     # lecture: seaborn's "talk" context, scaled to 1.3 times the notebook's font sizes (talk alone is
     # 1.5 times: too large for the figures' fixed sizes, e.g. the small panels of notebook 02)
@@ -78,9 +87,11 @@ def style_rc(lecture: bool = False) -> dict:
 
 
 def set_style(lecture: bool | None = None) -> None:
-    """Apply the course's figure style (see ``style_rc``): the one call a notebook makes before
-    drawing. ``lecture=True``: larger fonts and thicker lines for a projector; by default,
-    whatever lecture mode says (``mlmcourse.lecture``)."""
+    """Apply the course's figure style (see ``style_rc``): the one call a notebook makes before drawing.
+
+    ``lecture=True``: larger fonts and thicker lines for a projector; by default, whatever lecture
+    mode says (``mlmcourse.lecture``).
+    """
     if lecture is None:
         lecture = is_lecture()
     _LECTURE["on"] = bool(lecture)
@@ -111,7 +122,8 @@ def path_diagram(n_students: int = 2):
     """Conceptualization #2: a latent school trait zeta_k drives the composite errors
     epsilon'_ijk = zeta_k + epsilon_ijk of the students in school k (the handout's "structured
     error terms"), and through them their outcomes Y_ijk.
-    Returns the Figure (drawn with pyplot, so a notebook shows it at the end of the cell)."""
+    Returns the Figure (drawn with pyplot, so a notebook shows it at the end of the cell).
+    """
     s = _scale()
     fig, ax = plt.subplots(figsize=(9.6, 5.4))
     ax.set_xlim(0, 10)
@@ -176,16 +188,17 @@ def plot_profile(model, parm=None, levels=PROFILE_LEVELS, ncols: int | None = No
         from mlmcourse.plots import plot_profile
         prof = profile(fit3)           # profiled once, shared by the table and the figure
         confint(prof)
-        plot_profile(prof);"""
+        plot_profile(prof);
+    """
     from scipy.interpolate import PchipInterpolator
     from scipy.stats import norm
 
-    from .engine.confint import _check_level, _select
+    from .engine.confint import check_level, select_parameters
     from .engine.sdcor import parameter_names
 
     prof = _profile_of(model)
-    levels = tuple(sorted(_check_level(lv) for lv in levels))
-    names = _select(parm, *parameter_names(prof.model))
+    levels = tuple(sorted(check_level(lv) for lv in levels))
+    names = select_parameters(parm, *parameter_names(prof.model))
     n = len(names)
     if ncols is None:
         ncols = 1 if n <= 3 else 2
@@ -237,7 +250,8 @@ def plot_profile(model, parm=None, levels=PROFILE_LEVELS, ncols: int | None = No
 
 def describe_profile(model, level: float = 0.95) -> str:
     """A sentence describing ``plot_profile(model)`` for its alt text and caption: the panels and
-    each parameter's interval at ``level``, with the ends at a boundary named as such."""
+    each parameter's interval at ``level``, with the ends at a boundary named as such.
+    """
     from scipy.stats import norm
 
     from .engine.confint import confint

@@ -13,8 +13,13 @@ import pandas as pd
 
 from .errors import CourseError
 
-__all__ = ["group_mean_residuals", "spread_to_rows", "within_group_residuals",
-           "nested_mean_residuals", "within_group_pair_correlation"]
+__all__ = [
+    "group_mean_residuals",
+    "nested_mean_residuals",
+    "spread_to_rows",
+    "within_group_pair_correlation",
+    "within_group_residuals",
+]
 
 
 def _aligned(resid, groups, what: str = "groups") -> tuple[pd.Series, pd.Series]:
@@ -34,7 +39,8 @@ def _aligned(resid, groups, what: str = "groups") -> tuple[pd.Series, pd.Series]
 
 def group_mean_residuals(resid, groups) -> pd.Series:
     """Mean residual of each group (R: ``tapply(res, group, mean)``): a crude estimate of each
-    group's effect, e.g. zeta_k for schools."""
+    group's effect, e.g. zeta_k for schools.
+    """
     resid, groups = _aligned(resid, groups)
     out = resid.groupby(groups, sort=True).mean()
     out.index.name = groups.name
@@ -61,7 +67,8 @@ def within_group_residuals(resid, groups) -> pd.Series:
 def nested_mean_residuals(resid, outer, inner) -> pd.Series:
     """Means by inner group (classroom) of residuals already cleared of the outer group's
     (school's) mean: crude estimates of eta_jk. ``inner`` labels must be unique across outer groups
-    (as classid is in the classroom data)."""
+    (as classid is in the classroom data).
+    """
     resid, outer = _aligned(resid, outer, "outer groups")
     _, inner = _aligned(resid, inner, "inner groups")
     per_inner = pd.DataFrame({"o": outer.to_numpy(), "i": inner.to_numpy()}).groupby("i")["o"].nunique()
@@ -78,7 +85,8 @@ def within_group_pair_correlation(values, groups) -> float:
     """Pearson correlation over every ordered pair of two different rows in the same group.
 
     For the composite errors of a random-intercept model this estimates the ICC: the correlation
-    of two students of the same school. Computed from group sums, without listing the pairs."""
+    of two students of the same school. Computed from group sums, without listing the pairs.
+    """
     v, g = _aligned(values, groups)
     by = v.groupby(g)
     n = by.size().to_numpy(dtype=float)

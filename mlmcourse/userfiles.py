@@ -26,7 +26,7 @@ PAGE_BUILD_ENV = "MLMCOURSE_PAGE_BUILD"
 
 
 def building_page() -> bool:
-    """True in the run that writes the committed notebook outputs (``make execute``)."""
+    """Return True in the run that writes the committed notebook outputs (``make execute``)."""
     return os.environ.get(PAGE_BUILD_ENV) == "1"
 
 
@@ -36,7 +36,7 @@ def _override(var: str) -> Path | None:
 
 
 def answers_dir() -> Path:
-    """The folder that holds this user's quiz answers."""
+    """Return the folder that holds this user's quiz answers."""
     return _override("MLMCOURSE_ANSWERS_DIR") or Path(platformdirs.user_data_dir(APP, appauthor=False)) / "answers"
 
 
@@ -54,7 +54,8 @@ def cache_dir(*parts: str) -> Path:
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
     """Replace ``path`` by ``payload`` so that a crash at any moment leaves the old file or the
     new one, never a part: temp file in the same folder -> write -> fsync -> ``os.replace`` ->
-    fsync the folder. The temp file is removed if anything fails."""
+    fsync the folder. The temp file is removed if anything fails.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -23,9 +23,11 @@ from .optimize import OPTIMIZERS
 
 def all_fit(model, optimizers=None, start: str = "fit", **unsupported) -> pd.DataFrame:
     """Refit ``model`` with each optimiser; one row per optimiser (the model itself first).
+
     ``optimizers``: one name or a list (default: all of OPTIMIZERS); lme4's allFit names bobyqa,
     nloptwrap.NLOPT_LN_BOBYQA, Nelder_Mead and optimx.L-BFGS-B run the course's optimiser of the
-    same algorithm, shown by the course's name."""
+    same algorithm, shown by the course's name.
+    """
     refuse_unsupported("all_fit", unsupported)
     if not hasattr(model, "design") or not hasattr(model, "optinfo"):
         raise CourseError(f"all_fit() takes a model from lmer(); got {type(model).__name__}.")
@@ -58,7 +60,7 @@ _NOT_HERE = {"nlminbwrap": "the PORT library's nlminb", "nmkbw": "dfoptim's boun
 
 
 def _optimizer_names(optimizers) -> list[str]:
-    """The optimisers to run: all (None), one name, or a list; lme4's names mapped to the course's."""
+    """Return the optimisers to run: all (None), one name, or a list; lme4's names mapped to the course's."""
     if optimizers is None:
         return list(OPTIMIZERS)
     given = [optimizers] if isinstance(optimizers, str) else list(optimizers)

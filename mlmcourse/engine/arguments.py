@@ -1,6 +1,9 @@
-"""R arguments the course's functions (lmer(), lm(), anova(), ranova(), icc(), profile(),
-all_fit(), confint(), m.summary()) do not take: one paragraph saying what the argument does in R
-and what to do instead, rather than Python's bare "unexpected keyword argument"."""
+"""Explain R arguments the course's functions do not take.
+
+R arguments the course's functions (lmer(), lm(), anova(), ranova(), icc(), profile(), all_fit(),
+confint(), m.summary()) do not take: one paragraph saying what the argument does in R and what to do
+instead, rather than Python's bare "unexpected keyword argument".
+"""
 from __future__ import annotations
 
 from ..errors import CourseError

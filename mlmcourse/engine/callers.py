@@ -1,5 +1,8 @@
-"""Who called the course: the name a caller gave to an object (R prints ``Data: dat``; Python has
-to look it up), and the student's frame, where warnings should point."""
+"""Who called the course: the caller's names for objects, and the student's frame.
+
+Who called the course: the name a caller gave to an object (R prints ``Data: dat``; Python has to
+look it up), and the student's frame, where warnings should point.
+"""
 from __future__ import annotations
 
 import functools
@@ -11,7 +14,7 @@ _FUNCTOOLS = os.path.abspath(functools.__file__)
 
 
 def caller_name(obj, frame) -> str | None:
-    """The variable in ``frame`` (its locals, then globals) that holds ``obj``, if any."""
+    """Return the variable in ``frame`` (its locals, then globals) that holds ``obj``, if any."""
     if frame is None:
         return None
     for scope in (frame.f_locals, frame.f_globals):
@@ -22,9 +25,12 @@ def caller_name(obj, frame) -> str | None:
 
 
 def user_stacklevel() -> int:
-    """The ``stacklevel`` for ``warnings.warn`` called by the function that calls this one, so that
-    the warning points at the first frame outside the package (the student's cell), however deep
-    the course's own calls go (lmer, anova's refit, the chapter's cache)."""
+    """Return the ``stacklevel`` that makes a warning point at the student's cell.
+
+    For ``warnings.warn`` called by the function that calls this one: the first frame outside
+    the package (the student's cell), however deep the course's own calls go (lmer, anova's
+    refit, the chapter's cache).
+    """
     level, frame = 1, sys._getframe(1)
     while frame is not None and _ours(frame.f_code.co_filename):
         frame, level = frame.f_back, level + 1
@@ -32,6 +38,6 @@ def user_stacklevel() -> int:
 
 
 def _ours(filename: str) -> bool:
-    """A frame of the course, or of functools (cached_property computing a model's table)."""
+    """Return a frame of the course, or of functools (cached_property computing a model's table)."""
     path = os.path.abspath(filename)
     return path.startswith(_PACKAGE) or path == _FUNCTOOLS

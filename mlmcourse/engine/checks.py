@@ -1,5 +1,7 @@
-"""What the data must be for a model to have an answer, checked while the design is built
-(what two fitted models must share, for anova(), is checked in compare.py).
+"""Check what the data must be for a model to have an answer.
+
+Checked while the design is built (what two fitted models must share, for anova(), is checked in
+compare.py).
 
 Each check turns a cause of silently wrong numbers (or of a raw numpy traceback) into one
 CourseError paragraph, or, for a rank-deficient fixed part, does what lme4 does:
@@ -39,8 +41,11 @@ class RankDeficiencyWarning(UserWarning):
 
 
 def _one_thread_if_large(p: int):
-    """One BLAS thread for a wide X (a multi-threaded QR of 1190 x 313 took 10 times longer on a
-    busy 2-core machine); for a narrow X, entering threadpool_limits costs more than the QR."""
+    """Use one BLAS thread for a wide X.
+
+    A multi-threaded QR of 1190 x 313 took 10 times longer on a busy 2-core machine; for a
+    narrow X, entering threadpool_limits costs more than the QR.
+    """
     return threadpool_limits(limits=1, user_api="blas") if p >= 30 else contextlib.nullcontext()
 
 
@@ -57,7 +62,7 @@ def _is_number(v) -> bool:
 
 
 def check_columns(spec: FormulaSpec, data: pd.DataFrame, frame: pd.DataFrame) -> None:
-    """The columns the formula uses as numbers, in the rows used (``frame``)."""
+    """Check the columns the formula uses as numbers, in the rows used (``frame``)."""
     n = len(frame)
     for col in _numeric_columns(spec, data):
         values = frame[col]
@@ -109,9 +114,12 @@ SCALE = 1e100  # values beyond 1e100 (or below 1e-100) overflow (underflow) in s
 
 
 def check_scale(values: np.ndarray, names: list[str], subject) -> None:
-    """Each column of ``values`` (a vector: one column) must have a size whose squares, summed
-    over the rows, are ordinary floating-point numbers; else the fit is NaN or silently wrong.
-    ``subject(name)`` says which column, e.g. "The outcome 'y'"."""
+    """Check that each column of ``values`` has a size a fit can square and sum.
+
+    Each column (a vector: one column) must have a size whose squares, summed over the rows, are
+    ordinary floating-point numbers; else the fit is NaN or silently wrong. ``subject(name)``
+    says which column, e.g. "The outcome 'y'".
+    """
     values = values.reshape(len(values), -1)
     top = np.max(np.abs(values), axis=0) if values.size else np.zeros(values.shape[1])
     for name, size in zip(names, top):
@@ -126,7 +134,7 @@ def check_scale(values: np.ndarray, names: list[str], subject) -> None:
 
 
 def check_finite(values: np.ndarray, terms: dict[str, slice], where: str) -> None:
-    """inf or NaN computed by a term of the formula (the data's own NaN rows are dropped before)."""
+    """Inf or NaN computed by a term of the formula (the data's own NaN rows are dropped before)."""
     bad = ~np.isfinite(values)
     if not bad.any():
         return
@@ -155,8 +163,9 @@ def drop_redundant_columns(X: np.ndarray, names: list[str]) -> tuple[np.ndarray,
     measured in small units is not mistaken for zero), with lme4's tolerance 1e-7 relative to the
     largest |R| diagonal. Which columns go is decided as R's qr (LINPACK dqrdc2) decides: in the
     formula's order, a column that the columns before it already span (to that tolerance) is
-    dropped; the others keep their order. Returns (X, names, dropped names)."""
-    n, p = X.shape
+    dropped; the others keep their order. Returns (X, names, dropped names).
+    """
+    p = X.shape[1]
     if p == 0:
         return X, names, []
     norms = np.linalg.norm(X, axis=0)
@@ -181,8 +190,11 @@ def drop_redundant_columns(X: np.ndarray, names: list[str]) -> tuple[np.ndarray,
 
 
 def _spanned_in_order(unit: np.ndarray, tol: float, limit: int) -> list[int]:
-    """Indices of the columns kept when, in the formula's order, a column whose part orthogonal
-    to the columns kept before it has length <= ``tol`` is dropped (at most ``limit`` kept)."""
+    """Return the indices of the columns kept, in the formula's order.
+
+    A column whose part orthogonal to the columns kept before it has length <= ``tol`` is
+    dropped (at most ``limit`` kept).
+    """
     n, p = unit.shape
     basis = np.zeros((n, limit))
     keep: list[int] = []
@@ -199,9 +211,12 @@ def _spanned_in_order(unit: np.ndarray, tol: float, limit: int) -> list[int]:
 
 
 def aliased_columns(X: np.ndarray) -> list[int]:
-    """R's lm (LINPACK dqrdc2 with tol = 1e-7): in the formula's order, a column is aliased when
+    """Return the indices of the columns R's lm finds aliased (lm() shows them as NA).
+
+    R's lm (LINPACK dqrdc2 with tol = 1e-7): in the formula's order, a column is aliased when
     the part of it the columns before do not span is shorter than 1e-7 of its own length (a
-    column of zeros always is). Returns the aliased columns' indices; lm() shows them as NA."""
+    column of zeros always is).
+    """
     n, p = X.shape
     if p == 0:
         return []
@@ -213,16 +228,20 @@ def aliased_columns(X: np.ndarray) -> list[int]:
 
 
 def _unit(a: np.ndarray) -> np.ndarray:
-    """``a`` scaled so that its largest |value| is 1 (norms of 1e300 or 1e-300 neither overflow
-    nor vanish); each column of a matrix on its own."""
+    """Scale ``a`` so that its largest |value| is 1, each column of a matrix on its own.
+
+    Norms of 1e300 or 1e-300 then neither overflow nor vanish.
+    """
     top = np.max(np.abs(a), axis=0) if a.size else np.ones(a.shape[1:])
     return a / np.where(top > 0, top, 1.0)
 
 
 def _explained(y: np.ndarray, X: np.ndarray, scale: float | None = None) -> bool:
-    """True when y - X b is 0 up to rounding for the least-squares b (X may have no column). The
-    residual is computed from b, so a false 'exact' is not possible, only a missed one. ``scale``:
-    the size of the variation the residual is compared with (default: y's own)."""
+    """Return True when y - X b is 0 up to rounding for the least-squares b (X may have no column).
+
+    The residual is computed from b, so a false 'exact' is not possible, only a missed one.
+    ``scale``: the size of the variation the residual is compared with (default: y's own).
+    """
     top = np.max(np.abs(y)) if y.size else 1.0
     y, X = _unit(y), _unit(X)
     r = y - X @ scipy.linalg.lstsq(X, y, lapack_driver="gelsy")[0] if X.shape[1] else y
@@ -243,8 +262,11 @@ def _within(values: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
 
 
 def check_outcome(y: np.ndarray, X: np.ndarray, terms, name: str, fixed: str) -> None:
-    """The outcome must leave residual variation: not constant, not an exact function of the
-    fixed part, nor constant within the groups of a random intercept (beyond the fixed part)."""
+    """Check that the outcome leaves residual variation.
+
+    Not constant, not an exact function of the fixed part, nor constant within the groups of a
+    random intercept (beyond the fixed part).
+    """
     n = len(y)
     check_scale(y, [name], lambda v: f"The outcome '{v}'")
     if np.all(y == y[0]):

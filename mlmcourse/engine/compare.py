@@ -25,8 +25,10 @@ from .threads import one_blas_thread
 
 # -- what anova() needs: models of the same rows ----------------------------------------
 def _rows(model) -> pd.DataFrame:
-    """A model's observations as (row label, outcome value), in a fixed order (so that a shuffled
-    copy of the same data compares equal)."""
+    """Return a model's observations as (row label, outcome value), in a fixed order.
+
+    The order is fixed so that a shuffled copy of the same data compares equal.
+    """
     rows = pd.DataFrame({"label": np.asarray(model.design.data.index, dtype=object),
                          "y": np.asarray(model.design.y, dtype=float)})
     try:
@@ -44,8 +46,11 @@ def _fitted_to(models, names) -> str:
 
 
 def check_same_data(models, names) -> None:
-    """anova(): a likelihood-ratio test needs models of the same outcome on the same rows: the
-    same row labels with the same outcome values, in any order."""
+    """Check that anova()'s models share their outcome and rows.
+
+    A likelihood-ratio test needs models of the same outcome on the same rows: the same row
+    labels with the same outcome values, in any order.
+    """
     todo = ("Fit every model on the same rows, e.g. in_sample = complete_cases(dat, "
             "'mathgain ~ ses + mathknow') and lmer(..., subset=in_sample).")
     frames = _fitted_to(models, names)
@@ -89,13 +94,19 @@ def check_same_data(models, names) -> None:
 
 
 class RefitMessage(CourseMessage):
-    """lme4's message "refitting model(s) with ML (instead of REML)" (anova() with refit=True):
-    a warning, so that callers can filter it (warnings.simplefilter("ignore", RefitMessage))."""
+    """Warn as lme4's message "refitting model(s) with ML (instead of REML)".
+
+    Given by anova() with refit=True: a warning, so that callers can filter it
+    (warnings.simplefilter("ignore", RefitMessage)).
+    """
 
 
 class AnovaNote(CourseMessage):
-    """A comparison anova() prints as lme4 does, but whose test is not valid (REML fits with
-    different fixed effects compared with refit=False; models that are not nested)."""
+    """Note a comparison anova() prints as lme4 does, but whose test is not valid.
+
+    REML fits with different fixed effects compared with refit=False; models that are not
+    nested.
+    """
 
 
 REML_FIXED_NOTE = (
@@ -112,8 +123,10 @@ NOT_NESTED_NOTE = (
 
 
 def _row_orders(models):
-    """For each model, the positions of the first model's rows in its arrays (None when the row
-    labels are not unique, so the rows cannot be matched)."""
+    """Return, for each model, the positions of the first model's rows in its arrays.
+
+    None when the row labels are not unique, so the rows cannot be matched.
+    """
     first = models[0].design.data.index
     if not first.is_unique:
         return None
@@ -141,14 +154,17 @@ def _spanned(A: np.ndarray, B: np.ndarray) -> bool:
 
 
 def _same_groups(a: np.ndarray, b: np.ndarray) -> bool:
-    """The two level codings make the same groups of rows."""
+    """Return True when the two level codings make the same groups of rows."""
     pairs = len(set(zip(a.tolist(), b.tolist())))
     return pairs == len(set(a.tolist())) == len(set(b.tolist()))
 
 
 def _not_nested_part(small, large, order_s, order_l) -> str | None:
-    """Which part of ``small`` is not a special case of ``large`` ('fixed effects' or 'random
-    effects'), or None when small is nested in large (or the check cannot tell)."""
+    """Return which part of ``small`` is not a special case of ``large``.
+
+    'fixed effects' or 'random effects', or None when small is nested in large (or the check
+    cannot tell).
+    """
     Xs, Xl = small.design.X[order_s], large.design.X[order_l]
     if not _spanned(Xs, Xl):
         return "fixed effects"
@@ -181,16 +197,10 @@ def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None
     """Likelihood-ratio tests of nested models, as lme4's ``anova(m1, m2, refit=)``.
 
     REML fits are refitted by ML first when ``refit=True`` (the default), as needed when the
-    models differ in their fixed effects. Models must be fitted to the same rows."""
+    models differ in their fixed effects. Models must be fitted to the same rows.
+    """
     refuse_unsupported("anova", unsupported)
-    if len(models) == 1 and isinstance(models[0], (list, tuple)):
-        models = tuple(models[0])
-    if len(models) < 2:
-        raise CourseError("anova() compares two or more models: anova(m1, m2). "
-                          "For the tests of one model's random effects use ranova(m).")
-    for m in models:
-        if not isinstance(m, LmerModel):
-            raise CourseError(f"anova() takes models from lmer(); got {type(m).__name__}.")
+    models = _models_to_compare(models)
     refit = check_flag(refit, "refit")
     if names is None:
         frame = inspect.currentframe().f_back
@@ -214,24 +224,57 @@ def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None
     fits = [fits[i] for i in order]
     names = [names[i] for i in order]
     if orders is not None:
-        ordered = [orders[i] for i in order]
-        for k in range(1, len(fits)):
-            if fits[k].npar <= fits[k - 1].npar:
-                continue  # no test (Df 0): nothing to warn about
-            part = _not_nested_part(fits[k - 1], fits[k], ordered[k - 1], ordered[k])
-            if part:
-                notes.append(NOT_NESTED_NOTE.format(small=names[k - 1], large=names[k], part=part))
-                warnings.warn(notes[-1], AnovaNote, stacklevel=user_stacklevel())
+        notes += _not_nested_notes(fits, names, [orders[i] for i in order])
+    table = _lr_table(fits, names)
+    table.heading = _heading(models[0], fits, names)
+    table.attrs["notes"] = notes
+    return table
+
+
+def _models_to_compare(models: tuple) -> tuple:
+    """Return anova()'s models (given one by one or as one list), checked: two or more lmer() fits."""
+    if len(models) == 1 and isinstance(models[0], (list, tuple)):
+        models = tuple(models[0])
+    if len(models) < 2:
+        raise CourseError("anova() compares two or more models: anova(m1, m2). "
+                          "For the tests of one model's random effects use ranova(m).")
+    for m in models:
+        if not isinstance(m, LmerModel):
+            raise CourseError(f"anova() takes models from lmer(); got {type(m).__name__}.")
+    return models
+
+
+def _not_nested_notes(fits: list, names: list[str], ordered: list) -> list[str]:
+    """Warn, and return the notes, for each test between models that are not nested.
+
+    ``fits`` are sorted by their number of parameters; ``ordered`` holds their row orders.
+    """
+    notes = []
+    for k in range(1, len(fits)):
+        if fits[k].npar <= fits[k - 1].npar:
+            continue  # no test (Df 0): nothing to warn about
+        part = _not_nested_part(fits[k - 1], fits[k], ordered[k - 1], ordered[k])
+        if part:
+            notes.append(NOT_NESTED_NOTE.format(small=names[k - 1], large=names[k], part=part))
+            warnings.warn(notes[-1], AnovaNote, stacklevel=user_stacklevel())
+    return notes
+
+
+def _lr_table(fits: list, names: list[str]) -> AnovaTable:
+    """Return lme4's anova table: each model's fit, and the test of each against the one before."""
     ll = np.array([m.loglik for m in fits])
     npar = np.array([m.npar for m in fits])
     chisq = np.r_[np.nan, 2 * np.maximum(0, np.diff(ll))]
     df = np.r_[np.nan, np.diff(npar)].astype(float)
     p = [np.nan] + [_lr_pvalue(c, d) for c, d in zip(chisq[1:], df[1:])]
-    table = AnovaTable({
+    return AnovaTable({
         "npar": npar, "AIC": [m.aic for m in fits], "BIC": [m.bic for m in fits],
         "logLik": ll, "deviance": -2 * ll, "Chisq": chisq, "Df": df, "Pr(>Chisq)": p,
     }, index=names)
-    first = models[0]
+
+
+def _heading(first: LmerModel, fits: list, names: list[str]) -> str:
+    """Return the lines lme4 prints above the table: the data, the subset, the models."""
     head = []
     if first.data_name:
         head.append(f"Data: {first.data_name}")
@@ -239,9 +282,7 @@ def anova(*models: LmerModel, refit: bool = True, names: list[str] | None = None
         head.append(f"Subset: {first.subset_name}")
     head.append("Models:")
     head += [f"{n}: {m.formula}" for n, m in zip(names, fits)]
-    table.heading = "\n".join(head)
-    table.attrs["notes"] = notes
-    return table
+    return "\n".join(head)
 
 
 def _lm_loglik(design, reml: bool) -> float:
@@ -257,8 +298,11 @@ def _lm_loglik(design, reml: bool) -> float:
 
 
 def _reductions(term: RandomTerm) -> list[tuple[RandomTerm | None, str]]:
-    """lmerTest's reduce.terms: each variable of a term is dropped in turn ('x in (1 + x | g)',
-    and a term left with no variable keeps a random intercept); a plain (1 | g) is removed."""
+    """Return the reduced models of lmerTest's reduce.terms.
+
+    Each variable of a term is dropped in turn ('x in (1 + x | g)', and a term left with no
+    variable keeps a random intercept); a plain (1 | g) is removed.
+    """
     terms = lhs_terms(term.lhs)
     variables = [t.name() for t in terms if t != patsy.INTERCEPT]
     if not variables:
@@ -279,7 +323,8 @@ def ranova(model: LmerModel, **unsupported) -> AnovaTable:
 
     Each term is dropped (or a random slope reduced to a random intercept) in turn; the
     reduced model is fitted by the same method (REML or ML). When no random effect is left the
-    comparison uses the linear model's likelihood (REML for a REML fit), as lmerTest does."""
+    comparison uses the linear model's likelihood (REML for a REML fit), as lmerTest does.
+    """
     refuse_unsupported("ranova", unsupported)
     if not isinstance(model, LmerModel):
         raise CourseError(f"ranova() takes one model from lmer(); got {type(model).__name__}.")

@@ -1,5 +1,7 @@
-"""Confidence intervals as lme4's ``confint()`` gives them: by profile likelihood (the default)
-or by Wald, as a DataFrame in lme4's row order and with its labels (``oldNames=FALSE``).
+"""Confidence intervals as lme4's ``confint()`` gives them.
+
+By profile likelihood (the default) or by Wald, as a DataFrame in lme4's row order and with its
+labels (``oldNames=FALSE``).
 
     confint(fit3)                      # profile, 95%
     confint(fit3, method="Wald")       # fixed effects only; the variance rows are NaN, as lme4's NA
@@ -7,7 +9,8 @@ or by Wald, as a DataFrame in lme4's row order and with its labels (``oldNames=F
 
 Rows: the random-effect SDs (and correlations) in lme4's order, ``sigma``, the fixed effects.
 Columns: the two tail probabilities as R names them (``2.5 %``, ``97.5 %``).
-The profile intervals come from engine/profile.py."""
+The profile intervals come from engine/profile.py.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -33,7 +36,8 @@ def _check_method(method) -> str:
         "For example: confint(fit3, method=\"Wald\").")
 
 
-def _check_level(level) -> float:
+def check_level(level) -> float:
+    """Return the confidence level as a float; refuse one not strictly between 0 and 1 (e.g. 95)."""
     ok = isinstance(level, (int, float, np.floating, np.integer)) and not isinstance(level, bool)
     if ok and 0.0 < float(level) < 1.0:
         return float(level)
@@ -43,9 +47,11 @@ def _check_level(level) -> float:
 
 
 def column_names(level: float) -> list[str]:
-    """R's names for the two columns (stats:::format.perc): format(100 * tail, digits=3,
-    scientific=FALSE) and " %": one number of decimals, enough to show each value to 3
-    significant digits."""
+    """Return R's names for the two columns (stats:::format.perc).
+
+    format(100 * tail, digits=3, scientific=FALSE) and " %": one number of decimals, enough to
+    show each value to 3 significant digits.
+    """
     a = (1.0 - level) / 2.0
     values = [100 * a, 100 * (1 - a)]
     decimals = 0
@@ -56,9 +62,12 @@ def column_names(level: float) -> list[str]:
     return [f"{x:.{decimals}f} %" for x in values]
 
 
-def _select(parm, vnames: list[str], bnames: list[str]) -> list[str]:
-    """lme4's ``parm``: None (all), a name or list of names, "theta_" (the variance parameters)
-    or "beta_" (the fixed effects); lme4's old names .sig01, .sig02, ..., .sigma also work."""
+def select_parameters(parm, vnames: list[str], bnames: list[str]) -> list[str]:
+    """Read lme4's ``parm``: the parameters whose intervals are asked for.
+
+    None (all), a name or list of names, "theta_" (the variance parameters) or "beta_" (the
+    fixed effects); lme4's old names .sig01, .sig02, ..., .sigma also work.
+    """
     allnames = vnames + bnames
     if parm is None:
         return allnames
@@ -106,16 +115,17 @@ def confint(model, parm=None, level: float = 0.95, method: str = "profile", **un
     ``model`` may also be a profile (``profile(fit3)``, lme4's ``confint(profile(m))``): its
     evaluations are reused, e.g. by a later ``plot_profile``.
 
-    Example: ``confint(fit3)`` or ``fit3.confint(method="Wald")``."""
+    Example: ``confint(fit3)`` or ``fit3.confint(method="Wald")``.
+    """
     refuse_unsupported("confint", unsupported)
     prof = None
     if isinstance(model, LikelihoodProfile):
         prof, model = model, model.model
     check_model(model)
     method = _check_method(method)
-    level = _check_level(level)
+    level = check_level(level)
     vnames, bnames = parameter_names(model)
-    rows = _select(parm, vnames, bnames)
+    rows = select_parameters(parm, vnames, bnames)
     cols = column_names(level)
     out = pd.DataFrame(np.nan, index=pd.Index(rows), columns=cols)
     if method == "wald":

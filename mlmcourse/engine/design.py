@@ -7,6 +7,7 @@ raise CourseError; a rank-deficient fixed part loses its redundant columns, as i
 """
 from __future__ import annotations
 
+import itertools
 import keyword
 import re
 from dataclasses import dataclass, field
@@ -45,19 +46,24 @@ class TermDesign:
 
     @property
     def p(self) -> int:
+        """Return the number of effects of the term (columns of its X)."""
         return self.X.shape[1]
 
     @property
     def nlevels(self) -> int:
+        """Return the number of levels of the term's grouping factor."""
         return len(self.levels)
 
     @property
     def q(self) -> int:
+        """Return the number of the term's random effects (its columns of Z)."""
         return self.p * self.nlevels
 
 
 @dataclass
 class Design:
+    """What lme4's lFormula builds: the outcome y, X and Z, the grouping terms and the rows used."""
+
     spec: FormulaSpec
     y: np.ndarray
     X: np.ndarray
@@ -73,10 +79,12 @@ class Design:
 
     @property
     def n(self) -> int:
+        """Return the number of observations used."""
         return len(self.y)
 
     @property
     def p(self) -> int:
+        """Return the number of fixed effects (columns of X)."""
         return self.X.shape[1]
 
 
@@ -85,8 +93,10 @@ _WORD = re.compile(r"""("[^"]*"|'[^']*')|(?<![\w.])((?:[^\W\d]|\.)[\w.]*)(?![\w.
 
 
 def _protect(expr: str, data: pd.DataFrame) -> str:
-    """Quote column names patsy cannot read as Python (keywords such as 'class', names with dots
-    or letters beyond ASCII such as 'école')."""
+    """Quote the column names patsy cannot read as Python.
+
+    Keywords such as 'class', names with dots or letters beyond ASCII such as 'école'.
+    """
     odd = {str(c) for c in data.columns if keyword.iskeyword(str(c)) or not SAFE_NAME.match(str(c))}
     if not odd:
         return expr
@@ -102,14 +112,16 @@ _R_FACTOR = re.compile(r"(?<![\w.])(?:as\.)?factor\(")
 
 
 def to_patsy(expr: str) -> str:
-    """R spellings patsy reads otherwise: factor(x) / as.factor(x) -> C(x), ^ -> ** (see
-    formula.r_to_python)."""
+    """R spellings patsy reads otherwise: factor(x) / as.factor(x) -> C(x), ^ -> ** (see formula.r_to_python)."""
     return r_to_python(expr)
 
 
 def _clean_name(name: str, r_factor: bool = False) -> str:
-    """patsy's column name -> lme4's: 'Intercept' -> '(Intercept)', 'Q("class")' -> 'class',
-    'C(sex)[T.1]' -> 'C(sex)1' (or 'factor(sex)1' when the formula said factor())."""
+    """Turn patsy's column name into lme4's.
+
+    'Intercept' -> '(Intercept)', 'Q("class")' -> 'class', 'C(sex)[T.1]' -> 'C(sex)1' (or
+    'factor(sex)1' when the formula said factor()).
+    """
     if name == "Intercept":
         return "(Intercept)"
     name = re.sub(r"Q\(\"([^\"]+)\"\)", r"\1", name)
@@ -122,7 +134,7 @@ def _clean_name(name: str, r_factor: bool = False) -> str:
 
 
 def _r_column_order(mat: pd.DataFrame, patsy_expr: str) -> pd.DataFrame:
-    """patsy puts categorical terms first; R orders terms by degree, then as written."""
+    """Patsy puts categorical terms first; R orders terms by degree, then as written."""
     info = mat.design_info
     written = {t: i for i, t in enumerate(patsy.ModelDesc.from_formula(patsy_expr).rhs_termlist)}
     terms = list(info.terms)
@@ -152,8 +164,7 @@ def _not_a_function(name: str, expr: str, where: str) -> CourseError:
 
 
 def _subject(where: str, expr: str) -> str:
-    """How a message names a part of the formula: "The fixed part 'x'", or "In the random-effects
-    term (x | g), 'x'"."""
+    """How a message names a part of the formula: "The fixed part 'x'", or "In the random-effects term (x | g), 'x'"."""
     return (f"In the {where}, '{shown(expr)}'" if where.startswith("random-effects term")
             else f"The {where} '{shown(expr)}'")
 
@@ -192,10 +203,13 @@ _C_OF_COLUMN = re.compile(r"""(?<![\w.])C\(\s*(Q\(\s*(?:"[^"]*"|'[^']*')\s*\)|(?
 
 
 def _r_factors(frame: pd.DataFrame, expr: str) -> pd.DataFrame:
-    """The text columns ``expr`` names, as R's factors of them (levels sorted as R sorts them, so
-    that the first level, the baseline, is R's; values such as 10 and "10" one level); and the
-    numeric columns it uses only as C(x) (R's factor(x)), with levels named by R's as.character
-    (a float column's 1.0 is level "1", as R names it: factor(sex)1)."""
+    """Return the columns ``expr`` names that R would read as factors, as R's factors.
+
+    The text columns, as R's factors of them (levels sorted as R sorts them, so that the first
+    level, the baseline, is R's; values such as 10 and "10" one level); and the numeric columns
+    it uses only as C(x) (R's factor(x)), with levels named by R's as.character (a float
+    column's 1.0 is level "1", as R names it: factor(sex)1).
+    """
     changed = {}
     for col in columns_in(expr, frame):
         values = frame[col]
@@ -221,7 +235,7 @@ def _r_factors(frame: pd.DataFrame, expr: str) -> pd.DataFrame:
 
 
 def _evaluate(expr: str, data: pd.DataFrame) -> np.ndarray:
-    """The values of one numeric expression (scale()'s argument) on every row of ``data``."""
+    """Return the values of one numeric expression (scale()'s argument) on every row of ``data``."""
     try:
         with np.errstate(all="ignore"):
             mat = patsy.dmatrix(f"0 + I({_protect(expr, data)})", data, NA_action=patsy.NAAction(NA_types=[]),
@@ -236,9 +250,12 @@ def _evaluate(expr: str, data: pd.DataFrame) -> np.ndarray:
 
 def _patsy_matrix(expr: str, frame: pd.DataFrame, where: str, data: pd.DataFrame, written: str | None = None,
                   scaled: Scaled | None = None):
-    """patsy's model matrix of one part of the formula (``written`` as the student wrote it, for
-    messages), in R's column order; ``attrs["term_sizes"]`` gives the columns of each term.
-    ``scaled`` holds the columns of the formula's scale() calls (see rsyntax.r_scale)."""
+    """Return patsy's model matrix of one part of the formula, in R's column order.
+
+    ``written`` is the part as the student wrote it, for messages; ``attrs["term_sizes"]`` gives
+    the columns of each term. ``scaled`` holds the columns of the formula's scale() calls (see
+    rsyntax.r_scale).
+    """
     written = expr if written is None else written
     refuse_r_only(written, where)
     patsy_expr = to_patsy(expr)
@@ -288,8 +305,10 @@ def _response(spec: FormulaSpec, frame: pd.DataFrame, data: pd.DataFrame, scaled
 
 
 def _factor_levels(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.Index, np.ndarray]:
-    """Levels of a (possibly interacted) grouping factor, sorted as lme4 sorts them. A column
-    mixing text and numbers (10 and "10") is R's character vector of them: one level "10"."""
+    """Levels of a (possibly interacted) grouping factor, sorted as lme4 sorts them.
+
+    A column mixing text and numbers (10 and "10") is R's character vector of them: one level "10".
+    """
     keys = frame[list(columns)]
     mixed = [c for c in columns if is_mixed(keys[c])]
     if mixed:
@@ -318,15 +337,17 @@ def _unique_names(names: list[str]) -> list[str]:
 
 
 def formula_pieces(spec: FormulaSpec) -> list[tuple[str, str]]:
-    """The parts of a formula evaluated on the data (Python spelling), with their names for messages."""
+    """Return the parts of a formula evaluated on the data (Python spelling), with their names for messages."""
     return ([(to_patsy(spec.response), "outcome"), (to_patsy(spec.fixed), "fixed part")]
             + [(to_patsy(t.lhs), f"random-effects term {shown(t.source)}") for t in spec.random])
 
 
 def regression_design(formula: str, data: pd.DataFrame):
-    """lm()'s rows, outcome and model matrix, read exactly as lmer() reads a fixed part (R's
-    syntax, scale(), factor levels, checks): (y, X with R's column names, rows used, n dropped
-    for missing values)."""
+    """Read lm()'s rows, outcome and model matrix exactly as lmer() reads a fixed part.
+
+    R's syntax, scale(), factor levels, checks. Returns (y, X with R's column names, rows used,
+    n dropped for missing values).
+    """
     check_flat_columns(data)
     data = unambiguous_index(data)
     spec = parse_formula(formula)
@@ -358,32 +379,54 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
     frame, n_na, n_out, variables, with_na = select_rows(spec, data, subset)
     checks.check_columns(spec, data, frame)
     y = _response(spec, frame, data, scaled)
+    X, xnames, dropped = _fixed_matrix(spec, frame, data, scaled, len(y))
+    terms = [_term_design(t, frame, data, scaled) for t in spec.random]
+    _check_term_sizes(terms, len(y))
+    terms = _in_lme4_order(terms)
+    checks.check_outcome(y, X, terms, spec.response, spec.fixed)
+    Z = _random_matrix(terms, len(y))
+    return Design(spec=spec, y=y, X=X, xnames=xnames, terms=terms, Z=Z, data=frame,
+                  n_dropped_na=n_na, n_subset_out=n_out, variables=[str(v) for v in variables],
+                  variables_with_na=with_na, dropped_columns=dropped)
+
+
+def _fixed_matrix(spec: FormulaSpec, frame: pd.DataFrame, data: pd.DataFrame, scaled, n: int):
+    """Return X, its column names and the columns dropped for rank deficiency (lme4 drops them).
+
+    The columns are checked: of a usable size, and not more than the ``n`` observations.
+    """
     Xdf = _patsy_matrix(spec.fixed, frame, "fixed part", data, scaled=scaled)
     r_factor = bool(_R_FACTOR.search(spec.fixed))
     xnames = [_clean_name(c, r_factor) for c in Xdf.columns]
     checks.check_scale(Xdf.to_numpy(dtype=float), xnames, lambda v: f"The fixed-effect column '{v}'")
     X, xnames, dropped = checks.drop_redundant_columns(Xdf.to_numpy(dtype=float), xnames)
-    n = len(y)
     sizes = {_clean_name(k, r_factor): v for k, v in Xdf.attrs.get("term_sizes", {}).items()}
     checks.check_enough_rows(X.shape[1], n, spec.fixed, sizes)
-    terms: list[TermDesign] = []
-    for t in spec.random:
-        levels, codes = _factor_levels(frame, t.factors)
-        lhs = (pd.DataFrame({"Intercept": np.ones(len(frame))}, index=frame.index) if t.lhs.strip() == "1"
-               else _patsy_matrix(t.lhs, frame, f"random-effects term {shown(t.source)}", data, scaled=scaled))
-        if lhs.shape[1] == 0:
-            raise CourseError(f"The random-effects term {shown(t.source)} has no effects (e.g. '0 | g').")
-        if len(levels) < 2:
-            raise CourseError(
-                f"The grouping factor '{t.group}' in {shown(t.source)} has only one level in the rows used "
-                f"({levels[0]}). lme4: grouping factors must have > 1 sampled level. A random effect "
-                "needs several groups: check the subset or choose another factor."
-            )
-        r_factor = bool(_R_FACTOR.search(t.lhs))
-        checks.check_scale(lhs.to_numpy(dtype=float), [_clean_name(c, r_factor) for c in lhs.columns],
-                           lambda v, t=t: f"The column '{v}' of the random-effects term {shown(t.source)}")
-        terms.append(TermDesign(term=t, name=t.group, cnames=[_clean_name(c, r_factor) for c in lhs.columns],
-                                levels=levels, codes=codes, X=lhs.to_numpy(dtype=float)))
+    return X, xnames, dropped
+
+
+def _term_design(t, frame: pd.DataFrame, data: pd.DataFrame, scaled) -> TermDesign:
+    """Return one random term's effects and grouping factor, in the rows used, checked."""
+    levels, codes = _factor_levels(frame, t.factors)
+    lhs = (pd.DataFrame({"Intercept": np.ones(len(frame))}, index=frame.index) if t.lhs.strip() == "1"
+           else _patsy_matrix(t.lhs, frame, f"random-effects term {shown(t.source)}", data, scaled=scaled))
+    if lhs.shape[1] == 0:
+        raise CourseError(f"The random-effects term {shown(t.source)} has no effects (e.g. '0 | g').")
+    if len(levels) < 2:
+        raise CourseError(
+            f"The grouping factor '{t.group}' in {shown(t.source)} has only one level in the rows used "
+            f"({levels[0]}). lme4: grouping factors must have > 1 sampled level. A random effect "
+            "needs several groups: check the subset or choose another factor."
+        )
+    r_factor = bool(_R_FACTOR.search(t.lhs))
+    checks.check_scale(lhs.to_numpy(dtype=float), [_clean_name(c, r_factor) for c in lhs.columns],
+                       lambda v, t=t: f"The column '{v}' of the random-effects term {shown(t.source)}")
+    return TermDesign(term=t, name=t.group, cnames=[_clean_name(c, r_factor) for c in lhs.columns],
+                      levels=levels, codes=codes, X=lhs.to_numpy(dtype=float))
+
+
+def _check_term_sizes(terms: list[TermDesign], n: int) -> None:
+    """Refuse, as lme4 does, a grouping factor or a term too large for the ``n`` observations."""
     for td in terms:
         if td.nlevels >= n:
             raise CourseError(
@@ -401,14 +444,21 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
                 "residual (lme4: number of observations <= number of random effects). Use a "
                 "simpler term, e.g. a random intercept only, or more data."
             )
-    # lme4 orders the terms by decreasing number of levels (only if not already so)
+
+
+def _in_lme4_order(terms: list[TermDesign]) -> list[TermDesign]:
+    """Return the terms in lme4's order, by decreasing number of levels, with unique names."""
     nl = [td.nlevels for td in terms]
-    if any(b > a for a, b in zip(nl, nl[1:])):
+    if any(b > a for a, b in itertools.pairwise(nl)):  # reordered only if not already so
         order = list(reversed(np.argsort(nl, kind="stable")))
         terms = [terms[i] for i in order]
     for td, name in zip(terms, _unique_names([td.name for td in terms])):
         td.name = name
-    checks.check_outcome(y, X, terms, spec.response, spec.fixed)
+    return terms
+
+
+def _random_matrix(terms: list[TermDesign], n: int) -> sp.csc_matrix:
+    """Return Z, the terms' columns side by side; sets each term's ``offset`` (its first column)."""
     blocks, offset = [], 0
     for td in terms:
         td.offset = offset
@@ -419,7 +469,4 @@ def build_design(formula: str | FormulaSpec, data: pd.DataFrame, subset=None) ->
     vals = np.concatenate([b[0] for b in blocks])
     rows = np.concatenate([b[1] for b in blocks])
     cols = np.concatenate([b[2] for b in blocks])
-    Z = sp.csc_matrix((vals, (rows, cols)), shape=(n, offset))
-    return Design(spec=spec, y=y, X=X, xnames=xnames, terms=terms, Z=Z, data=frame,
-                  n_dropped_na=n_na, n_subset_out=n_out, variables=[str(v) for v in variables],
-                  variables_with_na=with_na, dropped_columns=dropped)
+    return sp.csc_matrix((vals, (rows, cols)), shape=(n, offset))

@@ -1,5 +1,6 @@
-"""Parse an lme4 formula into a specification (pure: no data, no statsmodels; patsy only to
-split the terms of an ``||`` term).
+"""Parse an lme4 formula into a specification.
+
+Pure: no data, no statsmodels; patsy only to split the terms of an ``||`` term.
 
     "mathgain ~ ses + (1 | schoolid/classid)"
     -> response "mathgain", fixed "ses",
@@ -42,6 +43,8 @@ class RandomTerm:
 
 @dataclass(frozen=True)
 class FormulaSpec:
+    """A parsed lme4 formula: the outcome, the fixed part and the random terms, expanded as lme4 expands them."""
+
     text: str                      # the formula as written
     response: str
     fixed: str                     # right-hand side without random terms, "1" if empty
@@ -59,23 +62,28 @@ class FormulaSpec:
     _fixed_implicit: bool = False
 
     def with_random(self, terms) -> FormulaSpec:
-        """The same outcome and fixed part with other random terms (ranova drops or reduces
-        one term at a time; lme4's update(. ~ . - (1 | g)))."""
+        """Return the same outcome and fixed part with other random terms.
+
+        Ranova drops or reduces one term at a time; lme4's update(. ~ . - (1 | g)).
+        """
         terms = tuple(terms)
         return FormulaSpec(text=self.text, response=self.response, fixed=self.fixed, random=terms,
                            _random_sources=tuple(t.label[1:-1] for t in terms),
                            _fixed_implicit=self._fixed_implicit)
 
     def without_random(self, term: RandomTerm) -> FormulaSpec:
-        """The formula with one random term dropped."""
+        """Return the formula with one random term dropped."""
         return self.with_random(t for t in self.random if t != term)
 
     @property
     def expanded(self) -> str:
-        """The formula as lmerTest's ranova prints it: nested and ``||`` terms expanded, and the
-        terms in R's order (``terms()``): the fixed terms of one variable, the random terms, then
-        the fixed interactions by degree; ``- 1`` at the end when there is no intercept.
-        ``age * Sex + (age | Subject)`` -> ``age + Sex + (age | Subject) + age:Sex``."""
+        """Return the formula as lmerTest's ranova prints it.
+
+        Nested and ``||`` terms expanded, and the terms in R's order (``terms()``): the
+        fixed terms of one variable, the random terms, then the fixed interactions by
+        degree; ``- 1`` at the end when there is no intercept. ``age * Sex + (age |
+        Subject)`` -> ``age + Sex + (age | Subject) + age:Sex``.
+        """
         fixed, intercept = fixed_term_labels(self.fixed)
         first = [label for label, degree in fixed if degree == 1]
         later = [label for label, degree in fixed if degree > 1]
@@ -91,14 +99,17 @@ _SHOWN = 120  # longer formulas are shortened in messages
 
 
 def shown(expr: str) -> str:
-    """A formula (or part) as quoted in a message: long ones shortened in the middle."""
+    """Return a formula (or part) as quoted in a message: long ones shortened in the middle."""
     expr = str(expr)
     return expr if len(expr) <= _SHOWN else f"{expr[:80]} ... {expr[-30:]}"
 
 
 def too_long(where: str, expr: str) -> CourseError:
-    """patsy's parser recurses once per term or nesting level: a RecursionError means the formula
-    is too long or too deeply nested for it."""
+    """Return the error for a formula too long or too deeply nested for patsy.
+
+    Patsy's parser recurses once per term or nesting level: a RecursionError means the formula
+    is too long or too deeply nested for it.
+    """
     size = [f"{expr.count('+') + 1} terms"]
     if _max_depth(expr) > 20:
         size.append(f"parentheses nested {_max_depth(expr)} deep")
@@ -124,10 +135,12 @@ def outside_quotes(expr: str, change) -> str:
 
 
 def r_to_python(expr: str) -> str:
-    """R's spellings that Python formulas write otherwise, translated where the meaning is the
-    same: ``^`` is a power inside a function (``I(age^2)``) and crossing outside one
-    (``(a + b)^2``); patsy writes both ``**`` (Python's ``^`` is the bitwise XOR, silently wrong
-    on integer columns). ``factor(x)`` / ``as.factor(x)`` -> ``C(x)``."""
+    """Translate R's spellings that Python formulas write otherwise, where the meaning is the same.
+
+    ``^`` is a power inside a function (``I(age^2)``) and crossing outside one (``(a + b)^2``);
+    patsy writes both ``**`` (Python's ``^`` is the bitwise XOR, silently wrong on integer
+    columns). ``factor(x)`` / ``as.factor(x)`` -> ``C(x)``.
+    """
     return outside_quotes(expr, lambda t: _R_FACTOR.sub("C(", t.replace("^", "**")))
 
 
@@ -135,13 +148,16 @@ _R_FACTOR = re.compile(r"(?<![\w.])(?:as\.)?factor\(")
 
 
 def r_power(code: str) -> str:
-    """patsy's ``**`` written as R's ``^`` (``I(age ** 2)`` -> ``I(age^2)``), quotes left alone."""
+    """Patsy's ``**`` written as R's ``^`` (``I(age ** 2)`` -> ``I(age^2)``), quotes left alone."""
     return outside_quotes(code, lambda t: re.sub(r"\s*\*\*\s*", "^", t))
 
 
 def python_to_r(label: str, r_factor: bool = False) -> str:
-    """A patsy term or column name as R deparses it: ``I(age ** 2)`` -> ``I(age^2)``,
-    ``Q("class")`` -> ``class``, ``C(sex)`` -> ``factor(sex)`` when the formula said factor()."""
+    """Return a patsy term or column name as R deparses it.
+
+    ``I(age ** 2)`` -> ``I(age^2)``, ``Q("class")`` -> ``class``, ``C(sex)`` -> ``factor(sex)``
+    when the formula said factor().
+    """
     label = re.sub(r"""Q\(\s*(?:"([^"]+)"|'([^']+)')\s*\)""", lambda m: _r_name(m.group(1) or m.group(2)), label)
     label = r_power(label)
     if r_factor:
@@ -150,13 +166,15 @@ def python_to_r(label: str, r_factor: bool = False) -> str:
 
 
 def _r_name(name: str) -> str:
-    """A column name as R deparses it: in backticks unless it is a syntactic name."""
+    """Return a column name as R deparses it: in backticks unless it is a syntactic name."""
     return name if re.fullmatch(r"(?:[A-Za-z]|\.(?![0-9]))[\w.]*", name) else f"`{name}`"
 
 
 def fixed_term_labels(fixed: str) -> tuple[list[tuple[str, int]], bool]:
-    """The fixed part's terms as R labels them, in R's order (by degree, then as written), each
-    with its degree; and whether the part has an intercept."""
+    """Return the fixed part's terms as R labels them, in R's order, and whether it has an intercept.
+
+    R's order is by degree, then as written; each term comes with its degree.
+    """
     expr = r_to_python(fixed)
     try:
         terms = patsy.ModelDesc.from_formula(expr).rhs_termlist
@@ -225,6 +243,7 @@ def _has_intercept(lhs: str) -> bool:
 
 
 def lhs_terms(lhs: str) -> list:
+    """Return the terms of one side of a random term (``1 + x``) as patsy reads them."""
     try:
         return patsy.ModelDesc.from_formula(r_to_python(lhs)).rhs_termlist
     except RecursionError:
@@ -236,7 +255,7 @@ def lhs_terms(lhs: str) -> list:
 
 
 def _lhs_variables(lhs: str) -> list[str]:
-    """The terms of an lhs like ``x * late`` (x, late, x:late), for ``||`` splitting."""
+    """Return the terms of an lhs like ``x * late`` (x, late, x:late), for ``||`` splitting."""
     return [r_power(t.name()) for t in lhs_terms(lhs) if t != patsy.INTERCEPT]
 
 
@@ -256,7 +275,7 @@ def _split_outside_quotes(text: str, sep: str) -> list[str]:
 
 
 def _group_name(name: str) -> str | None:
-    """A grouping column as written: a name, or ``Q("a name")`` for any other column name."""
+    """Return a grouping column as written: a name, or ``Q("a name")`` for any other column name."""
     m = _QUOTED.match(name)
     if m:
         return m.group(1) if m.group(1) is not None else m.group(2)
@@ -315,7 +334,7 @@ def _parse_random(term: str, formula: str) -> list[RandomTerm]:
 
 
 def not_text(formula) -> CourseError:
-    """A formula given as a number, a list, None...: formulas are text."""
+    """Return the error for a formula given as a number, a list, None...: formulas are text."""
     if formula is None:
         got = "None"
     else:
@@ -330,6 +349,21 @@ def not_text(formula) -> CourseError:
 
 def parse_formula(formula: str) -> FormulaSpec:
     """Parse an lme4 mixed-model formula; raise CourseError with advice on a typo."""
+    text = _formula_text(formula)
+    response, rhs = _sides(text)
+    terms = _split_top_level(rhs, text)
+    if any(t == "" for t in terms):
+        raise _problem(text, "has an empty term (two '+' in a row, or a '+' at an end)",
+                       "Remove the extra '+'.")
+    fixed_terms, random_terms, sources = _sort_terms(terms, text)
+    implicit = not fixed_terms
+    fixed = " + ".join(fixed_terms) if fixed_terms else "1"
+    return FormulaSpec(text=text, response=response, fixed=fixed, random=tuple(random_terms),
+                       _random_sources=tuple(sources), _fixed_implicit=implicit)
+
+
+def _formula_text(formula) -> str:
+    """Return the formula's text, stripped; refuse one that is not text, empty, or uses R's backticks."""
     if not isinstance(formula, str):
         raise not_text(formula)
     if not formula.strip():
@@ -343,6 +377,11 @@ def parse_formula(formula: str) -> FormulaSpec:
         if names and text.count("`") % 2 == 0:
             todo += ", i.e. '" + shown(re.sub(r"`([^`]*)`", lambda m: f'Q("{m.group(1)}")', text)) + "'"
         raise _problem(text, "uses R's backticks (`) around a column name", todo + ".")
+    return text
+
+
+def _sides(text: str) -> tuple[str, str]:
+    """Return the outcome and the right-hand side of the formula, each checked not to be empty."""
     if text.count("~") != 1:
         what = "has no '~'" if "~" not in text else "has more than one '~'"
         raise _problem(text, what, "Write the outcome, then '~', then the predictors, e.g. "
@@ -354,10 +393,11 @@ def parse_formula(formula: str) -> FormulaSpec:
         raise _problem(text, "has nothing after '~'", "Add predictors, or '1' for an intercept-only model.")
     if "|" in response:
         raise _problem(text, "has a '|' in the outcome", "Random-effects terms go after '~'.")
-    terms = _split_top_level(rhs, text)
-    if any(t == "" for t in terms):
-        raise _problem(text, "has an empty term (two '+' in a row, or a '+' at an end)",
-                       "Remove the extra '+'.")
+    return response, rhs
+
+
+def _sort_terms(terms: list[str], text: str) -> tuple[list[str], list[RandomTerm], list[str]]:
+    """Return the fixed terms, the random terms (expanded) and the random terms as written."""
     fixed_terms, random_terms, sources = [], [], []
     for term in terms:
         if _is_random(term):
@@ -374,7 +414,4 @@ def parse_formula(formula: str) -> FormulaSpec:
                            "Write what varies and by which group, e.g. (1 | schoolid).")
         else:
             fixed_terms.append(term)
-    implicit = not fixed_terms
-    fixed = " + ".join(fixed_terms) if fixed_terms else "1"
-    return FormulaSpec(text=text, response=response, fixed=fixed, random=tuple(random_terms),
-                       _random_sources=tuple(sources), _fixed_implicit=implicit)
+    return fixed_terms, random_terms, sources

@@ -21,8 +21,10 @@ from .numderiv import hessian
 
 
 class SatterthwaiteWarning(UserWarning):
-    """lmerTest's warnings about the Hessian of the variance parameters (negative or near-zero
-    eigenvalues), which it gives when lmer() returns."""
+    """Warn as lmerTest does about the Hessian of the variance parameters.
+
+    Negative or near-zero eigenvalues, which lmerTest reports when lmer() returns.
+    """
 
 
 EIGEN_TOL = 1e-8  # lmerTest's as_lmerModLT(tol = 1e-8): absolute, on the Hessian's eigenvalues
@@ -33,9 +35,11 @@ def _eigen_list(values: np.ndarray) -> str:
 
 
 def vcov_varpar(H: np.ndarray) -> tuple[np.ndarray, dict]:
-    """lmerTest's covariance of the variance parameters, 2 H^-1, with its pseudo-inverse: the
-    eigen-decomposition of the Hessian with every eigenvalue not above EIGEN_TOL dropped
-    (negative ones and those near zero), and lmerTest's warnings for them in its words."""
+    """Return lmerTest's covariance of the variance parameters, 2 H^-1, by pseudo-inverse.
+
+    The eigen-decomposition of the Hessian with every eigenvalue not above EIGEN_TOL dropped
+    (negative ones and those near zero), and lmerTest's warnings for them in its words.
+    """
     values, vectors = np.linalg.eigh(0.5 * (H + H.T))
     order = np.argsort(values)[::-1]                      # R's eigen(): decreasing
     values, vectors = values[order], vectors[:, order]
@@ -56,14 +60,15 @@ def vcov_varpar(H: np.ndarray) -> tuple[np.ndarray, dict]:
 
 def satterthwaite_table(dev, theta: np.ndarray, sigma: float, beta: np.ndarray,
                         names: list[str], reml: bool) -> tuple[pd.DataFrame, dict]:
-    """lmerTest's coefficient table: Estimate, Std. Error, df, t value, Pr(>|t|).
+    """LmerTest's coefficient table: Estimate, Std. Error, df, t value, Pr(>|t|).
 
     The Hessian is numDeriv's (Richardson extrapolation, as lmerTest), and each of its points
     needs a PLS solve at its theta only: sigma enters the deviance analytically, so the points
     that differ only in sigma share one solve (kept by the bytes of theta; the numbers are those
     of one solve per point). The Jacobian of C = sigma^2 (R_X'R_X)^-1 is analytic (one solve at
     the estimate, pls.vcov_theta_derivatives; dC/dsigma = 2 C / sigma): it agrees with
-    numDeriv's to ~1e-10, and the df with ~3e-9 (relative) on the 25 lme4 reference models."""
+    numDeriv's to ~1e-10, and the df with ~3e-9 (relative) on the 25 lme4 reference models.
+    """
     varpar = np.append(np.asarray(theta, float), sigma)
     solves: dict[bytes, object] = {}
 
@@ -76,7 +81,7 @@ def satterthwaite_table(dev, theta: np.ndarray, sigma: float, beta: np.ndarray,
     F = at(varpar).F
     C = sigma ** 2 * (F @ F.T)
     H = hessian(lambda v: dev.deviance_at(at(v), v[-1], reml), varpar)
-    dC = dev.vcov_theta_derivatives(theta, sigma) + [2.0 * C / sigma]
+    dC = [*dev.vcov_theta_derivatives(theta, sigma), 2.0 * C / sigma]
     A, notes = vcov_varpar(H)
     se = np.sqrt(np.diag(C))
     df = np.empty(len(beta))
@@ -92,8 +97,10 @@ def satterthwaite_table(dev, theta: np.ndarray, sigma: float, beta: np.ndarray,
 
 
 def icc_from_sd(sigma_between: float, sigma_within: float) -> float:
-    """The ICC a random-intercept model implies: sigma_b^2 / (sigma_b^2 + sigma_w^2), the
-    correlation of two observations of the same group (net of the fixed effects)."""
+    """Return the ICC a random-intercept model implies: sigma_b^2 / (sigma_b^2 + sigma_w^2).
+
+    It is the correlation of two observations of the same group (net of the fixed effects).
+    """
     total = sigma_between ** 2 + sigma_within ** 2
     if not total > 0:
         raise CourseError("With both standard deviations at 0 the ICC is undefined; raise one of them.")
@@ -108,7 +115,8 @@ def icc(model, **unsupported) -> pd.Series:
     ``(1 | schoolid/classid)`` the share of each level is given; the correlation of two students
     in the same classroom is the sum of the classroom and school shares. Models with random
     slopes have no single ICC (it depends on x): only intercept variances are used, and the
-    result says so in its name."""
+    result says so in its name.
+    """
     from .arguments import refuse_unsupported
     refuse_unsupported("icc", unsupported)
     if not hasattr(model, "varcorr") or not hasattr(model, "design"):

@@ -15,8 +15,11 @@ import numpy as np
 
 
 def _central(f, x: np.ndarray, h: np.ndarray, f0: float) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient and Hessian of ``f`` at ``x`` by central differences with step ``h[i]`` along
-    coordinate i (the mixed second differences use the 4-point formula)."""
+    """Return the gradient and Hessian of ``f`` at ``x`` by central differences.
+
+    The step along coordinate i is ``h[i]``; the mixed second differences use the 4-point
+    formula.
+    """
     k = len(x)
     g, H = np.zeros(k), np.zeros((k, k))
     for i in range(k):
@@ -36,7 +39,9 @@ def _central(f, x: np.ndarray, h: np.ndarray, f0: float) -> tuple[np.ndarray, np
 def gradient_hessian(f, x: np.ndarray, h: float = 1e-4,
                      f0: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Gradient and Hessian by central differences with one step (lme4's deriv12, delta = 1e-4).
-    ``f0``: f(x), if the caller has it already."""
+
+    ``f0``: f(x), if the caller has it already.
+    """
     x = np.asarray(x, dtype=float)
     return _central(f, x, np.full(len(x), h), f(x) if f0 is None else f0)
 
@@ -45,7 +50,7 @@ _ZERO_TOL = np.sqrt(np.finfo(float).eps / 7e-7)   # numDeriv's zero.tol
 
 
 def _steps(x: np.ndarray, d: float, eps: float) -> np.ndarray:
-    """numDeriv's first step: d * |x|, or eps where x is (nearly) zero."""
+    """NumDeriv's first step: d * |x|, or eps where x is (nearly) zero."""
     return np.abs(d * x) + eps * (np.abs(x) < _ZERO_TOL)
 
 
@@ -67,7 +72,7 @@ def hessian(f, x: np.ndarray, d: float = 0.1, eps: float = 1e-4, r: int = 4) -> 
 
 
 def jacobian(f, x: np.ndarray, d: float = 1e-4, eps: float = 1e-4, r: int = 4) -> list[np.ndarray]:
-    """Derivatives of an array-valued function, one array per coordinate of x (Richardson)."""
+    """Return the derivatives of an array-valued function, one array per coordinate of x (Richardson)."""
     x = np.asarray(x, dtype=float)
     h0 = _steps(x, d, eps)
     out = []

@@ -17,19 +17,23 @@ from .arguments import refuse_unsupported
 from .callers import caller_name
 from .checks import aliased_columns
 
-__all__ = ["lm", "LmFit", "least_squares", "LeastSquares"]
+__all__ = ["LeastSquares", "LmFit", "least_squares", "lm"]
 
 
 class LeastSquares(NamedTuple):
+    """The result of :func:`least_squares`: coefficients, residuals and residual sum of squares."""
+
     beta: np.ndarray
     resid: np.ndarray
     rss: float
 
 
 def least_squares(X, y) -> LeastSquares:
-    """Ordinary least squares of y on the columns of X (X holds the intercept column, if any):
-    the one hand-written solve of the package (the explorations' fast paths and ranova's
-    no-random-effects likelihood); students fit regressions with :func:`lm` (statsmodels)."""
+    """Solve ordinary least squares of y on the columns of X (X holds the intercept column, if any).
+
+    The one hand-written solve of the package (the explorations' fast paths and ranova's
+    no-random-effects likelihood); students fit regressions with :func:`lm` (statsmodels).
+    """
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
@@ -65,18 +69,20 @@ class LmFit:
         self.coef_table = table.reindex(pd.Index(every, name=None))
         self.resid = pd.Series(np.asarray(results.resid), index=data.index, name="resid")
         self.fitted = pd.Series(np.asarray(results.fittedvalues), index=data.index, name="fitted")
-        self.df_resid = int(round(results.df_resid))
+        self.df_resid = int(np.rint(results.df_resid))
         self.sigma = float(np.sqrt(results.scale))
         self.rsquared = float(results.rsquared)
         self.rsquared_adj = float(results.rsquared_adj)
         self.nobs = int(results.nobs)
-        self._has_slopes = int(round(results.df_model)) > 0
+        self._has_slopes = int(np.rint(results.df_model)) > 0
 
     @property
     def coef(self) -> pd.Series:
+        """Return the estimates of the fixed effects, by name."""
         return self.coef_table["Estimate"]
 
     def call_text(self) -> str:
+        """Return the call as R's summary(lm) prints it, broken before ``data`` when long."""
         call = f"lm(formula = {self.formula}, data = {self.data_name})"
         if len(call) > 70:  # R's deparse breaks long calls before the data argument
             call = f"lm(formula = {self.formula}, \n    data = {self.data_name})"
@@ -111,8 +117,9 @@ def _check_inputs(formula, data) -> None:
 
 def lm(formula: str, data: pd.DataFrame, **unsupported) -> LmFit:
     """Fit ``formula`` by ordinary least squares, dropping rows with missing values (as R does).
-    The formula is read as lmer() reads its fixed part (R's ``^``, ``scale()``, ``factor()``
-    levels; the same refusals), then statsmodels' OLS fits it.
+
+    The formula is read as lmer() reads its fixed part (R's ``^``, ``scale()``, ``factor()`` levels;
+    the same refusals), then statsmodels' OLS fits it.
 
     >>> fit = lm("mathkind ~ ses", data=dat)   # doctest: +SKIP
     >>> fit.summary()                          # doctest: +SKIP
@@ -137,7 +144,10 @@ def lm(formula: str, data: pd.DataFrame, **unsupported) -> LmFit:
 
 
 def _check_outcome_varies(y, formula: str) -> None:
-    """A constant outcome leaves nothing to model (R's lm prints R-squared NaN; lmer refuses it)."""
+    """Refuse a constant outcome: it leaves nothing to model.
+
+    R's lm prints R-squared NaN; lmer refuses it.
+    """
     values = np.asarray(y, dtype=float)
     if len(values) and np.all(values == values[0]):
         name = formula.split("~")[0].strip()

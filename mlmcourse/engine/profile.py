@@ -65,10 +65,13 @@ class _Curve:
     points: dict = field(default_factory=dict)
 
     def start_for(self, x, estimate, at_estimate):
-        """Where the optimiser starts for value x: the others' optimum at the evaluated value
-        nearest to x on the estimate's side of it (lme4 walks out from the estimate, each point
-        starting from the one before). A point beyond x can sit in a corner (an SD of 0 where a
-        correlation no longer matters) from which the optimiser would not come back."""
+        """Return where the optimiser starts for value x.
+
+        The others' optimum at the evaluated value nearest to x on the estimate's side of it
+        (lme4 walks out from the estimate, each point starting from the one before). A point
+        beyond x can sit in a corner (an SD of 0 where a correlation no longer matters) from
+        which the optimiser would not come back.
+        """
         lo, hi = min(x, estimate), max(x, estimate)
         best, best_d = at_estimate, abs(x - estimate)
         for v, (_, opt) in self.points.items():
@@ -78,8 +81,11 @@ class _Curve:
 
 
 class LikelihoodProfile:
-    """The profile of a fitted model's parameters; ``zeta(name, value)`` evaluates it and
-    ``interval(name, level)`` finds where it crosses -z and +z. Built by ``profile(model)``."""
+    """The profile of a fitted model's parameters, built by ``profile(model)``.
+
+    ``zeta(name, value)`` evaluates it and ``interval(name, level)`` finds where it crosses -z
+    and +z.
+    """
 
     @one_blas_thread
     def __init__(self, model):
@@ -112,8 +118,8 @@ class LikelihoodProfile:
         lo = [p.lower for p in params]
         hi = [p.upper for p in params]
         params.append(Param("sigma", "sigma", len(vnames) - 1, self.sigma_ml, 0.0, np.inf))
-        self._vlower = np.array(lo + [0.0])
-        self._vupper = np.array(hi + [np.inf])
+        self._vlower = np.array([*lo, 0.0])
+        self._vupper = np.array([*hi, np.inf])
         for j, xname in enumerate(bnames):
             params.append(Param(xname, "beta", j, float(self.beta_ml[j]), -np.inf, np.inf))
         self.params = params
@@ -140,7 +146,7 @@ class LikelihoodProfile:
         return self._dev.deviance_at(terms, sigma, False) + penalty
 
     def _reduced(self, j: int) -> ProfiledDeviance:
-        """The model without column j of X (its effect moves to an offset), built once."""
+        """Return the model without column j of X (its effect moves to an offset), built once."""
         if j not in self._beta_dev:
             d = self.model.design
             keep = [i for i in range(d.p) if i != j]
@@ -162,8 +168,11 @@ class LikelihoodProfile:
 
     @one_blas_thread
     def zeta(self, name: str, value: float) -> float:
-        """lme4's zeta: sign(value - estimate) * sqrt(deviance at value - base deviance), with
-        the other parameters at their optimum given ``value``."""
+        """Return lme4's zeta at ``value``.
+
+        sign(value - estimate) * sqrt(deviance at value - base deviance), with the other
+        parameters at their optimum given ``value``.
+        """
         par = self._by_name[name]
         curve = self._curves[name]
         value = float(value)
@@ -204,8 +213,10 @@ class LikelihoodProfile:
 
     # -- the interval ------------------------------------------------------------------------
     def _end(self, par: Param, target: float) -> float:
-        """Where zeta = target (negative: below the estimate), or lme4's bound when zeta does
-        not reach target before the bound."""
+        """Find where zeta = target (negative: below the estimate), or lme4's bound.
+
+        The bound when zeta does not reach target before it.
+        """
         sign = 1.0 if target > 0 else -1.0
         bound = par.upper if sign > 0 else par.lower
         est = par.estimate
@@ -221,9 +232,18 @@ class LikelihoodProfile:
         inside, outside = self._sides(par, target)
         if outside:                            # already bracketed by earlier evaluations
             return find_root(g, inside[-1][0], outside[0][0])
-        # step out until zeta passes the target, by secant steps from the two outermost points
-        # (on a log scale for an SD or sigma, whose profile is nearly linear in the log); a
-        # step that would pass a bound goes to the bound, and there lme4's rule decides
+        return self._step_out(g, par, target, inside, bounded)
+
+    def _step_out(self, g, par: Param, target: float, inside: list, bounded: bool) -> float:
+        """Step out until zeta passes the target, then find the end between the last two points.
+
+        Secant steps from the two outermost points (on a log scale for an SD or sigma, whose
+        profile is nearly linear in the log); a step that would pass a bound goes to the bound,
+        and there lme4's rule decides.
+        """
+        sign = 1.0 if target > 0 else -1.0
+        bound = par.upper if sign > 0 else par.lower
+        est = par.estimate
         log_scale = par.kind in ("sd", "sigma") and est > 0
         to_u = (lambda x: math.log(x / est)) if log_scale else (lambda x: x - est)
         to_x = (lambda u: est * math.exp(u)) if log_scale else (lambda u: est + u)
@@ -237,14 +257,7 @@ class LikelihoodProfile:
             (x0, z0), (x1, z1) = inside[-2], inside[-1]
             u0, g0, u1, g1 = to_u(x0), z0 - target, to_u(x1), z1 - target
         else:
-            if par.kind == "beta":
-                se = self._se_ml[par.index]
-                step = abs(target) * (se if se > 0 else 1.0)
-            else:
-                se = self._var_se()[par.index]
-                step = abs(target) * se if np.isfinite(se) and se > 0 else (
-                    0.05 if log_scale else max(0.2 * self.sigma_ml, 1e-3))
-            u0, g0, u1 = 0.0, -target, sign * step
+            u0, g0, u1 = 0.0, -target, sign * self._first_step(par, target, log_scale)
             if clamp(u1) is None:
                 return self._at_bound(g, par, target, bound)
             g1 = g(to_x(u1))
@@ -265,9 +278,21 @@ class LikelihoodProfile:
                           "its interval cannot be computed; use method=\"Wald\" for the fixed "
                           "effects.")
 
+    def _first_step(self, par: Param, target: float, log_scale: bool) -> float:
+        """Return the size of the first step out from the estimate: |target| standard errors."""
+        if par.kind == "beta":
+            se = self._se_ml[par.index]
+            return abs(target) * (se if se > 0 else 1.0)
+        se = self._var_se()[par.index]
+        return abs(target) * se if np.isfinite(se) and se > 0 else (
+            0.05 if log_scale else max(0.2 * self.sigma_ml, 1e-3))
+
     def _at_bound(self, g, par: Param, target: float, bound: float) -> float:
-        """lme4's rule at a bound: when zeta there has not reached the target, the bound is the
-        interval's end (lme4's spline has no point beyond it: NA, replaced by the bound)."""
+        """Apply lme4's rule at a bound.
+
+        When zeta there has not reached the target, the bound is the interval's end (lme4's
+        spline has no point beyond it: NA, replaced by the bound).
+        """
         sign = 1.0 if target > 0 else -1.0
         if sign * g(bound) < 0:
             return bound
@@ -275,9 +300,12 @@ class LikelihoodProfile:
         return find_root(g, inside[-1][0], bound)
 
     def _var_se(self) -> np.ndarray:
-        """Approximate standard errors of the variance parameters at the ML optimum, on the scale
-        the search steps on (log for a positive SD and sigma): from the Hessian of the deviance
-        (2 H^-1), only to size the first step of the search for an interval's end."""
+        """Return approximate standard errors of the variance parameters at the ML optimum.
+
+        On the scale the search steps on (log for a positive SD and sigma): from the Hessian
+        of the deviance (2 H^-1), only to size the first step of the search for an
+        interval's end.
+        """
         if self._se_var is None:
             v = self.varpar_ml
             logs = np.array([p.kind in ("sd", "sigma") and p.estimate > 0
@@ -299,8 +327,11 @@ class LikelihoodProfile:
         return self._se_var
 
     def _sides(self, par: Param, target: float):
-        """The evaluated points on target's side of the estimate: those not yet at target (from
-        the estimate outwards) and those past it (nearest first)."""
+        """Return the evaluated points on target's side of the estimate.
+
+        Those not yet at target (from the estimate outwards) and those past it (nearest
+        first).
+        """
         sign = 1.0 if target > 0 else -1.0
         pts = [(par.estimate, 0.0)] + [(x, z) for x, (z, _) in self._curves[par.name].points.items()
                                        if sign * (x - par.estimate) > 0]
@@ -310,29 +341,33 @@ class LikelihoodProfile:
         return inside, outside
 
     def interval(self, name: str, level: float = 0.95) -> tuple[float, float]:
-        """The profile interval of parameter ``name`` at ``level``: lme4's confint(profile)."""
+        """Return the profile interval of parameter ``name`` at ``level``: lme4's confint(profile)."""
         par = self._by_name[name]
         z = float(_norm_quantile(0.5 + level / 2.0))
         return self._end(par, -z), self._end(par, z)
 
     def zeta_curve(self, name: str, levels=(0.5, 0.8, 0.9, 0.95, 0.99)):
-        """The profile of ``name`` for a plot: every (value, zeta) evaluated once the interval ends
-        at each of ``levels`` are found, and those ends as {level: (lower, upper)}. An end at a
-        bound (an SD's 0) has |zeta| below the level's: there the curve stops at the bound."""
+        """Return the profile of ``name`` for a plot, and its interval ends at ``levels``.
+
+        Every (value, zeta) evaluated once the interval ends at each of ``levels`` are
+        found, and those ends as {level: (lower, upper)}. An end at a bound (an SD's 0) has
+        |zeta| below the level's: there the curve stops at the bound.
+        """
         ends = {lv: self.interval(name, lv) for lv in sorted(levels, reverse=True)}  # widest first:
         ends = dict(sorted(ends.items()))      # the narrower ends are then already bracketed
         xs, zs = self.curve(name)
         return xs, zs, ends
 
     def names(self) -> list[str]:
+        """Return the names of the profiled parameters, in lme4's order."""
         return [p.name for p in self.params]
 
     def param(self, name: str) -> Param:
+        """Return the parameter called ``name``."""
         return self._by_name[name]
 
     def curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """Every (value, zeta) evaluated so far for ``name``, sorted by value, with the
-        estimate (zeta 0)."""
+        """Every (value, zeta) evaluated so far for ``name``, sorted by value, with the estimate (zeta 0)."""
         par = self._by_name[name]
         pts = {par.estimate: 0.0}
         pts.update({x: zv for x, (zv, _) in self._curves[name].points.items()})
@@ -346,7 +381,7 @@ def _norm_quantile(p: float) -> float:
 
 
 def check_model(model) -> None:
-    """A model fitted by lmer(), or one paragraph saying what to do instead."""
+    """Check that the model was fitted by lmer(); else one paragraph says what to do instead."""
     from .model import LmerModel
     from .ols import LmFit
     if isinstance(model, LmerModel):
@@ -363,16 +398,18 @@ def check_model(model) -> None:
 
 
 def profile(model, **unsupported) -> LikelihoodProfile:
-    """The likelihood profile of a model fitted by ``lmer()`` (either engine), as lme4's
-    ``profile(m)``. Its zeta values are computed when asked for and kept, so one profile serves
-    both the intervals and the plot::
+    """Return the likelihood profile of a model fitted by ``lmer()`` (either engine), as lme4's ``profile(m)``.
+
+    Its zeta values are computed when asked for and kept, so one profile serves both the intervals
+    and the plot::
 
         prof = profile(fit3)
         confint(prof)                  # = confint(fit3), lme4's profile intervals
         plot_profile(prof)             # mlmcourse.plots: lme4's zeta plot, same evaluations
 
     ``prof.zeta(name, value)`` is zeta at one value of a parameter (lme4's labels, e.g.
-    "sd_(Intercept)|schoolid"); ``prof.interval(name, level)`` one interval."""
+    "sd_(Intercept)|schoolid"); ``prof.interval(name, level)`` one interval.
+    """
     refuse_unsupported("profile", unsupported)
     check_model(model)
     return LikelihoodProfile(model)

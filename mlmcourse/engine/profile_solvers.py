@@ -1,5 +1,8 @@
-"""The two numerical tools of the profile (engine/profile.py): BOBYQA for the parameters that are
-re-optimised at each point of a profile, and the root finder for an interval's end."""
+"""The two numerical tools of the profile (engine/profile.py).
+
+BOBYQA for the parameters that are re-optimised at each point of a profile, and the root finder for
+an interval's end.
+"""
 from __future__ import annotations
 
 import nlopt
@@ -41,9 +44,11 @@ def minimize_bobyqa(f, x0, lower, upper):
 
 
 def best_of(f, starts, lower, upper):
-    """The lower of BOBYQA's optima from the walk's start and from the fit's own optimum: with
-    three or more correlated effects one start can stall where a correlation's bound meets
-    the others' (sleepstudy with (1 + Days + Days^2|Subject): an end 0.11 instead of 0.26)."""
+    """Return the lower of BOBYQA's optima from the walk's start and from the fit's own optimum.
+
+    With three or more correlated effects one start can stall where a correlation's bound meets
+    the others' (sleepstudy with (1 + Days + Days^2|Subject): an end 0.11 instead of 0.26).
+    """
     best = None
     for k, x0 in enumerate(starts):
         if k and np.array_equal(x0, starts[0]):
@@ -55,9 +60,11 @@ def best_of(f, starts, lower, upper):
 
 
 def find_root(g, a: float, b: float) -> float:
-    """g's root between a and b (g(a), g(b) of opposite signs; both already evaluated, so
-    cached): regula falsi with the Illinois modification, stopping when zeta is within
-    ZTOL of the target or the bracket is below XTOL (relative)."""
+    """Find g's root between a and b by regula falsi with the Illinois modification.
+
+    g(a), g(b) have opposite signs and are both already evaluated, so cached. The search stops
+    when zeta is within ZTOL of the target or the bracket is below XTOL (relative).
+    """
     ga, gb = g(a), g(b)
     if ga == 0:
         return a

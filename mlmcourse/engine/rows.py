@@ -1,6 +1,9 @@
-"""The rows a model uses: ``subset`` first, then rows with a missing value in any variable the
-formula uses are dropped (and counted), as lme4's model.frame does; and ``complete_cases``, the
-rows a comparison of models must share (the handout's ``in_sample``)."""
+"""The rows a model uses, and ``complete_cases``.
+
+``subset`` first, then rows with a missing value in any variable the formula uses are dropped (and
+counted), as lme4's model.frame does; and ``complete_cases``, the rows a comparison of models must
+share (the handout's ``in_sample``).
+"""
 from __future__ import annotations
 
 import difflib
@@ -21,9 +24,11 @@ SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def unambiguous_index(data: pd.DataFrame) -> pd.DataFrame:
-    """``data``, with its index levels unnamed when a level has a column's name (as after
-    ``dat.set_index(["schoolid", "classid"], drop=False)``): pandas then cannot tell which one a
-    name means. The index's values, and so the rows' labels, are kept."""
+    """Return ``data`` with its index levels unnamed when a level has a column's name.
+
+    As after ``dat.set_index(["schoolid", "classid"], drop=False)``: pandas then cannot tell
+    which one a name means. The index's values, and so the rows' labels, are kept.
+    """
     if any(n is not None and n in data.columns for n in data.index.names):
         return data.rename_axis(index=[None] * data.index.nlevels)
     return data
@@ -33,8 +38,10 @@ HIDDEN = "_rscale"  # columns the course adds for scale() (rsyntax.HIDDEN), neve
 
 
 def check_flat_columns(data: pd.DataFrame) -> None:
-    """Columns with several levels (a MultiIndex, e.g. after .agg(["mean", "sd"]) or a pivot) have
-    names that a formula cannot write."""
+    """Refuse columns with several levels: a formula cannot write their names.
+
+    A MultiIndex, e.g. after .agg(["mean", "sd"]) or a pivot.
+    """
     if isinstance(data.columns, pd.MultiIndex):
         example = ", ".join(repr(c) for c in list(data.columns)[:2])
         raise CourseError(
@@ -47,8 +54,10 @@ _QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
 
 
 def unquoted_column(expr: str, data: pd.DataFrame, where: str) -> CourseError | None:
-    """A column whose name is not a plain name (a space, a sign: 'SES score') written in the
-    formula without Q("..."): the formula reads it as two names; None when there is none."""
+    """Return a column whose name is not a plain name, written in the formula without Q("...").
+
+    A space, a sign: 'SES score'; the formula reads it as two names. None when there is none.
+    """
     text = _QUOTED.sub(" ", expr)
     for col in sorted((str(c) for c in data.columns), key=len, reverse=True):
         if re.fullmatch(r"[\w.]+", col) or not col.strip():
@@ -65,6 +74,7 @@ def unquoted_column(expr: str, data: pd.DataFrame, where: str) -> CourseError | 
 
 
 def unknown_column(name: str, data: pd.DataFrame, where: str) -> CourseError:
+    """Return the error for a name that is not a column of ``data``: an index level, or a likely typo."""
     if name in [str(n) for n in data.index.names if n is not None]:
         return CourseError(
             f"The {where} uses '{name}', which is a level of the data's index (its row labels), not a "
@@ -80,7 +90,7 @@ def unknown_column(name: str, data: pd.DataFrame, where: str) -> CourseError:
 
 
 def columns_in(expr: str, data: pd.DataFrame) -> list:
-    """The data columns one part of a formula names (``ses``, ``Q("my var")``), in order."""
+    """Return the data columns one part of a formula names (``ses``, ``Q("my var")``), in order."""
     cols = {str(c): c for c in data.columns}
     found: list = []
     for m in _NAME.finditer(expr):
@@ -91,7 +101,7 @@ def columns_in(expr: str, data: pd.DataFrame) -> list:
 
 
 def referenced_columns(spec: FormulaSpec, data: pd.DataFrame) -> list[str]:
-    """The data columns a formula uses (for missing-value handling), in order."""
+    """Return the data columns a formula uses (for missing-value handling), in order."""
     found: list = []
     for piece in [spec.response, spec.fixed] + [t.lhs for t in spec.random]:
         found += [c for c in columns_in(piece, data) if c not in found]
@@ -121,31 +131,43 @@ def _true_false_or_missing(mask: pd.Series) -> bool:
 
 
 def subset_mask(subset, data: pd.DataFrame) -> pd.Series:
-    """subset= as a True/False Series on data's index (aligned by label, never by position)."""
+    """Return subset= as a True/False Series on data's index (aligned by label, never by position)."""
     if isinstance(subset, pd.DataFrame):
         if subset.shape[1] != 1:
             raise CourseError(f"subset= is a DataFrame with {subset.shape[1]} columns: give one True/False "
                               "per row, e.g. dat['ses'] > 0 or complete_cases(dat, formula).")
         subset = subset.iloc[:, 0]  # a one-column DataFrame, e.g. dat[['ses']] > 0
-    if isinstance(subset, pd.Series):
-        if not subset.index.equals(data.index):
-            if len(subset.index) != len(data.index) or not subset.index.isin(data.index).all():
-                raise CourseError("subset= is a Series whose index does not match the data's rows. "
-                                  "Build it from the same DataFrame, e.g. complete_cases(dat, formula).")
-            subset = subset.reindex(data.index)
-        mask = subset
-    else:
-        values = np.asarray(subset)
-        if values.ndim == 2 and 1 in values.shape:  # an (n, 1) column or (1, n) row
-            values = values.reshape(-1)
-        if values.ndim != 1:
-            what = "a single value" if values.ndim == 0 else f"shape {values.shape}"
-            raise CourseError(f"subset= is {what}: give one True/False per row (a Series or a 1-D "
-                              "array), e.g. dat['ses'] > 0 or complete_cases(dat, formula).")
-        if len(values) != len(data):
-            raise CourseError(f"subset= has {values.size} values but the data has {len(data)} rows: "
-                              "give one True/False per row, e.g. complete_cases(dat, formula).")
-        mask = pd.Series(values, index=data.index)
+    mask = _aligned_series(subset, data) if isinstance(subset, pd.Series) else _series_of_values(subset, data)
+    return _true_false(mask)
+
+
+def _aligned_series(subset: pd.Series, data: pd.DataFrame) -> pd.Series:
+    """Return a Series subset= on data's index, aligned by label; refuse one whose labels differ."""
+    if not subset.index.equals(data.index):
+        if len(subset.index) != len(data.index) or not subset.index.isin(data.index).all():
+            raise CourseError("subset= is a Series whose index does not match the data's rows. "
+                              "Build it from the same DataFrame, e.g. complete_cases(dat, formula).")
+        subset = subset.reindex(data.index)
+    return subset
+
+
+def _series_of_values(subset, data: pd.DataFrame) -> pd.Series:
+    """Return subset= given as values (a list, an array) as a Series: one value per row, in order."""
+    values = np.asarray(subset)
+    if values.ndim == 2 and 1 in values.shape:  # an (n, 1) column or (1, n) row
+        values = values.reshape(-1)
+    if values.ndim != 1:
+        what = "a single value" if values.ndim == 0 else f"shape {values.shape}"
+        raise CourseError(f"subset= is {what}: give one True/False per row (a Series or a 1-D "
+                          "array), e.g. dat['ses'] > 0 or complete_cases(dat, formula).")
+    if len(values) != len(data):
+        raise CourseError(f"subset= has {values.size} values but the data has {len(data)} rows: "
+                          "give one True/False per row, e.g. complete_cases(dat, formula).")
+    return pd.Series(values, index=data.index)
+
+
+def _true_false(mask: pd.Series) -> pd.Series:
+    """Return the mask as plain True/False (a missing value leaves its row out); refuse other values."""
     if mask.dtype != bool and _true_false_or_missing(mask):
         # pandas' nullable boolean, or True/False objects: as in R, a missing value (NA) in
         # subset= leaves its row out (model.frame keeps only the TRUE rows)
@@ -179,45 +201,66 @@ def _nothing_left(frame: pd.DataFrame, variables: list, present: pd.DataFrame, s
 
 
 def select_rows(spec: FormulaSpec, data: pd.DataFrame, subset) -> tuple[pd.DataFrame, int, int, list, list[str]]:
-    """The rows used: (rows, n dropped for missing values, n left out by subset, the formula's
-    variables, those of them that dropped rows)."""
+    """Return the rows used.
+
+    (rows, n dropped for missing values, n left out by subset, the formula's variables, those of
+    them that dropped rows).
+    """
     variables = referenced_columns(spec, data)
-    _check_unique_names(data, variables + [spec.response])
-    if spec.response not in data.columns and spec.response not in variables and SAFE_NAME.match(spec.response):
-        raise unknown_column(spec.response, data, "outcome")
-    for t in spec.random:
-        for f in t.factors:
-            if f not in data.columns:
-                raise unknown_column(f, data, f"random-effects term {shown(t.source)}")
+    _check_unique_names(data, [*variables, spec.response])
+    _check_columns_exist(spec, data, variables)
     if len(data) == 0:
         raise CourseError("The data has no rows: there is nothing to fit.")
-    if subset is not None:
-        frame = data.loc[subset_mask(subset, data).to_numpy()]
-        if len(frame) == 0:
-            raise CourseError(f"No rows are left to fit: subset= keeps none of the data's {len(data)} rows "
-                              "(it is False for every row). Check the condition it was built from.")
-    else:
-        frame = data
+    frame = _subset_rows(data, subset) if subset is not None else data
     n_subset_out = len(data) - len(frame)
     present = frame[variables].notna() if variables else pd.DataFrame(index=frame.index)
     complete = present.all(axis=1) if variables else pd.Series(True, index=frame.index)
     if not complete.any():
         raise _nothing_left(frame, variables, present, subset is not None)
     with_na = [str(c) for c in variables if not present[c].all()]
-    used = frame.loc[complete]
-    unused = [c for c in variables if isinstance(used[c].dtype, pd.CategoricalDtype)
-              and len(used[c].cat.categories) > used[c].nunique()]
-    if unused:  # as lme4's model.frame(drop.unused.levels = TRUE): no all-zero dummy columns
-        used = used.copy()
-        for c in unused:
-            used[c] = used[c].cat.remove_unused_categories()
+    used = _drop_unused_levels(frame.loc[complete], variables)
     return plain_dtypes(used, variables), int((~complete).sum()), n_subset_out, variables, with_na
 
 
+def _check_columns_exist(spec: FormulaSpec, data: pd.DataFrame, variables: list) -> None:
+    """Refuse an outcome or a grouping factor that is not a column of the data."""
+    if spec.response not in data.columns and spec.response not in variables and SAFE_NAME.match(spec.response):
+        raise unknown_column(spec.response, data, "outcome")
+    for t in spec.random:
+        for f in t.factors:
+            if f not in data.columns:
+                raise unknown_column(f, data, f"random-effects term {shown(t.source)}")
+
+
+def _subset_rows(data: pd.DataFrame, subset) -> pd.DataFrame:
+    """Return the rows subset= keeps; refuse a subset that keeps none."""
+    frame = data.loc[subset_mask(subset, data).to_numpy()]
+    if len(frame) == 0:
+        raise CourseError(f"No rows are left to fit: subset= keeps none of the data's {len(data)} rows "
+                          "(it is False for every row). Check the condition it was built from.")
+    return frame
+
+
+def _drop_unused_levels(used: pd.DataFrame, variables: list) -> pd.DataFrame:
+    """Drop the categories no row uses, as lme4's model.frame(drop.unused.levels = TRUE) does.
+
+    So that a factor gives no all-zero dummy column.
+    """
+    unused = [c for c in variables if isinstance(used[c].dtype, pd.CategoricalDtype)
+              and len(used[c].cat.categories) > used[c].nunique()]
+    if unused:
+        used = used.copy()
+        for c in unused:
+            used[c] = used[c].cat.remove_unused_categories()
+    return used
+
+
 def plain_dtypes(frame: pd.DataFrame, columns: list) -> pd.DataFrame:
-    """pandas' nullable columns (boolean, Int64, Float64, string), once their missing rows are
-    dropped, as the plain numpy types the formula code reads (a nullable boolean with NA: lme4
-    drops the rows and fits, and so does the course)."""
+    """Turn pandas' nullable columns into the plain numpy types the formula code reads.
+
+    Boolean, Int64, Float64, string, once their missing rows are dropped (a nullable boolean
+    with NA: lme4 drops the rows and fits, and so does the course).
+    """
     changed = {}
     for c in columns:
         kind = frame[c].dtype
@@ -236,10 +279,11 @@ def plain_dtypes(frame: pd.DataFrame, columns: list) -> pd.DataFrame:
 
 
 def complete_cases(data: pd.DataFrame, formula: str | None = None) -> pd.Series:
-    """True for the rows with no missing value in any variable the formula uses.
+    """Return True for the rows with no missing value in any variable the formula uses.
 
     ``complete_cases(dat, "mathgain ~ ses + mathknow")`` is the handout's ``in_sample``: fit
-    every model of a comparison on these rows so that their likelihoods can be compared."""
+    every model of a comparison on these rows so that their likelihoods can be compared.
+    """
     if not isinstance(formula, str) or not formula.strip():
         raise CourseError("complete_cases() needs the formula of the largest model, e.g. "
                           "complete_cases(dat, 'mathgain ~ ses + mathknow'): R's complete.cases(dat) "

@@ -1,6 +1,7 @@
-"""R's meaning of what a student types in a formula, where Python's formula language (patsy)
-would read the same text otherwise: translated when the meaning can be kept, refused (one
-CourseError paragraph) when it cannot. Never passed through silently.
+"""R's meaning of what a student types in a formula, where patsy would read it otherwise.
+
+Translated when the meaning can be kept, refused (one CourseError paragraph) when it cannot. Never
+passed through silently.
 
     refuse_r_only   R functions and operators with no faithful Python spelling here: offset(),
                     poly(), splines, relevel(), ordered(), %in%, R's contrast names contr.*
@@ -85,8 +86,11 @@ def refuse_r_only(expr: str, where: str) -> None:
 
 # --- R's as.character, for factor levels ---------------------------------------------------------
 def _r_double(v: float) -> str:
-    """R's as.character(<double>): up to 15 significant digits, fixed or scientific notation,
-    whichever is shorter (R's default scipen = 0): 10.0 -> '10', 1e5 -> '1e+05', 0.1 -> '0.1'."""
+    """Format a number as R's as.character(<double>) does.
+
+    Up to 15 significant digits, fixed or scientific notation, whichever is shorter (R's default
+    scipen = 0): 10.0 -> '10', 1e5 -> '1e+05', 0.1 -> '0.1'.
+    """
     if v == 0:
         return "0"
     digits = next(d for d in range(1, 16) if float(f"{v:.{d - 1}e}") == float(f"{v:.14e}"))
@@ -109,8 +113,10 @@ def r_text(v) -> str:
 
 
 def is_mixed(col: pd.Series) -> bool:
-    """An object column holding both text and other values (10 and "10"): R would have made it
-    one character vector."""
+    """Return True for an object column holding both text and other values (10 and "10").
+
+    R would have made it one character vector.
+    """
     if not pd.api.types.is_object_dtype(col.dtype):
         return False
     kinds = {isinstance(v, str) for v in col.dropna()}
@@ -126,8 +132,11 @@ def r_collation(col: pd.Series) -> pd.Series:
 
 
 def as_r_factor(col: pd.Series) -> pd.Series:
-    """A text column (or one mixing text and numbers) as R's factor of it: levels named by R's
-    as.character and sorted as R sorts them. Other columns are returned as they are."""
+    """Return a text column (or one mixing text and numbers) as R's factor of it.
+
+    Levels named by R's as.character and sorted as R sorts them. Other columns are returned as
+    they are.
+    """
     if isinstance(col.dtype, pd.CategoricalDtype):
         return col
     if not (pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)):
@@ -157,6 +166,7 @@ class Scaled:
         return "".join(out) + expr[pos:]
 
     def label(self, name: str) -> str:
+        """Return a column name with each hidden scale() column written as R labels it."""
         return re.sub(rf"{HIDDEN}\d+_", lambda m: self.display.get(m.group(0), m.group(0)), name)
 
 
@@ -216,9 +226,12 @@ def r_scale_values(x: np.ndarray, center: bool, scale: bool) -> np.ndarray:
 
 
 def r_scale(pieces: list[str], data: pd.DataFrame, evaluate) -> tuple[pd.DataFrame, Scaled]:
-    """The data with one hidden column per scale() call of the formula's ``pieces``, computed as
-    R computes it: over all rows of ``data`` (before subset= and before the rows with missing
-    values in other variables are dropped). ``evaluate(expr, data)`` gives a column's values."""
+    """Return the data with one hidden column per scale() call of the formula's ``pieces``.
+
+    Computed as R computes it: over all rows of ``data`` (before subset= and before the rows
+    with missing values in other variables are dropped). ``evaluate(expr, data)`` gives a
+    column's values.
+    """
     scaled = Scaled()
     added = {}
     for piece, where in pieces:

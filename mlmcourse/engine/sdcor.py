@@ -1,8 +1,11 @@
-"""The SD / correlation scale on which lme4 profiles the random effects (lme4's sd_ and cor_
-parameters, devfun2's scale), and lme4's labels for the parameters (``oldNames=FALSE``).
+"""The SD / correlation scale on which lme4 profiles the random effects, and its labels.
+
+lme4's sd_ and cor_ parameters (devfun2's scale), and lme4's labels for the parameters
+(``oldNames=FALSE``).
 
 theta holds, per term, the lower triangle of the relative Cholesky factor column by column; the
-same positions hold an SD (diagonal) or a correlation (below it) on this scale."""
+same positions hold an SD (diagonal) or a correlation (below it) on this scale.
+"""
 from __future__ import annotations
 
 import math
@@ -11,9 +14,11 @@ import numpy as np
 
 
 def parameter_names(model) -> tuple[list[str], list[str]]:
-    """lme4's labels (``oldNames=FALSE``) of the variance parameters, in theta's order (per term,
-    column by column: an SD on the diagonal, a correlation below it), then sigma; and of the fixed
-    effects."""
+    """Return lme4's labels (``oldNames=FALSE``) of the parameters.
+
+    The variance parameters in theta's order (per term, column by column: an SD on the diagonal,
+    a correlation below it), then sigma; and the fixed effects.
+    """
     names = []
     for td in model.design.terms:
         p = td.p
@@ -21,7 +26,7 @@ def parameter_names(model) -> tuple[list[str], list[str]]:
             for r in range(c, p):
                 names.append(f"sd_{td.cnames[r]}|{td.term.group}" if r == c
                              else f"cor_{td.cnames[r]}.{td.cnames[c]}|{td.term.group}")
-    return names + ["sigma"], list(model.design.xnames)
+    return [*names, "sigma"], list(model.design.xnames)
 
 
 def sdcor_from_theta(theta, sigma, tmats):
@@ -44,11 +49,14 @@ def sdcor_from_theta(theta, sigma, tmats):
 
 
 def theta_from_sdcor(sdcor, sigma, tmats):
-    """theta from SDs, correlations and sigma: per term, the lower Cholesky factor of the
-    covariance over sigma^2; a zero pivot (an SD of 0 or a correlation of +-1) gives a zero
-    column below it instead of failing. Also returns how far the correlations are from a valid
-    (positive semi-definite) matrix, 0 when they are one: with three or more effects, values
-    each within [-1, 1] can together be impossible, and the deviance is then penalised."""
+    """Return theta from SDs, correlations and sigma.
+
+    Per term, the lower Cholesky factor of the covariance over sigma^2; a zero pivot (an SD of 0
+    or a correlation of +-1) gives a zero column below it instead of failing. Also returns how
+    far the correlations are from a valid (positive semi-definite) matrix, 0 when they are one:
+    with three or more effects, values each within [-1, 1] can together be impossible, and the
+    deviance is then penalised.
+    """
     theta = np.empty(len(sdcor))
     deficit = 0.0
     for p, rr, cc, sl in tmats:

@@ -24,6 +24,8 @@ from .rsyntax import scale_calls
 
 @dataclass
 class MixedLMSpec:
+    """The arguments of the statsmodels call that fits the same model: formula, groups, re_formula, vc_formula."""
+
     fixed: str                     # "mathkind ~ ses"
     groups: str                    # column name, or "_one" for crossed factors
     re_formula: str | None
@@ -33,7 +35,7 @@ class MixedLMSpec:
     unexpressed: list[str] = field(default_factory=list)       # dropped columns no formula can drop
 
     def call(self, data_name: str = "dat", reml: bool = True) -> str:
-        """The statsmodels code a student would write."""
+        """Return the statsmodels code a student would write."""
         args = [repr(self.fixed), data_name, f"groups={self.groups!r}"]
         if self.re_formula is not None:
             args.append(f"re_formula={self.re_formula!r}")
@@ -47,7 +49,7 @@ class MixedLMSpec:
 
 
 def _col(name: str) -> str:
-    """A column as patsy must see it: Q("class") for keywords and odd names."""
+    """Return a column as patsy must see it: Q("class") for keywords and odd names."""
     return name if name.isidentifier() and not keyword.iskeyword(name) else f'Q("{name}")'
 
 
@@ -60,16 +62,19 @@ def _cannot(term_label: str, why: str) -> CourseError:
 
 
 def _nested_in(design: Design, factors: tuple[str, ...], g: str) -> bool:
-    """True when every level of ``factors`` lies within one level of ``g`` in the data."""
+    """Return True when every level of ``factors`` lies within one level of ``g`` in the data."""
     if g in factors:
         return True
     return bool(design.data.groupby(list(factors))[g].nunique().max() == 1)
 
 
 def _outer_factor(design: Design) -> str | None:
-    """The factor statsmodels can use as ``groups``: one that has a term of its own and in
-    which every other term's factor is nested (in the data: class ids unique across schools
-    nest classrooms in schools even when the formula says (1|schoolid) + (1|classid))."""
+    """Return the factor statsmodels can use as ``groups``.
+
+    One that has a term of its own and in which every other term's factor is nested (in the
+    data: class ids unique across schools nest classrooms in schools even when the formula says
+    (1|schoolid) + (1|classid)).
+    """
     candidates = sorted({td.term.factors[0] for td in design.terms if len(td.term.factors) == 1},
                         key=lambda f: design.data[f].nunique())
     for g in candidates:
@@ -132,9 +137,12 @@ def mixedlm_spec(design: Design) -> MixedLMSpec:
 
 
 def _fixed_formula(design: Design) -> tuple[str, list[str]]:
-    """The fixed part as patsy reads it (R's ``factor(x)`` is ``C(x)``), without the columns lme4
-    dropped that are variables of their own (``- ses2``); the other dropped columns (a level of
-    a factor) are returned: no formula leaves them out."""
+    """Return the fixed part as patsy reads it, and the dropped columns it cannot leave out.
+
+    R's ``factor(x)`` is ``C(x)``; the columns lme4 dropped that are variables of their own are
+    left out (``- ses2``); the other dropped columns (a level of a factor) are returned: no
+    formula leaves them out.
+    """
     spec = design.spec
     fixed = f"{spec.response} ~ {to_patsy(spec.fixed)}"
     unexpressed = []
@@ -147,7 +155,7 @@ def _fixed_formula(design: Design) -> tuple[str, list[str]]:
 
 
 def _sorted_labels(groups: np.ndarray, name: str) -> list:
-    """The groups' labels sorted, as MixedLM sorts them (it cannot sort numbers mixed with text)."""
+    """Return the groups' labels sorted, as MixedLM sorts them (it cannot sort numbers mixed with text)."""
     try:
         return sorted(set(groups))
     except TypeError:
@@ -158,16 +166,21 @@ def _sorted_labels(groups: np.ndarray, name: str) -> list:
 
 
 def _group_codes(groups: np.ndarray, labels: list) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Each row's group, numbered as MixedLM numbers its groups (by sorted label), and the row
-    positions of each group, in data order."""
+    """Return each row's group, numbered as MixedLM numbers its groups, and each group's rows.
+
+    Groups are numbered by sorted label; the row positions of each group are in data order.
+    """
     codes = pd.Index(labels).get_indexer(groups)
     order = np.argsort(codes, kind="stable")
     return codes, np.split(order, np.cumsum(np.bincount(codes, minlength=len(labels)))[:-1])
 
 
 def _level_names(design: Design, td, inner: list[str]) -> np.ndarray:
-    """patsy's column name of each level of a term's factor in ``0 + C(classid)`` (or
-    ``0 + C(classid):ses`` for a slope): 'C(classid)[160]', as from_formula names them."""
+    """Return patsy's column name of each level of a term's factor.
+
+    As in ``0 + C(classid)`` (or ``0 + C(classid):ses`` for a slope): 'C(classid)[160]', as
+    from_formula names them.
+    """
     levels, first = np.unique(td.codes, return_index=True)
     names = np.full(td.nlevels, "", dtype=object)
     values = [design.data[f].to_numpy()[first] for f in inner]
@@ -184,7 +197,8 @@ def _vc_matrices(design: Design, td, g: str, group: np.ndarray, rows: list[np.nd
     A term of the groups factor itself (``0 + ses``) is its effect columns in the group's rows;
     a term of a nested (or, with one all-ones group, crossed) factor is one column per level
     present in the group, in level order: its effect (1 for an intercept) in that level's rows,
-    0 elsewhere."""
+    0 elsewhere.
+    """
     if td.term.group == g:
         return [td.X[r] for r in rows], [list(td.cnames) for _ in rows]
     names = _level_names(design, td, [f for f in td.term.factors if f != g])
@@ -206,7 +220,7 @@ def _vc_matrices(design: Design, td, g: str, group: np.ndarray, rows: list[np.nd
 
 
 def to_mixedlm(design: Design, reml: bool = True):
-    """A statsmodels MixedLM on the same rows as the lmer fit (not fitted).
+    """Return a statsmodels MixedLM on the same rows as the lmer fit (not fitted).
 
     Built from the course's own arrays with statsmodels' constructor ``MixedLM(endog, exog,
     groups, exog_re=..., exog_vc=VCSpec(...))``: the fixed-effects matrix as lmer uses it (in
@@ -220,7 +234,8 @@ def to_mixedlm(design: Design, reml: bool = True):
     a group, a variance component's columns come in lme4's level order; patsy sorts text labels
     as Python does: the order of ``random_effects`` may differ, the likelihood does not).
     Without a formula, its ``predict`` takes arrays; ``formula_mixedlm`` gives the model built
-    from the printed call, as a student would."""
+    from the printed call, as a student would.
+    """
     from statsmodels.regression.mixed_linear_model import MixedLM, VCSpec
 
     ms = mixedlm_spec(design)
@@ -249,10 +264,13 @@ def to_mixedlm(design: Design, reml: bool = True):
 
 
 def formula_mixedlm(design: Design):
-    """The model ``mixedlm_spec(design).call()`` builds: ``smf.mixedlm`` from the formula text, on
-    the rows the lmer fit used (not fitted). It has a formula (``predict`` takes a data frame) and
-    statsmodels' own names (``Intercept``); when lme4 dropped a column no formula can leave out,
-    it is the array-built ``to_mixedlm`` instead (the same model lmer fitted)."""
+    """Return the model ``mixedlm_spec(design).call()`` builds, not fitted.
+
+    ``smf.mixedlm`` from the formula text, on the rows the lmer fit used. It has a formula
+    (``predict`` takes a data frame) and statsmodels' own names (``Intercept``); when lme4
+    dropped a column no formula can leave out, it is the array-built ``to_mixedlm`` instead (the
+    same model lmer fitted).
+    """
     import statsmodels.formula.api as smf
 
     ms = mixedlm_spec(design)
@@ -268,9 +286,10 @@ def formula_mixedlm(design: Design):
 
 
 def statsmodels_loglike(model) -> float:
-    """statsmodels' log-likelihood (REML or ML, as the model) at mlmcourse's estimates.
+    """Statsmodels' log-likelihood (REML or ML, as the model) at mlmcourse's estimates.
 
-    An independent check that both describe the same model: it must equal ``model.loglik``."""
+    An independent check that both describe the same model: it must equal ``model.loglik``.
+    """
     from statsmodels.regression.mixed_linear_model import MixedLMParams
 
     ms = mixedlm_spec(model.design)
@@ -287,7 +306,7 @@ def statsmodels_loglike(model) -> float:
 
 
 def statsmodels_call(formula: str, data: pd.DataFrame, data_name: str = "dat", reml: bool = True) -> str:
-    """The plain statsmodels call for an lme4 formula (raises CourseError when none exists)."""
+    """Return the plain statsmodels call for an lme4 formula (raises CourseError when none exists)."""
     ms = mixedlm_spec(build_design(formula, data))
     if _r_scale_in(ms):
         raise CourseError(
@@ -300,5 +319,5 @@ def statsmodels_call(formula: str, data: pd.DataFrame, data_name: str = "dat", r
 
 def _r_scale_in(ms: MixedLMSpec) -> bool:
     """Whether the formulas of ``ms`` call scale() (R's in lmer(), patsy's in statsmodels)."""
-    texts = [ms.fixed, ms.re_formula or ""] + list((ms.vc_formula or {}).values())
+    texts = [ms.fixed, ms.re_formula or "", *(ms.vc_formula or {}).values()]
     return any(scale_calls(t) for t in texts)

@@ -99,7 +99,7 @@ class _Bridge:
         return covs
 
     def packed(self, theta: np.ndarray) -> np.ndarray:
-        """theta -> statsmodels' packed start (Cholesky factor of cov_re, sqrt of vcomp)."""
+        """Theta -> statsmodels' packed start (Cholesky factor of cov_re, sqrt of vcomp)."""
         covs = self._term_covs(theta)
         parts = []
         if self.re_order is not None:
@@ -114,7 +114,7 @@ class _Bridge:
         return np.concatenate(parts)
 
     def theta(self, result) -> np.ndarray:
-        """statsmodels' estimates -> theta: per term, chol(its covariance / sigma^2), lme4's layout."""
+        """Statsmodels' estimates -> theta: per term, chol(its covariance / sigma^2), lme4's layout."""
         po = result.params_object  # cov_re and vcomp relative to the residual variance
         out = []
         for i, td in enumerate(self.dev.design.terms):
@@ -128,10 +128,13 @@ class _Bridge:
 
 
 def _one_group_per_term(design: Design) -> Design:
-    """The design as smbridge should see it. A term on an interaction with no outer factor
-    (ranova's ``(1 | classid:schoolid)`` alone) would become statsmodels' all-ones group with
-    patsy's full C(classid):C(schoolid) product (33,384 dense columns here); instead it gets
-    a column of its own (its level codes) that statsmodels can use as ``groups``."""
+    """Return the design as smbridge should see it.
+
+    A term on an interaction with no outer factor (ranova's ``(1 | classid:schoolid)`` alone) would
+    become statsmodels' all-ones group with patsy's full C(classid):C(schoolid) product (33,384
+    dense columns here); instead it gets a column of its own (its level codes) that statsmodels can
+    use as ``groups``.
+    """
     if mixedlm_spec(design).groups == "_one" and any(len(td.term.factors) > 1 for td in design.terms):
         data, terms = design.data.copy(), []
         for td in design.terms:
@@ -166,9 +169,12 @@ def _chol_psd(C: np.ndarray) -> np.ndarray:
 
 
 def _check(dev: ProfiledDeviance, reml: bool, theta: np.ndarray):
-    """optimize.py's end-of-fit check at theta: criterion, gradient, max scaled gradient, and
-    the Newton decrement 0.5 g'H^-1 g (what a Newton step would gain on the criterion; inf, i.e.
-    unknown, when a parameter is on the boundary or the Hessian is not positive definite)."""
+    """Check the end of a fit at theta as optimize.py does.
+
+    Criterion, gradient, max scaled gradient, and the Newton decrement 0.5 g'H^-1 g (what a
+    Newton step would gain on the criterion; inf, i.e. unknown, when a parameter is on the
+    boundary or the Hessian is not positive definite).
+    """
     crit = dev.profiled(theta, reml)
     grad, hess = gradient_hessian(lambda t: dev.profiled(t, reml), theta, f0=crit)
     free = theta > dev.lower + 1e-6  # parameters on the boundary are not held to a zero gradient
@@ -206,8 +212,11 @@ def _run(bridge: _Bridge, reml: bool, method: str, start: np.ndarray, name: str,
 
 
 def _best(runs: list[_Run]) -> _Run:
-    """The lowest -2 llf; among runs within IMPROVE_TOL of it (ties), the first that passes
-    both checks (statsmodels' converged, the scaled gradient), else the lowest."""
+    """Return the best run: the lowest -2 llf, preferring a run that passes both checks.
+
+    Among runs within IMPROVE_TOL of the lowest (ties), the first that passes both checks
+    (statsmodels' converged, the scaled gradient), else the lowest.
+    """
     low = min(r.criterion for r in runs)
     ties = [r for r in runs if r.criterion <= low + IMPROVE_TOL]
     return next((r for r in ties if r.ok), min(ties, key=lambda r: r.criterion))
@@ -217,13 +226,37 @@ def fit_statsmodels(dev: ProfiledDeviance, reml: bool, start: np.ndarray | None 
     """Fit ``dev.design`` with statsmodels MixedLM; returns (FitInfo, MixedLMResults).
 
     ``start`` is a theta (e.g. the REML estimate when refitting by ML); default lme4's start.
-    Raises CourseError when statsmodels cannot express the model (see smbridge)."""
+    Raises CourseError when statsmodels cannot express the model (see smbridge).
+    """
     try:
         design = _one_group_per_term(dev.design)
         bridge = _Bridge(dev, to_mixedlm(design), design)
     except CourseError as e:
         raise CourseError(f"{e} Leave out engine=\"statsmodels\" to fit it.") from None
     x0 = dev.theta_start() if start is None else np.maximum(np.asarray(start, float), dev.lower)
+    runs = _runs(bridge, reml, x0)
+    if not runs:
+        raise CourseError(
+            "statsmodels MixedLM could not fit this model (every optimiser tried -- lbfgs, "
+            "bfgs, Nelder-Mead -- failed or gave an infinite likelihood). Fit it with the "
+            "default engine='lme4', which is the course's reference.")
+    best = _best(runs)
+    crit, grad, maxgrad = best.our_criterion, best.gradient, best.maxgrad
+    total = sum(r.evaluations for r in runs)
+    theta = best.theta
+    converged = bool(best.result.converged and np.isfinite(crit) and maxgrad < GRAD_TOL)
+    singular = bool(np.any(theta[dev.diag_index] < SINGULAR_TOL))
+    info = FitInfo(theta=theta, criterion=float(crit), converged=converged, singular=singular,
+                   gradient=grad, evaluations=total, messages=_messages(best, singular),
+                   optimizer=best.name)
+    return info, best.result
+
+
+def _runs(bridge, reml: bool, x0: np.ndarray) -> list[_Run]:
+    """Return statsmodels' runs from ``x0``: lbfgs, polished by bfgs, and Nelder-Mead if neither passes.
+
+    Runs that fail or give an infinite likelihood are left out.
+    """
     runs: list[_Run] = []
 
     def attempt(method, from_theta, name, **options):
@@ -242,17 +275,12 @@ def fit_statsmodels(dev: ProfiledDeviance, reml: bool, start: np.ndarray | None 
             nm = attempt("nm", x0, "nm")
             if nm is not None:
                 attempt("lbfgs", nm.theta, "nm + lbfgs")
-    if not runs:
-        raise CourseError(
-            "statsmodels MixedLM could not fit this model (every optimiser tried -- lbfgs, "
-            "bfgs, Nelder-Mead -- failed or gave an infinite likelihood). Fit it with the "
-            "default engine='lme4', which is the course's reference.")
-    best = _best(runs)
-    crit, grad, maxgrad = best.our_criterion, best.gradient, best.maxgrad
-    total = sum(r.evaluations for r in runs)
-    theta = best.theta
-    converged = bool(best.result.converged and np.isfinite(crit) and maxgrad < GRAD_TOL)
-    singular = bool(np.any(theta[dev.diag_index] < SINGULAR_TOL))
+    return runs
+
+
+def _messages(best: _Run, singular: bool) -> list[str]:
+    """Return what the fit says about the best run: not converged, a large gradient, singular, ..."""
+    crit, maxgrad = best.our_criterion, best.maxgrad
     messages = []
     if not best.result.converged:
         messages.append(f"statsmodels' {best.name.split(' + ')[-1]} stopped before its own "
@@ -270,7 +298,4 @@ def fit_statsmodels(dev: ProfiledDeviance, reml: bool, start: np.ndarray | None 
     if abs(crit - best.criterion) > 1e-6 * max(1.0, abs(crit)):
         messages.append(f"statsmodels' likelihood (-2 llf = {best.criterion:.6f}) differs from "
                         f"mlmcourse's at the same estimates ({crit:.6f}): please report this.")
-    info = FitInfo(theta=theta, criterion=float(crit), converged=converged, singular=singular,
-                   gradient=grad, evaluations=total, messages=messages,
-                   optimizer=best.name)
-    return info, best.result
+    return messages

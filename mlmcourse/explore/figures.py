@@ -29,9 +29,22 @@ from .render import (
 )
 from .sim import GRAND_MEAN, IccPanel, NoisePanel
 
-__all__ = ["IccFigure", "NoiseFigure", "SeparateRegressionsFigure", "VariancePartitionFigure", "figure_png",
-           "icc_headline", "icc_figure", "noise_figure", "separate_regressions_figure", "variance_partition_figure",
-           "icc_alt_text", "noise_alt_text", "separate_regressions_alt_text", "variance_partition_alt_text"]
+__all__ = [
+    "IccFigure",
+    "NoiseFigure",
+    "SeparateRegressionsFigure",
+    "VariancePartitionFigure",
+    "figure_png",
+    "icc_alt_text",
+    "icc_figure",
+    "icc_headline",
+    "noise_alt_text",
+    "noise_figure",
+    "separate_regressions_alt_text",
+    "separate_regressions_figure",
+    "variance_partition_alt_text",
+    "variance_partition_figure",
+]
 
 # --- 1. ICC and dependence ----------------------------------------------------------------------
 
@@ -94,7 +107,7 @@ class IccFigure(LiveFigure):
 
 
 def icc_headline(panel: IccPanel) -> str:
-    """What the panel shows, in words: how much two students of one school resemble each other."""
+    """Return what the panel shows, in words: how much two students of one school resemble each other."""
     icc = panel.model_icc
     if icc < 0.05:
         how = "hardly resemble each other"

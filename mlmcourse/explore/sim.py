@@ -41,7 +41,7 @@ def simulate_schools(sigma_zeta: float, sigma_eps: float, n_per_school: int, n_s
 
 
 def model_icc(sigma_zeta: float, sigma_eps: float) -> float:
-    """The ICC the model implies: sigma_zeta^2 / (sigma_zeta^2 + sigma_eps^2)."""
+    """Return the ICC the model implies: sigma_zeta^2 / (sigma_zeta^2 + sigma_eps^2)."""
     _check_positive(sigma_zeta=sigma_zeta, sigma_eps=sigma_eps)
     return icc_from_sd(sigma_zeta, sigma_eps)
 
@@ -95,7 +95,8 @@ def icc_panel_data(sigma_zeta: float, sigma_eps: float, n_per_school: int, n_sch
 
 def group_sizes_with_singletons(n_groups: int, share_single: float, mean_size: int) -> np.ndarray:
     """Group sizes: round(share_single * n_groups) groups of one student; the others have 2 to
-    2 * mean_size - 2 students, evenly spread (mean ``mean_size``), like classrooms of a study."""
+    2 * mean_size - 2 students, evenly spread (mean ``mean_size``), like classrooms of a study.
+    """
     if not 0 <= share_single <= 1:
         raise CourseError("The share of one-student groups must be between 0 and 1.")
     if int(mean_size) < 2 or int(n_groups) < 2:

@@ -1,21 +1,21 @@
 """The self-assessment: widgets, question banks, live answers, answer storage and hand-in.
 
-    from mlmcourse.quiz import Quiz
-    quiz = Quiz(chapter=2)
+from mlmcourse.quiz import Quiz
+quiz = Quiz(chapter=2)
 
-    widgets.py    Quiz and QuestionView (ipywidgets)
-    bank.py       question banks: YAML files in questions/, read and checked
-    registry.py   the live answers' registry and the readings of a fit they share
-    live.py       live answers: the context and the chapter's numbers (imports worked.py)
-    worked.py     the lab quiz's and homework's computations (new models, the student's own data)
-    variants.py   the student's own data, drawn from a seed
-    store.py      where answers are saved, and how
-    checking.py   the check of one answer (the Check button's, and the grading's)
-    handin.py     the hand-in file ("W2 Activity Form") and its machine-readable block
-    grade.py      instructors: grade a class's hand-ins (gradebook.csv); report.py: report.html
-    simulated_class.py  simulated students (the grading's tests, benchmark and notebook 09)
-    answerdb.py   the SQLite layer of the store (schema, checksums, setting damaged files aside)
-    cli.py        `python -m mlmcourse answers ...` and `python -m mlmcourse quiz ...`
+widgets.py    Quiz and QuestionView (ipywidgets)
+bank.py       question banks: YAML files in questions/, read and checked
+registry.py   the live answers' registry and the readings of a fit they share
+live.py       live answers: the context and the chapter's numbers (imports worked.py)
+worked.py     the lab quiz's and homework's computations (new models, the student's own data)
+variants.py   the student's own data, drawn from a seed
+store.py      where answers are saved, and how
+checking.py   the check of one answer (the Check button's, and the grading's)
+handin.py     the hand-in file ("W2 Activity Form") and its machine-readable block
+grade.py      instructors: grade a class's hand-ins (gradebook.csv); report.py: report.html
+simulated_class.py  simulated students (the grading's tests, benchmark and notebook 09)
+answerdb.py   the SQLite layer of the store (schema, checksums, setting damaged files aside)
+cli.py        `python -m mlmcourse answers ...` and `python -m mlmcourse quiz ...`
 """
 
 

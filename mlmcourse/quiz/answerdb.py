@@ -78,7 +78,8 @@ def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if new) and check the database; raise :class:`Damaged` if it is not sound.
 
     A file that is not ours is only read, never changed, before it is set aside. An empty file
-    (0 bytes: a first start interrupted before its first commit) holds nothing and is used as new."""
+    (0 bytes: a first start interrupted before its first commit) holds nothing and is used as new.
+    """
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
     try:
         if _state(conn) == (0, 0, []):
@@ -138,7 +139,7 @@ def _entry(answer, kind, checked, correct, updated) -> dict:
 
 
 def latest(conn: sqlite3.Connection, chapter: int) -> dict[str, dict]:
-    """The current (highest) version of every question of ``chapter``: {question: entry}."""
+    """Return the current (highest) version of every question of ``chapter``: {question: entry}."""
     rows = conn.execute(
         "SELECT question, answer, kind, checked, correct, updated FROM answers AS a WHERE chapter = ? "
         "AND version = (SELECT MAX(version) FROM answers WHERE chapter = a.chapter AND question = a.question)",
@@ -154,7 +155,7 @@ def versions(conn: sqlite3.Connection, chapter: int, question: str) -> list[dict
 
 
 def _cell(value):
-    """What SQLite can hold: text and numbers as they are, anything else as its text."""
+    """Return what SQLite can hold: text and numbers as they are, anything else as its text."""
     if value is None or isinstance(value, (str, int, float)):
         return int(value) if isinstance(value, bool) else value
     return str(value)
@@ -164,7 +165,8 @@ def storable(text: str) -> tuple[str, int]:
     """``text`` as it can be stored (UTF-8), and how many characters had to be replaced.
 
     A lone surrogate (half of a character, what a broken copy-paste leaves) cannot be encoded:
-    it becomes U+FFFD. Two halves that make a whole character are joined into it."""
+    it becomes U+FFFD. Two halves that make a whole character are joined into it.
+    """
     try:
         text.encode("utf-8")
         return text, 0
@@ -179,7 +181,8 @@ def append(conn: sqlite3.Connection, rows) -> list[int]:
 
     An entry with ``"_replace": id`` (a version of the same burst of typing, see
     :mod:`mlmcourse.quiz.store`) overwrites that row instead, if it is still the question's latest
-    version; otherwise (another kernel saved one since) it is added as a new version."""
+    version; otherwise (another kernel saved one since) it is added as a new version.
+    """
     rows = list(rows)
     if not rows:
         return []
@@ -226,7 +229,8 @@ CREATE TABLE IF NOT EXISTS notices (
 
 def add_notices(conn: sqlite3.Connection, notes) -> None:
     """Keep notices (text, problem) in the file (the table is made when first needed): they are
-    shown in every session, to every chapter, until the student dismisses them."""
+    shown in every session, to every chapter, until the student dismisses them.
+    """
     notes = list(notes)
     if not notes:
         return
@@ -242,7 +246,7 @@ def add_notices(conn: sqlite3.Connection, notes) -> None:
 
 
 def open_notices(conn: sqlite3.Connection) -> list[tuple[int, str, str]]:
-    """The notices not dismissed yet, oldest first: (id, text, problem)."""
+    """Return the notices not dismissed yet, oldest first: (id, text, problem)."""
     if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notices'").fetchone() is None:
         return []
     return [tuple(r) for r in conn.execute("SELECT id, text, problem FROM notices WHERE dismissed IS NULL ORDER BY id")]
@@ -283,7 +287,7 @@ def set_aside(path: Path, label: str) -> Path:
 
 
 def salvage(path: Path) -> list[tuple]:
-    """The rows of a set-aside file that still read correctly (see :func:`salvage_counted`)."""
+    """Return the rows of a set-aside file that still read correctly (see :func:`salvage_counted`)."""
     return salvage_counted(path)[0]
 
 
@@ -295,7 +299,8 @@ def salvage_counted(path: Path) -> tuple[list[tuple], int]:
     overflow page of a long answer) is skipped on its own, and the reading goes on after it. Two
     readings are tried and the fuller one kept: the file with its WAL, and (for a truncated file,
     which SQLite refuses to read at all) an in-memory copy whose header claims only the pages that
-    are there."""
+    are there.
+    """
     path = Path(path)
     sides = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
     before = [side.exists() for side in sides]
@@ -386,7 +391,7 @@ def _readings(path: Path) -> list[sqlite3.Connection]:
 
 
 def read_json(path: Path) -> dict | None:
-    """An answers file of the course's earlier JSON store, or None if missing or not valid."""
+    """Return an answers file of the course's earlier JSON store, or None if missing or not valid."""
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)

@@ -1,6 +1,7 @@
 """The quiz's checks of one answer, without widgets: used by the Check button
 (:class:`mlmcourse.quiz.widgets.QuestionView`) and by the instructors' grading
-(:mod:`mlmcourse.quiz.grade`), so that a hand-in is graded exactly as the live quiz checked it."""
+(:mod:`mlmcourse.quiz.grade`), so that a hand-in is graded exactly as the live quiz checked it.
+"""
 from __future__ import annotations
 
 import math
@@ -10,8 +11,11 @@ from .bank import Question
 
 
 def parse_number(text: str) -> float:
-    """A student's number: '0.091', ' 0,091 ', '1e-3', '9.1%' (-> 0.091). A comma followed by exactly
-    three digits ('1,123': 1123 or 1.123?) is refused with a CourseError saying how to write it."""
+    """Read a student's number: '0.091', ' 0,091 ', '1e-3', '9.1%' (-> 0.091).
+
+    A comma followed by exactly three digits ('1,123': 1123 or 1.123?) is refused with a CourseError
+    saying how to write it.
+    """
     t = (text or "").strip().replace(" ", "")
     if not t:
         raise CourseError("Type a number first, then press Check.")
@@ -37,7 +41,7 @@ def parse_number(text: str) -> float:
 
 
 def check_choice(q: Question, answer) -> dict:
-    """A choice (the index of the picked option, from 0) against the bank's key."""
+    """Check a choice (the index of the picked option, from 0) against the bank's key."""
     if answer is None:
         raise CourseError("Pick one of the choices first, then press Check.")
     idx = int(answer)
@@ -48,7 +52,8 @@ def check_numeric(q: Question, text, value) -> dict:
     """A typed number against the expected one, ``value(name)`` giving the live values (the
     student's context: their seed's data and fits), within the question's tolerance. A wrong
     answer is compared with the bank's recognised slips; ``mistake_index`` is the first that
-    matches (``mistake`` its message, unfilled)."""
+    matches (``mistake`` its message, unfilled).
+    """
     number = parse_number(str(text))
     target = value(q.answer_expr) if q.answer_expr else q.answer
     correct = q.tolerance.accepts(number, float(target))

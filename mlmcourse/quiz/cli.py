@@ -1,18 +1,18 @@
 """The quiz's command line, part of ``python -m mlmcourse``:
 
-    python -m mlmcourse answers export [--out FILE] [--format md|html] [--name NAME] [--chapter 2]
-    python -m mlmcourse answers where
-    python -m mlmcourse quiz encode|decode|check [FILE]     (instructors: question banks)
-    python -m mlmcourse quiz answers --seed N | --handin FILE [--mistakes] [--file BANK]
-                                                            (instructors: a student's expected answers)
-    python -m mlmcourse quiz grade PATH... --out DIR       (instructors: grade a class's hand-ins)
+python -m mlmcourse answers export [--out FILE] [--format md|html] [--name NAME] [--chapter 2]
+python -m mlmcourse answers where
+python -m mlmcourse quiz encode|decode|check [FILE]     (instructors: question banks)
+python -m mlmcourse quiz answers --seed N | --handin FILE [--mistakes] [--file BANK]
+                                                        (instructors: a student's expected answers)
+python -m mlmcourse quiz grade PATH... --out DIR       (instructors: grade a class's hand-ins)
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from .handin import seed_of_handin  # noqa: F401 (its home was here)
+from .handin import seed_of_handin
 
 
 def _answers_folder_usable() -> None:
@@ -84,7 +84,8 @@ def _bank_tool(args) -> int:
 
 def expected_answers(bank, seed: int, context=None) -> list[dict]:
     """The expected answer of every numeric question of ``bank`` for the student with ``seed``:
-    [{"id", "value", "tolerance", "data", "mistakes": [(value, message)]}], in the bank's order."""
+    [{"id", "value", "tolerance", "data", "mistakes": [(value, message)]}], in the bank's order.
+    """
     from .live import COMPUTATIONS, default_context
 
     ctx = (context or default_context()).for_seed(seed)

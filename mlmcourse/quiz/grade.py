@@ -41,6 +41,7 @@ MIN_SEEDS_FOR_WORKERS = 4                 # fewer seeds are graded in this proce
 @dataclass
 class Row:
     """One graded hand-in."""
+
     handin: HandIn
     cells: dict                                   # question id -> 1, 0 or None (unanswered)
     slips: dict = field(default_factory=dict)     # question id -> index of the recognised slip, "nan" (not a number)
@@ -64,7 +65,7 @@ class Result:
 
 
 def graded_ids(bank: Bank) -> list[str]:
-    """The questions scored: numeric and multiple-choice, in the bank's order."""
+    """Return the questions scored: numeric and multiple-choice, in the bank's order."""
     return [q.id for q in bank.questions if q.auto]
 
 
@@ -73,7 +74,8 @@ def collect(paths) -> tuple[list[Path], list[tuple[Path, str]]]:
     """The hand-in files among ``paths`` (files, and every file in folders, in name order); and the
     paths that give none, with the reason. In a folder, a file whose name does not end in .md or
     .html (an LMS download renames ``alice.md`` to ``alice.md.txt``) is read if it holds a hand-in
-    block and listed as skipped otherwise; only hidden files (``.DS_Store``) are passed over."""
+    block and listed as skipped otherwise; only hidden files (``.DS_Store``) are passed over.
+    """
     files, skipped = [], []
     for p in map(Path, paths):
         if p.is_dir():
@@ -164,7 +166,8 @@ class Grader:
 def _workers(n_seeds: int) -> int:
     """One process unless MLMCOURSE_GRADE_WORKERS asks for more (and fork is available): on the
     shared 2-core machine of the benchmark, two forked workers took 24 s for 200 hand-ins where one
-    process took 12 s, so more processes are an option, not the default."""
+    process took 12 s, so more processes are an option, not the default.
+    """
     wanted = os.environ.get(WORKERS_ENV, "").strip()
     if (not wanted.isdigit() or int(wanted) <= 1 or n_seeds < MIN_SEEDS_FOR_WORKERS
             or "fork" not in multiprocessing.get_all_start_methods()):
@@ -211,7 +214,8 @@ def grade_handins(handins: list[HandIn], bank: Bank, grader: Grader | None = Non
 
 def add_flags(rows: list[Row], bank: Bank) -> None:
     """Flags, not verdicts: a seed shared by hand-ins, another bank version, a checksum that does
-    not match, answers that could not be checked."""
+    not match, answers that could not be checked.
+    """
     version = bank_version(bank)
     by_seed: dict = {}
     for r in rows:
@@ -272,8 +276,10 @@ def write_gradebook(result: Result, path: Path) -> Path:
 
 
 def grade_command(paths, out, bank_file=None, stream=None) -> int:
-    """The command: write DIR/gradebook.csv and DIR/report.html; say what was skipped and why.
-    Exit 0 if every file was graded, 1 if any was skipped."""
+    """Run the command: write DIR/gradebook.csv and DIR/report.html; say what was skipped and why.
+
+    Exit 0 if every file was graded, 1 if any was skipped.
+    """
     from .report import write_report
 
     stream = stream or sys.stdout

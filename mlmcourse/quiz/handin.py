@@ -63,12 +63,12 @@ def _status(q, entry: dict) -> str:
 
 
 def answers_command(seed) -> str:
-    """What an instructor runs to get the expected answers of a student's seed."""
+    """Return what an instructor runs to get the expected answers of a student's seed."""
     return f"python -m mlmcourse quiz answers --seed {seed}"
 
 
 def seed_line(seed) -> str:
-    """The hand-in's line about the seed (plain text; Markdown and HTML add their markup)."""
+    """Return the hand-in's line about the seed (plain text; Markdown and HTML add their markup)."""
     if seed is None:
         return "no seed yet (open the quiz notebook once: it makes one)"
     return f"seed {seed} (instructors: `{answers_command(seed)}` gives the expected answers)"
@@ -76,7 +76,8 @@ def seed_line(seed) -> str:
 
 def _prompt(q, value) -> str:
     """A question's text as the quiz shows it: ``[[name]]`` filled in (prompts never depend on the
-    seed), or left as it is if a value cannot be had."""
+    seed), or left as it is if a value cannot be had.
+    """
     if value is None:
         return q.prompt.strip()
     try:
@@ -99,7 +100,8 @@ _bank_versions: dict = {}
 
 def bank_version(bank: Bank) -> str:
     """A short hash of the question bank's content (its decoded fields, so encoding a bank file
-    does not change it): two hand-ins with the same version were made from the same questions."""
+    does not change it): two hand-ins with the same version were made from the same questions.
+    """
     path = Path(bank.path)
     try:
         key = (str(path.resolve()), path.stat().st_mtime_ns)
@@ -119,7 +121,7 @@ def _canonical(payload: dict) -> bytes:
 
 
 def block_checksum(payload: dict) -> str:
-    """The checksum of a block's content (everything but the checksum itself)."""
+    """Return the checksum of a block's content (everything but the checksum itself)."""
     rest = {k: v for k, v in payload.items() if k != "checksum"}
     return "sha256:" + hashlib.sha256(_canonical(rest)).hexdigest()
 
@@ -140,7 +142,8 @@ def _block_answer(q, entry: dict):
 def handin_block(bank: Bank, data: dict, exported: str) -> dict:
     """The machine-readable part of a hand-in: every question's id, kind, answer (a choice as its
     index from 0, a number as typed) and what the quiz said (checked, correct); the seed, the
-    bank's version and a checksum of the whole."""
+    bank's version and a checksum of the whole.
+    """
     answers = data.get("answers", {})
     rows = []
     for q in bank.questions:
@@ -167,7 +170,8 @@ def _block_json(block: dict) -> str:
 
 def render_markdown(bank: Bank, data: dict, value=None) -> str:
     """The hand-in as Markdown; ``value(name)`` fills the prompts' ``[[name]]`` (default: the
-    course's live values)."""
+    course's live values).
+    """
     value = _values() if value is None else value
     student = str(data.get("student", "")).strip()
     seed = data.get("seed")
@@ -199,7 +203,7 @@ def render_markdown(bank: Bank, data: dict, value=None) -> str:
 
 
 def render_html(bank: Bank, data: dict, value=None) -> str:
-    """The hand-in as a web page (see :func:`render_markdown`)."""
+    """Return the hand-in as a web page (see :func:`render_markdown`)."""
     value = _values() if value is None else value
     esc = lambda t: html.escape(str(t), quote=False)  # noqa: E731
     student = str(data.get("student", "")).strip()
@@ -236,7 +240,7 @@ def render_html(bank: Bank, data: dict, value=None) -> str:
 
 
 def incomplete_warning(path: Path, problems: list[str]) -> str:
-    """What to tell the student about a hand-in file that may miss answers (``store.problems()``)."""
+    """Return what to tell the student about a hand-in file that may miss answers (``store.problems()``)."""
     return (f"The hand-in file {path} may not hold all your answers: {'; '.join(problems)}. Open the "
             "quiz notebook, which says what happened and where any copy is, check your answers there "
             "(then press 'I have checked my answers' under the note) and export again before handing the "
@@ -249,7 +253,8 @@ def export_answers(chapter: int = 2, out: str | Path | None = None, fmt: str | N
     """Write the hand-in file; return its path (and an HTML download link if ``with_link``).
 
     ``fmt`` is 'md' or 'html' (default: from ``out``'s suffix, else 'md'); ``out`` defaults to
-    ``<answers folder>/handin/<form>-<name>.<fmt>``."""
+    ``<answers folder>/handin/<form>-<name>.<fmt>``.
+    """
     bank = bank if bank is not None else load_bank(chapter=chapter)
     if fmt is None:
         suffix = Path(out).suffix.lower().lstrip(".") if out else ""
@@ -286,6 +291,7 @@ def export_answers(chapter: int = 2, out: str | Path | None = None, fmt: str | N
 @dataclass
 class HandIn:
     """A hand-in file as its machine-readable block says (never as its prose says)."""
+
     path: Path
     chapter: int
     form: str
@@ -302,7 +308,7 @@ AGAIN = ("Ask the student to export the answers again (`python -m mlmcourse answ
 
 
 def read_text(path) -> str:
-    """A hand-in file's text (UTF-8); one clear paragraph when it cannot be read or decoded."""
+    """Return a hand-in file's text (UTF-8); one clear paragraph when it cannot be read or decoded."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -329,7 +335,8 @@ def read_text(path) -> str:
 
 def _utf16(data: bytes) -> bool:
     """Whether ``data`` is UTF-16 text: a byte-order mark, or (without one) the pattern UTF-16 gives
-    mostly-Latin text: a zero byte in most odd positions (little-endian) or most even ones (big)."""
+    mostly-Latin text: a zero byte in most odd positions (little-endian) or most even ones (big).
+    """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return True
     sample = data[:4000]
@@ -342,7 +349,8 @@ def _utf16(data: bytes) -> bool:
 
 def _text_like(data: bytes) -> bool:
     """Whether ``data`` looks like text in a one-byte encoding (UTF-8, Latin-1...): no zero bytes, and
-    few control characters other than tabs and line ends."""
+    few control characters other than tabs and line ends.
+    """
     sample = data[:20000]
     if b"\x00" in sample:
         return False
@@ -352,7 +360,8 @@ def _text_like(data: bytes) -> bool:
 
 def _block_text(text: str, name: str) -> str:
     """The block's JSON: the *last* block of the file (the course writes it at the very end, after
-    every text a student typed, so a name or an answer can never stand in for it)."""
+    every text a student typed, so a name or an answer can never stand in for it).
+    """
     md, htm = text.rfind("\n" + MD_OPEN + "\n"), text.rfind(HTML_OPEN)
     if md < 0 and htm < 0:
         is_html = text.lstrip().lower().startswith("<!doctype html") or "<html" in text[:200].lower()
@@ -384,7 +393,7 @@ def _damaged(name: str, what: str) -> CourseError:
 
 
 def parse_handin(text: str, path="the hand-in") -> HandIn:
-    """A hand-in from its text: the block's fields, checked (the seed from 10000 to 99999)."""
+    """Return a hand-in from its text: the block's fields, checked (the seed from 10000 to 99999)."""
     from .variants import check_seed
 
     name = Path(path).name
@@ -426,7 +435,8 @@ _LEGACY_SEED = re.compile(r'^\*\*Your data:\*\* seed (\d+)|<b>Your data:</b> see
 
 def seed_of_handin(path) -> int:
     """The seed of a hand-in file: from its block; for an older file without one, from the line
-    that *starts* with "Your data:" (a name cannot start a line there), if there is exactly one."""
+    that *starts* with "Your data:" (a name cannot start a line there), if there is exactly one.
+    """
     from .variants import check_seed
 
     text = read_text(path)

@@ -1,7 +1,8 @@
 """The class report of a grading (``DIR/report.html``): one self-contained page (figures embedded
 as PNG with alt text, no script, no link to fetch) that reads well projected: the distribution of
 the scores, the share correct per question, the recognised slips per question, the open answers
-grouped by question, every student, the flags and the files that could not be read."""
+grouped by question, every student, the flags and the files that could not be read.
+"""
 from __future__ import annotations
 
 import base64
@@ -32,7 +33,7 @@ def esc(text) -> str:
 
 
 def _figure(width: float, height: float):
-    """A figure of its own (no pyplot: the report never touches a notebook's backend)."""
+    """Return a figure of its own (no pyplot: the report never touches a notebook's backend)."""
     from matplotlib.figure import Figure
     fig = Figure(figsize=(width, height))
     return fig, fig.add_subplot()
@@ -56,7 +57,7 @@ def question_shares(result) -> list[tuple[str, float, float, float]]:
 
 
 def shares_alt(shares) -> str:
-    """The per-question figure in words (its alt text)."""
+    """Return the per-question figure in words (its alt text)."""
     if not shares:
         return "No hand-ins were graded."
     worst = sorted(shares, key=lambda s: s[1])
@@ -115,7 +116,7 @@ def _scores_alt(result) -> str:
 
 
 def slip_label(message: str) -> str:
-    """A recognised slip in a few words: its message's first sentence (live values as '...')."""
+    """Return a recognised slip in a few words: its message's first sentence (live values as '...')."""
     text = " ".join(PLACEHOLDER.sub("...", message).split())
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
     return first
@@ -123,7 +124,8 @@ def slip_label(message: str) -> str:
 
 def slips_by_question(result) -> dict[str, list[tuple[str, int]]]:
     """{question id: [(slip, how many hand-ins)]}, most common first (recognised slips and
-    answers that are not numbers)."""
+    answers that are not numbers).
+    """
     out = {}
     for qid in result.graded_ids:
         q = result.bank.question(qid)

@@ -28,7 +28,7 @@ def _number(x: float) -> str:
 
 
 def right_answer(q, ctx) -> object:
-    """The answer the quiz counts as right: the expected number (as typed), the key's choice."""
+    """Return the answer the quiz counts as right: the expected number (as typed), the key's choice."""
     if q.kind == "choice":
         return q.answer
     if q.kind == "numeric":
@@ -38,7 +38,8 @@ def right_answer(q, ctx) -> object:
 
 def off_by(share: float):
     """A student who gives every number ``share`` off (1.1 x the expected value for 10%; 1 where
-    the expected value is 0), and the right choices."""
+    the expected value is 0), and the right choices.
+    """
     def answer(q, ctx, rng):
         if q.kind != "numeric":
             return right_answer(q, ctx)
@@ -49,7 +50,8 @@ def off_by(share: float):
 
 def typical(rng_share_right: float = 0.6):
     """A student of a demo class: each auto question right with some chance, else a slip the quiz
-    recognises (when the question has one), else 10% off or a wrong choice; some left blank."""
+    recognises (when the question has one), else 10% off or a wrong choice; some left blank.
+    """
     def answer(q, ctx, rng):
         roll = rng.random()
         if roll < 0.08:
@@ -76,7 +78,8 @@ def simulate_student(folder, name: str, seed: int, how="right", bank: Bank | Non
 
     ``how`` is "right", "blank", "off10" or a function ``(question, context, rng) -> answer``
     (None: left blank). Every answer is typed into the student's own store and checked there with
-    the quiz's check, then the hand-in is exported with the name ``name``."""
+    the quiz's check, then the hand-in is exported with the name ``name``.
+    """
     from .live import default_context
 
     bank = bank or load_bank(chapter=2)
@@ -113,7 +116,8 @@ FIRST = ["Ada", "Ben", "Chloe", "Dev", "Emma", "Farid", "Grace", "Hugo", "Ines",
 
 def demo_class(folder, n: int = 24, seed: int = 2024, bank: Bank | None = None, context=None) -> list[Path]:
     """A demo class of ``n`` simulated students with typical slips (deterministic for ``seed``),
-    their hand-ins written to ``folder``; seeds distinct, from 10000 to 99999."""
+    their hand-ins written to ``folder``; seeds distinct, from 10000 to 99999.
+    """
     bank = bank or load_bank(chapter=2)
     rng = random.Random(seed)
     seeds = rng.sample(range(10000, 100000), n)

@@ -70,12 +70,15 @@ __all__ = ["AnswerStore", "answers_dir", "answers_path", "old_json_paths"]
 
 
 def answers_path(chapter: int | None = None) -> Path:
-    """The answers database. Every chapter shares it; ``chapter`` is accepted for older callers."""
+    """Return the path of the answers database.
+
+    Every chapter shares it; ``chapter`` is accepted for older callers.
+    """
     return answers_dir() / FILENAME
 
 
 def old_json_paths(folder: Path, chapter: int) -> tuple[Path, Path]:
-    """The file of the course's earlier JSON store for ``chapter``, and its backup copy."""
+    """Return the file of the course's earlier JSON store for ``chapter``, and its backup copy."""
     main = Path(folder) / f"chapter{int(chapter):02d}.json"
     return main, main.with_name(main.name + ".bak")
 
@@ -104,7 +107,8 @@ class AnswerStore:
     other kernels saved, for the hand-in. ``update(qid, **fields)`` never raises for a failed
     save: the change is kept, ``last_error`` says why, and the save is retried with the next
     change; ``flush()`` retries at once and raises a CourseError if it fails again. ``delay``
-    (seconds, at most 0.2; default 0, at once) lets a burst of changes share one transaction."""
+    (seconds, at most 0.2; default 0, at once) lets a burst of changes share one transaction.
+    """
 
     def __init__(self, chapter: int, path: Path | None = None, delay: float = 0.0):
         self.chapter = int(chapter)
@@ -141,7 +145,7 @@ class AnswerStore:
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, qid: str) -> dict:
-        """The entry of one question (answer, kind, checked, correct, updated), or {}."""
+        """Return the entry of one question (answer, kind, checked, correct, updated), or {}."""
         with self._lock:
             return dict(self._entries.get(qid, {}))
 
@@ -152,7 +156,8 @@ class AnswerStore:
     @property
     def seed(self) -> int | None:
         """The student's seed for this chapter (None until :meth:`ensure_seed` made one): the first
-        saved version of ``(seed)``, or while nothing could be saved, this kernel's."""
+        saved version of ``(seed)``, or while nothing could be saved, this kernel's.
+        """
         with self._lock:
             if self._seed is not None:
                 return self._seed
@@ -171,8 +176,10 @@ class AnswerStore:
             return _seed_value(self._entries.get(SEED, {}).get("answer"))
 
     def ensure_seed(self) -> int:
-        """The student's seed, created (a random number from 10000 to 99999) and saved if there is
-        none yet. If another kernel saved one first, that one is returned (and kept)."""
+        """Return the student's seed, created (a random number from 10000 to 99999) and saved if there is none yet.
+
+        If another kernel saved one first, that one is returned (and kept).
+        """
         with self._lock:
             seed = self.seed
             if seed is not None:
@@ -185,7 +192,8 @@ class AnswerStore:
     @property
     def data(self) -> dict:
         """{"chapter", "student", "seed", "answers": {qid: entry}}: the latest saved versions, and
-        this kernel's changes that are not saved yet (the name and the seed apart)."""
+        this kernel's changes that are not saved yet (the name and the seed apart).
+        """
         with self._lock:
             entries = {q: dict(e) for q, e in self._entries.items()}
             try:
@@ -205,7 +213,7 @@ class AnswerStore:
             return set(self._pending)
 
     def problems(self) -> list[str]:
-        """What a hand-in from this store should warn about, in short phrases (empty: nothing)."""
+        """Return what a hand-in from this store should warn about, in short phrases (empty: nothing)."""
         out = list(self._damage_problems)
         out += [f"a damaged answers file was set aside as {p}" for p in self.damaged
                 if not any(str(p) in d for d in out)]
@@ -231,7 +239,8 @@ class AnswerStore:
     def dismiss_notices(self) -> None:
         """The student has read the notices and checked their answers: stop showing them, here and in
         later sessions, and stop warning of them in the hand-in. Raises a CourseError if the file
-        cannot be written (the notices stay)."""
+        cannot be written (the notices stay).
+        """
         with self._lock:
             try:
                 conn = self._connection()
@@ -293,7 +302,9 @@ class AnswerStore:
 
     def flush(self) -> Path:
         """Write what is not saved yet (nothing to do is fine); raise a CourseError if that fails.
-        Ends every burst of typing: what was flushed (a checked answer) stays a version of its own."""
+
+        Ends every burst of typing: what was flushed (a checked answer) stays a version of its own.
+        """
         ok = self._save()
         with self._lock:
             self._bursts.clear()
@@ -345,7 +356,8 @@ class AnswerStore:
     def _write(self, conn: sqlite3.Connection) -> None:
         """Write the pending changes in one transaction; if that fails for a reason of the rows
         themselves (not the file), write each question on its own, so that one answer that
-        cannot be saved never stops the others (``_row_errors`` keeps why)."""
+        cannot be saved never stops the others (``_row_errors`` keeps why).
+        """
         now = _clock()
         rows = {q: self._row(q, e, now) for q, e in self._pending.items()}
         self._row_errors = {}
@@ -370,7 +382,8 @@ class AnswerStore:
 
     def _row(self, qid: str, entry: dict, now: float) -> dict:
         """The entry to write: marked to replace this kernel's last version of ``qid`` if this
-        change continues its burst of typing (see the module's docstring)."""
+        change continues its burst of typing (see the module's docstring).
+        """
         burst = self._bursts.get(qid)
         if burst is None or qid == SEED or now - burst["last"] >= BURST_GAP or now - burst["start"] >= BURST_MAX:
             return entry
@@ -393,15 +406,19 @@ class AnswerStore:
                                  "kept": None if burst is None else burst["entry"].get("answer")}
 
     def subscribe(self, callback) -> None:
-        """Call ``callback()`` after every save attempt (the quiz shows the result). Bound methods
-        are held weakly: a quiz that is gone is not kept alive, nor called, by its store."""
+        """Call ``callback()`` after every save attempt (the quiz shows the result).
+
+        Bound methods are held weakly: a quiz that is gone is not kept alive, nor called, by its
+        store.
+        """
         self._listeners.append(weakref.WeakMethod(callback) if hasattr(callback, "__self__")
                                else (lambda cb=callback: cb))
 
     # -- opening ---------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
         """The open database; (re)opened when needed: at first, after a failure, after the file
-        was moved or replaced (another kernel set it aside), after MLMCOURSE_ANSWERS_DIR changed."""
+        was moved or replaced (another kernel set it aside), after MLMCOURSE_ANSWERS_DIR changed.
+        """
         if self.last_error is not None and not self._fixed_path and answers_path() != self.path:
             _close(self._db)
             self.path = answers_path()
@@ -502,7 +519,8 @@ class AnswerStore:
 
     def _show_read_only(self) -> None:
         """Opening for writing failed: show what the file holds (answers, name, seed), if it can
-        be read at all, and mark the store ``read_only``."""
+        be read at all, and mark the store ``read_only``.
+        """
         try:
             rows = db.salvage(self.path) if self.path.is_file() else []
         except (OSError, sqlite3.Error):
@@ -569,7 +587,8 @@ class RowsFailed(Exception):
 
 def _within(small: str, big: str) -> bool:
     """Whether ``small`` is ``big`` with at most one run of characters removed (so ``big`` holds
-    all of it, in order). Fast on a 1 MB answer: slices are compared, not characters."""
+    all of it, in order). Fast on a 1 MB answer: slices are compared, not characters.
+    """
     if len(small) > len(big):
         return False
     if big.startswith(small):
@@ -585,7 +604,7 @@ def _within(small: str, big: str) -> bool:
 
 
 def _seed_value(answer) -> int | None:
-    """A saved seed as an int (None if it is not a whole number in SEED_RANGE, e.g. edited by hand)."""
+    """Return a saved seed as an int (None if it is not a whole number in SEED_RANGE, e.g. edited by hand)."""
     text = str(answer if answer is not None else "").strip()
     return int(text) if text.isdigit() and SEED_RANGE[0] <= int(text) <= SEED_RANGE[1] else None
 
@@ -596,7 +615,7 @@ def _same(a: dict, b: dict) -> bool:
 
 
 def _old_entries(data: dict) -> dict[str, dict]:
-    """The earlier store's {qid: entry} (and the name), with only the fields the database keeps."""
+    """Return the earlier store's {qid: entry} (and the name), with only the fields the database keeps."""
     out = {str(q): {**{k: e[k] for k in db.FIELDS if k in e}, "updated": str(e.get("updated") or db.now())}
            for q, e in data["answers"].items()}
     if str(data.get("student") or "").strip():

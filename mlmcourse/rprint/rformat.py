@@ -24,7 +24,8 @@ def _sci_parts(x: float, digits: int) -> tuple[bool, int, int]:
 def format_real(values, digits: int = 7, nsmall: int = 0) -> list[str]:
     """R's format(x, digits=) for a numeric vector (formatReal): one common number of decimals,
     enough for every value to show ``digits`` significant digits, or scientific notation when
-    that is narrower; padded to a common width. Non-finite values print as NA/Inf."""
+    that is narrower; padded to a common width. Non-finite values print as NA/Inf.
+    """
     xs = [float(v) + 0.0 for v in np.ravel(np.asarray(values, dtype=float))]  # no negative zero
     finite = [x for x in xs if math.isfinite(x)]
     if not finite:
@@ -138,7 +139,8 @@ def print_matrix(rownames: list[str], colnames: list[str], cells: list[list[str]
     """R's print.default of a character matrix: cells right-aligned (or left-aligned with
     ``right=False``, as print(quote=FALSE) shows lme4's variance components), row names left.
     Columns that do not fit in ``width`` characters continue in a block below, as R's
-    printMatrix wraps them: a block takes columns while the line stays shorter than ``width``."""
+    printMatrix wraps them: a block takes columns while the line stays shorter than ``width``.
+    """
     rw = max([len(r) for r in rownames] + [0])
     widths = [max([len(c)] + [len(row[j]) for row in cells]) for j, c in enumerate(colnames)]
     pad = (lambda v, w: v.rjust(w)) if right else (lambda v, w: v.ljust(w))
@@ -173,10 +175,11 @@ def coef_matrix(table, digits: int = 4, cs_cols: int | None = None, tst_col: int
 
 def coef_cells(table, digits: int = 4, cs_cols: int | None = None, tst_col: int | None = None,
                signif_stars: bool = True) -> tuple[list[str], list[str], list[list[str]], bool]:
-    """The cells printCoefmat shows: row names, column names, formatted cells, stars shown.
+    """Return the cells printCoefmat shows: row names, column names, formatted cells, stars shown.
 
     Columns before the test statistic (Estimate, Std. Error, and df for lmerTest) share one
-    rounding; the statistic is rounded to ``digits - 1``; p-values use format.pval."""
+    rounding; the statistic is rounded to ``digits - 1``; p-values use format.pval.
+    """
     names = [str(i) for i in table.index]
     cols = list(table.columns)
     xm = table.to_numpy(dtype=float)
@@ -209,8 +212,7 @@ def coef_cells(table, digits: int = 4, cs_cols: int | None = None, tst_col: int 
 
 
 def anova_matrix(table, digits: int = 5, signif_stars: bool = True) -> str:
-    """R's print.anova: statistic columns (Chisq, F) rounded, Df as is, others zapsmall'ed;
-    missing cells blank."""
+    """R's print.anova: statistic columns (Chisq, F) rounded, Df as is, others zapsmall'ed; missing cells blank."""
     names = [str(i) for i in table.index]
     cols = list(table.columns)
     nc = len(cols)

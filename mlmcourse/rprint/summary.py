@@ -138,7 +138,8 @@ def summary_text(model) -> str:
 def optimizer_lines(model) -> list[str]:
     """lme4's ``.prt.warn``: "optimizer (nloptwrap) convergence code: 0 (OK)", then checkConv's
     messages and the optimizer's warnings, printed when there is any of them (a singular fit, a
-    failed convergence check, a non-zero code). statsmodels fits list their own messages."""
+    failed convergence check, a non-zero code). statsmodels fits list their own messages.
+    """
     info = model.optinfo
     if getattr(model, "engine", "lme4") != "lme4":
         return list(info.messages)
@@ -155,7 +156,8 @@ NOTE_PREFIX = "mlmcourse: "
 def course_notes(model) -> list[str]:
     """What the course says beyond lme4's printout (kept outside R's layout): which engine found
     the estimates (statsmodels fits), which variables' missing values dropped rows, and lmerTest's
-    warnings about the Hessian of the variance parameters (R shows them when lmer() returns)."""
+    warnings about the Hessian of the variance parameters (R shows them when lmer() returns).
+    """
     notes = [engine_line(model), missing_line(model)] + list(model.satterthwaite_notes.values())
     return [NOTE_PREFIX + n.strip("()") for n in notes if n]
 

@@ -164,7 +164,7 @@ def _img(mime: str, data, alt: str) -> str:
 
 
 def stage_notebook(nb: dict, name: str) -> dict:
-    """The notebook as the book shows it (see the module's docstring); ``nb`` is not changed."""
+    """Return the notebook as the book shows it (see the module's docstring); ``nb`` is not changed."""
     nb = json.loads(json.dumps(nb))
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
@@ -243,7 +243,7 @@ def check_offline(out: Path) -> None:
 
 
 def build(src: Path, out: Path, cache: Path | None = None) -> Path:
-    """The web book of the notebooks in ``src`` into ``out``; returns ``out/index.html``."""
+    """Build the web book of the notebooks in ``src`` into ``out``; return ``out/index.html``."""
     src, out = Path(src), Path(out)
     staging = out.parent / (out.name + "-src")
     stage(src, staging, cache)
@@ -257,7 +257,8 @@ def build(src: Path, out: Path, cache: Path | None = None) -> Path:
 
 def _widget_fonts(staging: Path, out: Path) -> None:
     """The widget manager finds its icon fonts beside its AMD module's id, ``@jupyter-widgets/``,
-    which require.js resolves against the page: a folder of that name at the book's root."""
+    which require.js resolves against the page: a folder of that name at the book's root.
+    """
     dist = staging / "_static" / "vendor" / "@jupyter-widgets" / "html-manager" / "dist"
     target = out / "@jupyter-widgets"
     target.mkdir(exist_ok=True)
@@ -268,7 +269,8 @@ def _widget_fonts(staging: Path, out: Path) -> None:
 
 def build_pdf(out: Path, browser=None) -> Path:
     """``out/mlmcourse.pdf``: every page of the built book, in reading order, printed by Chromium
-    (with its saved widgets drawn and its math typeset) and bound into one file."""
+    (with its saved widgets drawn and its math typeset) and bound into one file.
+    """
     out = Path(out)
     if not (out / "index.html").is_file():
         raise CourseError("Build the web book first (`make book`): the PDF is printed from its pages.")
@@ -296,7 +298,8 @@ def build_pdf(out: Path, browser=None) -> Path:
 
 def _print_all(browser, out: Path, order: list[str], target: Path) -> None:
     """Served over loopback (the widget manager's require.js does not load from file://); each
-    page printed once its saved widgets are drawn and MathJax has typeset everything."""
+    page printed once its saved widgets are drawn and MathJax has typeset everything.
+    """
     from pypdf import PdfWriter
 
     handler = functools.partial(_Quiet, directory=str(out))

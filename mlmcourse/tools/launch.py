@@ -34,7 +34,7 @@ MANIFEST = ".mlmcourse-copied.json"
 
 
 def checkout_root() -> Path | None:
-    """The course checkout this package runs from, or None for an installed copy."""
+    """Return the course checkout this package runs from, or None for an installed copy."""
     root = Path(__file__).resolve().parents[2]
     if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir() and (root / "mlmcourse").is_dir():
         return root
@@ -59,7 +59,8 @@ class SyncReport:
 
 def sync_workspace(source: Path, target: Path) -> SyncReport:
     """Copy the course's notebooks from ``source`` into ``target`` without ever overwriting a
-    notebook the student has changed."""
+    notebook the student has changed.
+    """
     target.mkdir(parents=True, exist_ok=True)
     manifest_path = target / MANIFEST
     try:
@@ -87,7 +88,7 @@ def sync_workspace(source: Path, target: Path) -> SyncReport:
 
 
 def notebook_dir() -> Path:
-    """The folder JupyterLab opens: the checkout's notebooks, or the per-user workspace."""
+    """Return the folder JupyterLab opens: the checkout's notebooks, or the per-user workspace."""
     root = checkout_root()
     if root is not None:
         return root / "notebooks"
@@ -116,7 +117,8 @@ def notebook_dir() -> Path:
 def install_jupyter_files() -> list[Path]:
     """From a checkout, put ``jupyter/`` (the course's JupyterLab settings and the RISE widgets
     fix) into this environment, as ``make setup`` does; an installed wheel brought them itself.
-    Returns the files written (only missing or changed ones)."""
+    Returns the files written (only missing or changed ones).
+    """
     root = checkout_root()
     if root is None:
         return []

@@ -82,7 +82,7 @@ def _size(cell) -> int:
 
 
 def prepare(nb):
-    """A copy of the notebook ready for slides: slide breaks, no interactive widgets."""
+    """Return a copy of the notebook ready for slides: slide breaks, no interactive widgets."""
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:

@@ -24,7 +24,7 @@ MATHJAX2_SKIP = ("unpacked/", "test/", "fonts/HTML-CSS/Asana-Math", "fonts/HTML-
 
 
 def tarball_name(name: str, version: str) -> str:
-    """The file ``npm pack`` writes: ``@scope/pkg`` 1.0 -> ``scope-pkg-1.0.tgz``."""
+    """Return the file ``npm pack`` writes: ``@scope/pkg`` 1.0 -> ``scope-pkg-1.0.tgz``."""
     return f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
 
 
