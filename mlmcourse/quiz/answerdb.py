@@ -60,6 +60,7 @@ class Unusable(Exception):
 
 
 def now() -> str:
+    """Return the current time (UTC) as the database stores it: ISO 8601, to the millisecond."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
@@ -108,7 +109,7 @@ def _state(conn: sqlite3.Connection):
 
 
 def _create(conn: sqlite3.Connection) -> None:
-    """The table of a new file (another kernel may be creating it at the same moment)."""
+    """Create the table of a new file (another kernel may be creating it at the same moment)."""
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -176,8 +177,9 @@ def storable(text: str) -> tuple[str, int]:
 
 
 def append(conn: sqlite3.Connection, rows) -> list[int]:
-    """Save ``rows`` — (chapter, question, entry) — as new versions, in one transaction; return
-    the id of each row written.
+    """Save ``rows`` as new versions, in one transaction; return the id of each row written.
+
+    Each row is (chapter, question, entry).
 
     An entry with ``"_replace": id`` (a version of the same burst of typing, see
     :mod:`mlmcourse.quiz.store`) overwrites that row instead, if it is still the question's latest
@@ -228,8 +230,10 @@ CREATE TABLE IF NOT EXISTS notices (
 
 
 def add_notices(conn: sqlite3.Connection, notes) -> None:
-    """Keep notices (text, problem) in the file (the table is made when first needed): they are
-    shown in every session, to every chapter, until the student dismisses them.
+    """Keep notices (text, problem) in the file, to show until the student dismisses them.
+
+    The table is made when first needed. The notices are shown in every session, to every
+    chapter.
     """
     notes = list(notes)
     if not notes:
@@ -253,6 +257,7 @@ def open_notices(conn: sqlite3.Connection) -> list[tuple[int, str, str]]:
 
 
 def dismiss_notices(conn: sqlite3.Connection, ids) -> None:
+    """Mark the notices ``ids`` dismissed (now): they are no longer shown."""
     ids = [int(i) for i in ids]
     if ids:
         conn.execute(f"UPDATE notices SET dismissed = ? WHERE id IN ({', '.join('?' * len(ids))})", (now(), *ids))
@@ -292,8 +297,10 @@ def salvage(path: Path) -> list[tuple]:
 
 
 def salvage_counted(path: Path) -> tuple[list[tuple], int]:
-    """The rows of a set-aside file that still read correctly and match their CRC, in saving order:
-    (chapter, question, entry); and how many rows could not be read (or failed their CRC).
+    """Return the rows of a set-aside file that still read correctly and match their CRC.
+
+    In saving order: (chapter, question, entry); and how many rows could not be read (or failed
+    their CRC).
 
     Rows are read by id ranges: a row SQLite cannot read (on a damaged page, or with a damaged
     overflow page of a long answer) is skipped on its own, and the reading goes on after it. Two

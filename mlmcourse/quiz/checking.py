@@ -1,6 +1,8 @@
-"""The quiz's checks of one answer, without widgets: used by the Check button
-(:class:`mlmcourse.quiz.widgets.QuestionView`) and by the instructors' grading
-(:mod:`mlmcourse.quiz.grade`), so that a hand-in is graded exactly as the live quiz checked it.
+"""The quiz's checks of one answer, without widgets.
+
+Used by the Check button (:class:`mlmcourse.quiz.widgets.QuestionView`) and by the instructors'
+grading (:mod:`mlmcourse.quiz.grade`), so that a hand-in is graded exactly as the live quiz checked
+it.
 """
 from __future__ import annotations
 
@@ -49,10 +51,11 @@ def check_choice(q: Question, answer) -> dict:
 
 
 def check_numeric(q: Question, text, value) -> dict:
-    """A typed number against the expected one, ``value(name)`` giving the live values (the
-    student's context: their seed's data and fits), within the question's tolerance. A wrong
-    answer is compared with the bank's recognised slips; ``mistake_index`` is the first that
-    matches (``mistake`` its message, unfilled).
+    """Check a typed number against the expected one, within the question's tolerance.
+
+    ``value(name)`` gives the live values (the student's context: their seed's data and fits). A
+    wrong answer is compared with the bank's recognised slips; ``mistake_index`` is the first
+    that matches (``mistake`` its message, unfilled).
     """
     number = parse_number(str(text))
     target = value(q.answer_expr) if q.answer_expr else q.answer

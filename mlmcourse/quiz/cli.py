@@ -1,4 +1,4 @@
-"""The quiz's command line, part of ``python -m mlmcourse``:
+"""The quiz's command line, part of ``python -m mlmcourse``.
 
 python -m mlmcourse answers export [--out FILE] [--format md|html] [--name NAME] [--chapter 2]
 python -m mlmcourse answers where
@@ -16,7 +16,7 @@ from .handin import seed_of_handin
 
 
 def _answers_folder_usable() -> None:
-    """A clear paragraph when the answers "folder" is a file (MLMCOURSE_ANSWERS_DIR set wrong)."""
+    """Refuse, in a clear paragraph, an answers "folder" that is a file (MLMCOURSE_ANSWERS_DIR set wrong)."""
     from ..errors import CourseError
     from ..userfiles import answers_dir
 
@@ -83,7 +83,8 @@ def _bank_tool(args) -> int:
 
 
 def expected_answers(bank, seed: int, context=None) -> list[dict]:
-    """The expected answer of every numeric question of ``bank`` for the student with ``seed``:
+    """Return the expected answer of every numeric question of ``bank`` for the student with ``seed``.
+
     [{"id", "value", "tolerance", "data", "mistakes": [(value, message)]}], in the bank's order.
     """
     from .live import COMPUTATIONS, default_context

@@ -50,17 +50,21 @@ class Row:
 
     @property
     def score(self) -> int:
+        """Return the number of questions answered right."""
         return sum(1 for v in self.cells.values() if v == 1)
 
 
 @dataclass
 class Result:
+    """The grading of a class: the bank, a row per graded hand-in, and the files skipped with the reason."""
+
     bank: Bank
     rows: list
     skipped: list                                 # [(path, reason)]
 
     @property
     def graded_ids(self) -> list[str]:
+        """Return the ids of the questions scored, in the bank's order."""
         return graded_ids(self.bank)
 
 
@@ -71,10 +75,12 @@ def graded_ids(bank: Bank) -> list[str]:
 
 # -- finding and reading the files -----------------------------------------------------------
 def collect(paths) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """The hand-in files among ``paths`` (files, and every file in folders, in name order); and the
-    paths that give none, with the reason. In a folder, a file whose name does not end in .md or
-    .html (an LMS download renames ``alice.md`` to ``alice.md.txt``) is read if it holds a hand-in
-    block and listed as skipped otherwise; only hidden files (``.DS_Store``) are passed over.
+    """Return the hand-in files among ``paths``, and the paths that give none, with the reason.
+
+    Files, and every file in folders, in name order. In a folder, a file whose name does not end
+    in .md or .html (an LMS download renames ``alice.md`` to ``alice.md.txt``) is read if it
+    holds a hand-in block and listed as skipped otherwise; only hidden files (``.DS_Store``) are
+    passed over.
     """
     files, skipped = [], []
     for p in map(Path, paths):
@@ -121,6 +127,7 @@ class Grader:
         self._contexts: dict = {}
 
     def context(self, seed):
+        """Return the live values of the student with ``seed`` (their data and fits), computed once per seed."""
         if seed not in self._contexts:
             self._contexts[seed] = self.base.for_seed(seed)
         return self._contexts[seed]
@@ -134,6 +141,7 @@ class Grader:
                     self.base.value(name)
 
     def grade(self, handin: HandIn) -> Row:
+        """Grade one hand-in as the live quiz checked it: 1, 0 or None (unanswered) per question, and the slips."""
         ctx = self.context(handin.seed)
         row = Row(handin, {})
         for q in self.bank.questions:
@@ -164,9 +172,11 @@ class Grader:
 
 
 def _workers(n_seeds: int) -> int:
-    """One process unless MLMCOURSE_GRADE_WORKERS asks for more (and fork is available): on the
-    shared 2-core machine of the benchmark, two forked workers took 24 s for 200 hand-ins where one
-    process took 12 s, so more processes are an option, not the default.
+    """Return the number of grading processes: one unless MLMCOURSE_GRADE_WORKERS asks for more.
+
+    More only when fork is available. On the shared 2-core machine of the benchmark, two forked
+    workers took 24 s for 200 hand-ins where one process took 12 s, so more processes are an
+    option, not the default.
     """
     wanted = os.environ.get(WORKERS_ENV, "").strip()
     if (not wanted.isdigit() or int(wanted) <= 1 or n_seeds < MIN_SEEDS_FOR_WORKERS
@@ -213,8 +223,10 @@ def grade_handins(handins: list[HandIn], bank: Bank, grader: Grader | None = Non
 
 
 def add_flags(rows: list[Row], bank: Bank) -> None:
-    """Flags, not verdicts: a seed shared by hand-ins, another bank version, a checksum that does
-    not match, answers that could not be checked.
+    """Add flags, not verdicts, to the rows.
+
+    A seed shared by hand-ins, another bank version, a checksum that does not match, answers
+    that could not be checked.
     """
     version = bank_version(bank)
     by_seed: dict = {}
@@ -259,10 +271,12 @@ def grade_paths(paths, bank: Bank | None = None) -> Result:
 
 # -- writing ---------------------------------------------------------------------------------
 def gradebook_columns(bank: Bank) -> list[str]:
+    """Return the gradebook's columns: student, seed, score, out of, each graded question, file, flags."""
     return ["student", "seed", "score", "out_of", *graded_ids(bank), "file", "flags"]
 
 
 def write_gradebook(result: Result, path: Path) -> Path:
+    """Write the gradebook (CSV): one row per hand-in, 1 or 0 per question (empty: unanswered)."""
     ids = result.graded_ids
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)

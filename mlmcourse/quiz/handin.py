@@ -38,6 +38,7 @@ def _slug(text: str) -> str:
 
 
 def default_filename(bank: Bank, student: str, fmt: str) -> str:
+    """Return the hand-in's file name: the form's name and the student's, as a file name allows."""
     name = _slug(bank.form)
     if student.strip():
         name += "-" + _slug(student)
@@ -75,8 +76,9 @@ def seed_line(seed) -> str:
 
 
 def _prompt(q, value) -> str:
-    """A question's text as the quiz shows it: ``[[name]]`` filled in (prompts never depend on the
-    seed), or left as it is if a value cannot be had.
+    """Return a question's text as the quiz shows it: ``[[name]]`` filled in.
+
+    Prompts never depend on the seed; the text is left as it is if a value cannot be had.
     """
     if value is None:
         return q.prompt.strip()
@@ -99,8 +101,10 @@ _bank_versions: dict = {}
 
 
 def bank_version(bank: Bank) -> str:
-    """A short hash of the question bank's content (its decoded fields, so encoding a bank file
-    does not change it): two hand-ins with the same version were made from the same questions.
+    """Return a short hash of the question bank's content.
+
+    Of its decoded fields, so encoding a bank file does not change it: two hand-ins with the
+    same version were made from the same questions.
     """
     path = Path(bank.path)
     try:
@@ -140,9 +144,10 @@ def _block_answer(q, entry: dict):
 
 
 def handin_block(bank: Bank, data: dict, exported: str) -> dict:
-    """The machine-readable part of a hand-in: every question's id, kind, answer (a choice as its
-    index from 0, a number as typed) and what the quiz said (checked, correct); the seed, the
-    bank's version and a checksum of the whole.
+    """Return the machine-readable part of a hand-in.
+
+    Every question's id, kind, answer (a choice as its index from 0, a number as typed) and what
+    the quiz said (checked, correct); the seed, the bank's version and a checksum of the whole.
     """
     answers = data.get("answers", {})
     rows = []
@@ -169,8 +174,9 @@ def _block_json(block: dict) -> str:
 
 
 def render_markdown(bank: Bank, data: dict, value=None) -> str:
-    """The hand-in as Markdown; ``value(name)`` fills the prompts' ``[[name]]`` (default: the
-    course's live values).
+    """Return the hand-in as Markdown.
+
+    ``value(name)`` fills the prompts' ``[[name]]`` (default: the course's live values).
     """
     value = _values() if value is None else value
     student = str(data.get("student", "")).strip()
@@ -205,7 +211,7 @@ def render_markdown(bank: Bank, data: dict, value=None) -> str:
 def render_html(bank: Bank, data: dict, value=None) -> str:
     """Return the hand-in as a web page (see :func:`render_markdown`)."""
     value = _values() if value is None else value
-    esc = lambda t: html.escape(str(t), quote=False)  # noqa: E731
+    esc = lambda t: html.escape(str(t), quote=False)
     student = str(data.get("student", "")).strip()
     seed = data.get("seed")
     exported = datetime.now().strftime('%Y-%m-%d %H:%M')
@@ -334,8 +340,10 @@ def read_text(path) -> str:
 
 
 def _utf16(data: bytes) -> bool:
-    """Whether ``data`` is UTF-16 text: a byte-order mark, or (without one) the pattern UTF-16 gives
-    mostly-Latin text: a zero byte in most odd positions (little-endian) or most even ones (big).
+    """Return whether ``data`` is UTF-16 text.
+
+    A byte-order mark, or (without one) the pattern UTF-16 gives mostly-Latin text: a zero byte
+    in most odd positions (little-endian) or most even ones (big).
     """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return True
@@ -348,8 +356,9 @@ def _utf16(data: bytes) -> bool:
 
 
 def _text_like(data: bytes) -> bool:
-    """Whether ``data`` looks like text in a one-byte encoding (UTF-8, Latin-1...): no zero bytes, and
-    few control characters other than tabs and line ends.
+    """Return whether ``data`` looks like text in a one-byte encoding (UTF-8, Latin-1...).
+
+    No zero bytes, and few control characters other than tabs and line ends.
     """
     sample = data[:20000]
     if b"\x00" in sample:
@@ -359,8 +368,10 @@ def _text_like(data: bytes) -> bool:
 
 
 def _block_text(text: str, name: str) -> str:
-    """The block's JSON: the *last* block of the file (the course writes it at the very end, after
-    every text a student typed, so a name or an answer can never stand in for it).
+    """Return the block's JSON: the *last* block of the file.
+
+    The course writes it at the very end, after every text a student typed, so a name or an
+    answer can never stand in for it.
     """
     md, htm = text.rfind("\n" + MD_OPEN + "\n"), text.rfind(HTML_OPEN)
     if md < 0 and htm < 0:
@@ -434,8 +445,10 @@ _LEGACY_SEED = re.compile(r'^\*\*Your data:\*\* seed (\d+)|<b>Your data:</b> see
 
 
 def seed_of_handin(path) -> int:
-    """The seed of a hand-in file: from its block; for an older file without one, from the line
-    that *starts* with "Your data:" (a name cannot start a line there), if there is exactly one.
+    """Return the seed of a hand-in file.
+
+    From its block; for an older file without one, from the line that *starts* with "Your data:"
+    (a name cannot start a line there), if there is exactly one.
     """
     from .variants import check_seed
 

@@ -1,7 +1,8 @@
-"""The class report of a grading (``DIR/report.html``): one self-contained page (figures embedded
-as PNG with alt text, no script, no link to fetch) that reads well projected: the distribution of
-the scores, the share correct per question, the recognised slips per question, the open answers
-grouped by question, every student, the flags and the files that could not be read.
+"""The class report of a grading (``DIR/report.html``), one self-contained page.
+
+Figures embedded as PNG with alt text, no script, no link to fetch; it reads well projected: the
+distribution of the scores, the share correct per question, the recognised slips per question, the
+open answers grouped by question, every student, the flags and the files that could not be read.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ figure{margin:1em 0}figcaption{color:#333;font-size:.9em}img{max-width:100%}
 
 
 def esc(text) -> str:
+    """Return ``text`` escaped for HTML (quotes too, so it can stand in an attribute)."""
     return html.escape(str(text), quote=True)
 
 
@@ -93,6 +95,7 @@ def shares_figure(shares, big: bool = False):
 
 
 def scores_figure(result):
+    """Return the figure of the distribution of the scores: how many students got each score."""
     out_of = len(result.graded_ids)
     counts = Counter(r.score for r in result.rows)
     fig, ax = _figure(9, 3.2)
@@ -123,8 +126,10 @@ def slip_label(message: str) -> str:
 
 
 def slips_by_question(result) -> dict[str, list[tuple[str, int]]]:
-    """{question id: [(slip, how many hand-ins)]}, most common first (recognised slips and
-    answers that are not numbers).
+    """Return each question's slips and how many hand-ins made them, most common first.
+
+    {question id: [(slip, how many hand-ins)]}: recognised slips and answers that are not
+    numbers.
     """
     out = {}
     for qid in result.graded_ids:
@@ -138,6 +143,7 @@ def slips_by_question(result) -> dict[str, list[tuple[str, int]]]:
 
 
 def render_report(result) -> str:
+    """Return the class report as one HTML page (see the module's docstring for what it shows)."""
     bank, rows = result.bank, result.rows
     shares = question_shares(result)
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -219,5 +225,6 @@ def _students_html(result) -> str:
 
 
 def write_report(result, path: Path) -> Path:
+    """Write the class report to ``path`` (atomically) and return the path."""
     atomic_write_text(Path(path), render_report(result))
     return Path(path)

@@ -1,6 +1,7 @@
-"""Simulated students: hand-in files made through the course's own answer store and export, for
-the grading's tests, its benchmark and the instructors' notebook (a demo class that needs no real
-students).
+"""Simulated students: hand-in files made through the course's own answer store and export.
+
+For the grading's tests, its benchmark and the instructors' notebook (a demo class that needs no
+real students).
 
     from mlmcourse.quiz.simulated_class import simulate_student, demo_class
     path = simulate_student(folder, "Ada", seed=12345, how="right")   # or "blank", "off10", a function
@@ -37,8 +38,9 @@ def right_answer(q, ctx) -> object:
 
 
 def off_by(share: float):
-    """A student who gives every number ``share`` off (1.1 x the expected value for 10%; 1 where
-    the expected value is 0), and the right choices.
+    """Return a student who gives every number ``share`` off, and the right choices.
+
+    1.1 x the expected value for 10%; 1 where the expected value is 0.
     """
     def answer(q, ctx, rng):
         if q.kind != "numeric":
@@ -49,8 +51,10 @@ def off_by(share: float):
 
 
 def typical(rng_share_right: float = 0.6):
-    """A student of a demo class: each auto question right with some chance, else a slip the quiz
-    recognises (when the question has one), else 10% off or a wrong choice; some left blank.
+    """Return a student of a demo class.
+
+    Each auto question right with some chance, else a slip the quiz recognises (when the
+    question has one), else 10% off or a wrong choice; some left blank.
     """
     def answer(q, ctx, rng):
         roll = rng.random()
@@ -115,8 +119,9 @@ FIRST = ["Ada", "Ben", "Chloe", "Dev", "Emma", "Farid", "Grace", "Hugo", "Ines",
 
 
 def demo_class(folder, n: int = 24, seed: int = 2024, bank: Bank | None = None, context=None) -> list[Path]:
-    """A demo class of ``n`` simulated students with typical slips (deterministic for ``seed``),
-    their hand-ins written to ``folder``; seeds distinct, from 10000 to 99999.
+    """Write a demo class of ``n`` simulated students with typical slips to ``folder``.
+
+    Deterministic for ``seed``; seeds distinct, from 10000 to 99999.
     """
     bank = bank or load_bank(chapter=2)
     rng = random.Random(seed)

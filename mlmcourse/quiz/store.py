@@ -151,12 +151,15 @@ class AnswerStore:
 
     @property
     def student(self) -> str:
+        """Return the student's name as typed in the quiz (empty until they type it)."""
         return str(self.get(STUDENT).get("answer") or "")
 
     @property
     def seed(self) -> int | None:
-        """The student's seed for this chapter (None until :meth:`ensure_seed` made one): the first
-        saved version of ``(seed)``, or while nothing could be saved, this kernel's.
+        """The student's seed for this chapter (None until :meth:`ensure_seed` made one).
+
+        The first saved version of ``(seed)``, or while nothing could be saved, this
+        kernel's.
         """
         with self._lock:
             if self._seed is not None:
@@ -191,8 +194,10 @@ class AnswerStore:
 
     @property
     def data(self) -> dict:
-        """{"chapter", "student", "seed", "answers": {qid: entry}}: the latest saved versions, and
-        this kernel's changes that are not saved yet (the name and the seed apart).
+        """The answers as a dict: the latest saved versions, and this kernel's unsaved changes.
+
+        {"chapter", "student", "seed", "answers": {qid: entry}} (the name and the seed
+        apart).
         """
         with self._lock:
             entries = {q: dict(e) for q, e in self._entries.items()}
@@ -237,9 +242,10 @@ class AnswerStore:
         return bool(self.damaged or self._damage_problems)
 
     def dismiss_notices(self) -> None:
-        """The student has read the notices and checked their answers: stop showing them, here and in
-        later sessions, and stop warning of them in the hand-in. Raises a CourseError if the file
-        cannot be written (the notices stay).
+        """Stop showing the notices: the student has read them and checked their answers.
+
+        Here and in later sessions, and stop warning of them in the hand-in. Raises a
+        CourseError if the file cannot be written (the notices stay).
         """
         with self._lock:
             try:
@@ -269,6 +275,7 @@ class AnswerStore:
 
     # -- writing ---------------------------------------------------------------------------
     def set_student(self, name: str) -> None:
+        """Record the student's name (a change is saved as any answer is)."""
         if name != self.student:
             self.update(STUDENT, answer=name, kind="name")
 
@@ -326,37 +333,50 @@ class AnswerStore:
                 self._timer = None
             if not self._pending:
                 return True
-            for attempt in (1, 2):  # a file damaged while open is set aside, then written anew
-                try:
-                    conn = self._connection()  # (re)opening may add to what is pending
-                    self._write(conn)
-                except FAILURES as exc:
-                    _close(self._db)
-                    if attempt == 1 and db.is_damage(exc):
-                        continue
-                    self._fail(exc)
-                except Exception as exc:  # unforeseen: told, kept, retried; never raised into a widget
-                    self._fail(exc)
-                else:
-                    self.read_only = False
-                    if self._row_errors:
-                        self._fail(RowsFailed(self._row_errors))
-                    else:
-                        self.last_error = None
-                break
+            self._write_pending()
             ok = not self._pending
+        self._notify_listeners()
+        return ok
+
+    def _write_pending(self) -> None:
+        """Write the pending changes (holding the lock); a failure is kept in ``last_error``.
+
+        A file damaged while open is set aside, then written anew: a second attempt.
+        """
+        for attempt in (1, 2):
+            try:
+                conn = self._connection()  # (re)opening may add to what is pending
+                self._write(conn)
+            except FAILURES as exc:
+                _close(self._db)
+                if attempt == 1 and db.is_damage(exc):
+                    continue
+                self._fail(exc)
+            except Exception as exc:  # unforeseen: told, kept, retried; never raised into a widget
+                self._fail(exc)
+            else:
+                self.read_only = False
+                if self._row_errors:
+                    self._fail(RowsFailed(self._row_errors))
+                else:
+                    self.last_error = None
+            break
+
+    def _notify_listeners(self) -> None:
+        """Call the listeners still alive (weak references): after every save attempt."""
         alive = [ref for ref in self._listeners if ref() is not None]
         self._listeners[:] = alive
         for ref in alive:
             listener = ref()
             if listener is not None:
                 listener()
-        return ok
 
     def _write(self, conn: sqlite3.Connection) -> None:
-        """Write the pending changes in one transaction; if that fails for a reason of the rows
-        themselves (not the file), write each question on its own, so that one answer that
-        cannot be saved never stops the others (``_row_errors`` keeps why).
+        """Write the pending changes in one transaction, or else each question on its own.
+
+        If the transaction fails for a reason of the rows themselves (not the file), each
+        question is written on its own, so that one answer that cannot be saved never stops
+        the others (``_row_errors`` keeps why).
         """
         now = _clock()
         rows = {q: self._row(q, e, now) for q, e in self._pending.items()}
@@ -381,8 +401,10 @@ class AnswerStore:
                 del self._pending[q]
 
     def _row(self, qid: str, entry: dict, now: float) -> dict:
-        """The entry to write: marked to replace this kernel's last version of ``qid`` if this
-        change continues its burst of typing (see the module's docstring).
+        """Return the entry to write for ``qid``.
+
+        Marked to replace this kernel's last version of ``qid`` if this change continues its
+        burst of typing (see the module's docstring).
         """
         burst = self._bursts.get(qid)
         if burst is None or qid == SEED or now - burst["last"] >= BURST_GAP or now - burst["start"] >= BURST_MAX:
@@ -416,8 +438,10 @@ class AnswerStore:
 
     # -- opening ---------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
-        """The open database; (re)opened when needed: at first, after a failure, after the file
-        was moved or replaced (another kernel set it aside), after MLMCOURSE_ANSWERS_DIR changed.
+        """Return the open database, (re)opened when needed.
+
+        At first, after a failure, after the file was moved or replaced (another kernel set
+        it aside), after MLMCOURSE_ANSWERS_DIR changed.
         """
         if self.last_error is not None and not self._fixed_path and answers_path() != self.path:
             _close(self._db)
@@ -518,8 +542,9 @@ class AnswerStore:
                                 "and keep the copy for your instructor.")
 
     def _show_read_only(self) -> None:
-        """Opening for writing failed: show what the file holds (answers, name, seed), if it can
-        be read at all, and mark the store ``read_only``.
+        """Show what the file holds when opening it for writing failed; mark the store ``read_only``.
+
+        Answers, name, seed, if it can be read at all.
         """
         try:
             rows = db.salvage(self.path) if self.path.is_file() else []
@@ -586,8 +611,10 @@ class RowsFailed(Exception):
 
 
 def _within(small: str, big: str) -> bool:
-    """Whether ``small`` is ``big`` with at most one run of characters removed (so ``big`` holds
-    all of it, in order). Fast on a 1 MB answer: slices are compared, not characters.
+    """Return whether ``small`` is ``big`` with at most one run of characters removed.
+
+    So ``big`` holds all of it, in order. Fast on a 1 MB answer: slices are compared, not
+    characters.
     """
     if len(small) > len(big):
         return False
