@@ -74,7 +74,7 @@ class LmFit:
         self.rsquared = float(results.rsquared)
         self.rsquared_adj = float(results.rsquared_adj)
         self.nobs = int(results.nobs)
-        self._has_slopes = int(np.rint(results.df_model)) > 0
+        self.has_slopes = int(np.rint(results.df_model)) > 0  # predictors beyond the intercept: R prints the F-test
 
     @property
     def coef(self) -> pd.Series:

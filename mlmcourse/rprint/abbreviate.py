@@ -1,6 +1,7 @@
-"""R's ``abbreviate()`` (its default method, "left.kept"), as lme4 uses it for the headers of
-"Correlation of Fixed Effects": ``abbreviate(names, minlength = 11)`` for the rows and
-``minlength = 6`` for the columns.
+"""R's ``abbreviate()`` (its default method, "left.kept"), as lme4 uses it.
+
+For the headers of "Correlation of Fixed Effects": ``abbreviate(names, minlength = 11)`` for the
+rows and ``minlength = 6`` for the columns.
 
 One name is shortened in R's stages, each from the right end and never touching the first
 character: lower-case vowels that end a word, then the other lower-case vowels not starting a
@@ -24,24 +25,27 @@ def _space(c: str) -> bool:
 
 
 def abbreviate_one(name: str, minlength: int) -> str:
-    """R's C routine for one name (``stripchars``, use.classes = TRUE)."""
+    """Abbreviate one name as R's C routine does (``stripchars``, use.classes = TRUE)."""
     s = list(name)
     if len(s) < minlength:
         return name
+    nspace, done = _drop_trailing_spaces(s, minlength)
+    if not done:
+        _drop_by_class(s, nspace, minlength)
+    if len(s) > minlength:  # inner spaces go last
+        s = [c for i, c in enumerate(s) if i == 0 or not _space(c)]
+    return "".join(s)
+
+
+def _drop_trailing_spaces(s: list[str], minlength: int) -> tuple[int, bool]:
+    """Delete the trailing spaces of ``s`` (in place); return the inner spaces counted, and whether it is short enough.
+
+    R walks from the end: trailing spaces go, inner ones are counted (they go last), and the walk
+    stops as soon as the name, its inner spaces not counted, is short enough.
+    """
     nspace = 0
-
-    def short() -> bool:
-        return len(s) - nspace <= minlength
-
-    def first(i: int) -> bool:   # the first character of a word
-        return _space(s[i - 1])
-
-    def last(i: int) -> bool:    # the last character of a word
-        return not _space(s[i - 1]) and (i + 1 >= len(s) or _space(s[i + 1]))
-
-    done = False
     trailing = True
-    for i in range(len(s) - 1, 0, -1):  # trailing spaces go; inner ones are counted
+    for i in range(len(s) - 1, 0, -1):
         if _space(s[i]):
             if trailing:
                 del s[i]
@@ -49,24 +53,32 @@ def abbreviate_one(name: str, minlength: int) -> str:
                 nspace += 1
         else:
             trailing = False
-        if short():
-            done = True
-            break
+        if len(s) - nspace <= minlength:
+            return nspace, True
+    return nspace, False
+
+
+def _drop_by_class(s: list[str], nspace: int, minlength: int) -> None:
+    """Delete characters of ``s`` (in place) by R's classes, from the end, until it is short enough.
+
+    In turn: vowels ending a word, other vowels not starting one, lower-case letters ending a
+    word, other lower-case letters not starting one, then any character not starting a word.
+    """
+    def first(i: int) -> bool:   # the first character of a word
+        return _space(s[i - 1])
+
+    def last(i: int) -> bool:    # the last character of a word
+        return not _space(s[i - 1]) and (i + 1 >= len(s) or _space(s[i + 1]))
+
     stages = [lambda i: s[i] in _VOWELS and last(i), lambda i: s[i] in _VOWELS and not first(i),
               lambda i: _lower(s[i]) and last(i), lambda i: _lower(s[i]) and not first(i),
               lambda i: not first(i) and not _space(s[i])]
     for drop in stages:
-        if done:
-            break
         for i in range(len(s) - 1, 0, -1):
             if i < len(s) and drop(i):
                 del s[i]
-            if short():
-                done = True
-                break
-    if len(s) > minlength:  # inner spaces go last
-        s = [c for i, c in enumerate(s) if i == 0 or not _space(c)]
-    return "".join(s)
+            if len(s) - nspace <= minlength:
+                return
 
 
 def abbreviate(names: list[str], minlength: int = 4) -> list[str]:

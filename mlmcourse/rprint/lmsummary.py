@@ -39,8 +39,8 @@ def lm_summary_text(fit) -> str:
     if fit.n_dropped:
         word = "observation" if fit.n_dropped == 1 else "observations"
         lines.append(f"  ({fit.n_dropped} {word} deleted due to missingness)")
-    if fit._has_slopes:
-        fval, df1 = float(r.fvalue), int(round(r.df_model))
+    if fit.has_slopes:
+        fval, df1 = float(r.fvalue), int(np.rint(r.df_model))
         p = format_pval([float(r.f_pvalue)], _DIGITS)[0]
         lines.append(f"Multiple R-squared:  {r_formatC(fit.rsquared)},\tAdjusted R-squared:  "
                      f"{r_formatC(fit.rsquared_adj)} ")

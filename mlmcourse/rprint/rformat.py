@@ -22,9 +22,11 @@ def _sci_parts(x: float, digits: int) -> tuple[bool, int, int]:
 
 
 def format_real(values, digits: int = 7, nsmall: int = 0) -> list[str]:
-    """R's format(x, digits=) for a numeric vector (formatReal): one common number of decimals,
-    enough for every value to show ``digits`` significant digits, or scientific notation when
-    that is narrower; padded to a common width. Non-finite values print as NA/Inf.
+    """Format a numeric vector as R's format(x, digits=) does (formatReal).
+
+    One common number of decimals, enough for every value to show ``digits`` significant digits,
+    or scientific notation when that is narrower; padded to a common width. Non-finite values
+    print as NA/Inf.
     """
     xs = [float(v) + 0.0 for v in np.ravel(np.asarray(values, dtype=float))]  # no negative zero
     finite = [x for x in xs if math.isfinite(x)]
@@ -73,7 +75,7 @@ def _sci(x: float, decimals: int) -> str:
 
 def r_round(x, digits: float) -> np.ndarray:
     """R's round(x, digits): a non-integer number of digits is rounded first."""
-    return np.round(np.asarray(x, dtype=float), int(math.floor(digits + 0.5)))
+    return np.round(np.asarray(x, dtype=float), math.floor(digits + 0.5))
 
 
 def zapsmall(values, digits: int) -> np.ndarray:
@@ -117,6 +119,7 @@ def format_pval(pvals, digits: int, eps: float = DOUBLE_EPS) -> list[str]:
 
 
 def stars(p: float) -> str:
+    """Return R's significance stars for a p-value (printCoefmat's codes); empty for NA."""
     if p is None or not math.isfinite(p):
         return ""
     for cut, sym in STAR_CUTS:
@@ -136,10 +139,12 @@ WIDTH = 80  # R's getOption("width")
 
 def print_matrix(rownames: list[str], colnames: list[str], cells: list[list[str]],
                  right: bool = True, width: int = WIDTH) -> str:
-    """R's print.default of a character matrix: cells right-aligned (or left-aligned with
-    ``right=False``, as print(quote=FALSE) shows lme4's variance components), row names left.
-    Columns that do not fit in ``width`` characters continue in a block below, as R's
-    printMatrix wraps them: a block takes columns while the line stays shorter than ``width``.
+    """Print a character matrix as R's print.default does.
+
+    Cells right-aligned (or left-aligned with ``right=False``, as print(quote=FALSE) shows
+    lme4's variance components), row names left. Columns that do not fit in ``width`` characters
+    continue in a block below, as R's printMatrix wraps them: a block takes columns while the
+    line stays shorter than ``width``.
     """
     rw = max([len(r) for r in rownames] + [0])
     widths = [max([len(c)] + [len(row[j]) for row in cells]) for j, c in enumerate(colnames)]

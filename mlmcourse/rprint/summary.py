@@ -19,6 +19,7 @@ def _quantiles(x: np.ndarray) -> np.ndarray:
 
 
 def varcorr_text(model, digits: int = DIGITS) -> str:
+    """Return lme4's "Random effects:" block: groups, names, variances, SDs and correlations."""
     vc = model.varcorr
     sds = vc["Std.Dev."].to_numpy()
     var_s = format_real(sds ** 2, digits)
@@ -56,6 +57,7 @@ def varcorr_text(model, digits: int = DIGITS) -> str:
 
 
 def correlation_text(model) -> str | None:
+    """Return lme4's "Correlation of Fixed Effects:" block (None for fewer than two fixed effects)."""
     corr = model.corr_fixef.to_numpy()
     names = list(model.corr_fixef.index)
     p = len(names)
@@ -81,6 +83,7 @@ def engine_line(model) -> str | None:
 
 
 def header_lines(model) -> list[str]:
+    """Return the summary's first lines: the fit's title, the formula, and the data and subset names."""
     title = ("Linear mixed model fit by REML. t-tests use Satterthwaite's method ['lmerModLmerTest']"
              if model.REML else
              "Linear mixed model fit by maximum likelihood . t-tests use Satterthwaite's method ['lmerModLmerTest']")
@@ -93,21 +96,24 @@ def header_lines(model) -> list[str]:
 
 
 def criterion_lines(model) -> list[str]:
+    """Return the REML criterion (REML fits), or AIC, BIC, logLik, deviance and df.resid (ML fits)."""
     if model.REML:
         return [f"REML criterion at convergence: {format_real([round(model.criterion, 1)], 7)[0]}"]
     names = ["AIC", "BIC", "logLik", "deviance", "df.resid"]
     vals = [model.aic, model.bic, model.loglik, model.deviance, model.nobs - model.npar]
     rounded = [round(v, 1) for v in vals]
-    fmt = format_real(rounded, 7)[:4] + [str(int(vals[4]))]
+    fmt = [*format_real(rounded, 7)[:4], str(int(vals[4]))]
     return named_vector(names, fmt).splitlines()
 
 
 def groups_line(model) -> str:
+    """Return lme4's line "Number of obs: ..., groups: ..."."""
     groups = "; ".join(f"{g}, {n}" for g, n in model.ngroups.items())
     return f"Number of obs: {model.nobs}, groups:  {groups}"
 
 
 def missing_line(model) -> str | None:
+    """Return lme4's line on the observations deleted for missing values (None when none were)."""
     n = model.design.n_dropped_na
     if not n:
         return None
@@ -122,7 +128,8 @@ def fit_warnings(model) -> list[str]:
 
 
 def summary_text(model) -> str:
-    parts = header_lines(model) + [""] + criterion_lines(model) + [""]
+    """Return lme4's summary(m) printout, with lmerTest's t-tests, as R prints it."""
+    parts = [*header_lines(model), "", *criterion_lines(model), ""]
     q = zapsmall(_quantiles(model.scaled_resid.to_numpy()), DIGITS + 1)
     parts += ["Scaled residuals: ", named_vector(["Min", "1Q", "Median", "3Q", "Max"], format_real(q, DIGITS)), ""]
     parts += [varcorr_text(model), groups_line(model)]
@@ -136,9 +143,11 @@ def summary_text(model) -> str:
 
 
 def optimizer_lines(model) -> list[str]:
-    """lme4's ``.prt.warn``: "optimizer (nloptwrap) convergence code: 0 (OK)", then checkConv's
-    messages and the optimizer's warnings, printed when there is any of them (a singular fit, a
-    failed convergence check, a non-zero code). statsmodels fits list their own messages.
+    """Return lme4's ``.prt.warn`` lines: the optimizer's convergence code and its messages.
+
+    "optimizer (nloptwrap) convergence code: 0 (OK)", then checkConv's messages and the
+    optimizer's warnings, printed when there is any of them (a singular fit, a failed
+    convergence check, a non-zero code). statsmodels fits list their own messages.
     """
     info = model.optinfo
     if getattr(model, "engine", "lme4") != "lme4":
@@ -147,18 +156,20 @@ def optimizer_lines(model) -> list[str]:
     if not (code > 0 or msgs or warned):
         return []
     status = "(OK)" if code == 0 else f"({info.optimizer_message})"
-    return [f"optimizer ({info.optimizer}) convergence code: {code} {status}"] + msgs + warned
+    return [f"optimizer ({info.optimizer}) convergence code: {code} {status}", *msgs, *warned]
 
 
 NOTE_PREFIX = "mlmcourse: "
 
 
 def course_notes(model) -> list[str]:
-    """What the course says beyond lme4's printout (kept outside R's layout): which engine found
-    the estimates (statsmodels fits), which variables' missing values dropped rows, and lmerTest's
-    warnings about the Hessian of the variance parameters (R shows them when lmer() returns).
+    """Return what the course says beyond lme4's printout (kept outside R's layout).
+
+    Which engine found the estimates (statsmodels fits), which variables' missing values dropped
+    rows, and lmerTest's warnings about the Hessian of the variance parameters (R shows them
+    when lmer() returns).
     """
-    notes = [engine_line(model), missing_line(model)] + list(model.satterthwaite_notes.values())
+    notes = [engine_line(model), missing_line(model), *model.satterthwaite_notes.values()]
     return [NOTE_PREFIX + n.strip("()") for n in notes if n]
 
 
@@ -169,6 +180,7 @@ def summary_with_notes(model) -> str:
 
 
 def short_text(model) -> str:
+    """Return the model in one line: REML or ML, formula, criterion, observations and groups."""
     kind = "REML" if model.REML else "ML"
     crit = (f"REML criterion {model.criterion:.1f}" if model.REML
             else f"logLik {model.loglik:.1f}, AIC {model.aic:.1f}")
@@ -177,7 +189,7 @@ def short_text(model) -> str:
 
 
 def _table_html(df: pd.DataFrame, caption: str, floatfmt=None) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [""] + list(df.columns))
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in ["", *df.columns])
     body = []
     for idx, row in df.iterrows():
         cells = "".join(f"<td>{html.escape(v if isinstance(v, str) else (floatfmt(v) if floatfmt else str(v)))}</td>"
@@ -204,7 +216,7 @@ class ModelSummary:
     def _repr_html_(self) -> str:
         m = self.model
         names, cols, cells, _ = coef_cells(m.coef_table, DIGITS, cs_cols=3, tst_col=3)
-        cols = cols if len(cols) > len(m.coef_table.columns) else cols + [""]
+        cols = cols if len(cols) > len(m.coef_table.columns) else [*cols, ""]
         fmt_coef = pd.DataFrame([c + [""] * (len(cols) - len(c)) for c in cells], index=names, columns=cols)
         vc = m.varcorr
         sds = vc["Std.Dev."].to_numpy()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+from typing import ClassVar
 
 import pandas as pd
 
@@ -11,7 +12,7 @@ from .rformat import anova_matrix
 class AnovaTable(pd.DataFrame):
     """A DataFrame that prints like R's anova tables (heading, blank NAs, stars)."""
 
-    _metadata = ["heading"]
+    _metadata: ClassVar[list[str]] = ["heading"]
 
     @property
     def _constructor(self):
@@ -21,6 +22,7 @@ class AnovaTable(pd.DataFrame):
         return self.to_text()
 
     def to_text(self) -> str:
+        """Return the table as R prints it: the heading, then the table."""
         head = getattr(self, "heading", None) or ""
         return (head + "\n" if head else "") + anova_matrix(pd.DataFrame(self))
 
