@@ -53,9 +53,11 @@ def palette() -> list:
 
 
 def style_rc(lecture: bool = False) -> dict:
-    """The course's figure style as rcParams: seaborn's whitegrid style and colorblind palette,
-    its "notebook" context ("talk" for lecture mode: fonts 1.3 times larger, thicker lines), 120 dpi,
-    a 9.6 x 4.8 inch default figure, bold titles, and automatic layout.
+    """Return the course's figure style as rcParams.
+
+    Seaborn's whitegrid style and colorblind palette, its "notebook" context ("talk" for lecture
+    mode: fonts 1.3 times larger, thicker lines), 120 dpi, a 9.6 x 4.8 inch default figure, bold
+    titles, and automatic layout.
     """
     colors = palette()
     # lecture: seaborn's "talk" context, scaled to 1.3 times the notebook's font sizes (talk alone is
@@ -119,10 +121,12 @@ def _scale() -> float:
 # --- 2.1.1 conceptualization #2 ------------------------------------------------------------
 
 def path_diagram(n_students: int = 2):
-    """Conceptualization #2: a latent school trait zeta_k drives the composite errors
-    epsilon'_ijk = zeta_k + epsilon_ijk of the students in school k (the handout's "structured
-    error terms"), and through them their outcomes Y_ijk.
-    Returns the Figure (drawn with pyplot, so a notebook shows it at the end of the cell).
+    """Draw conceptualization #2 as a path diagram: a school's trait behind its students' errors.
+
+    A latent school trait zeta_k drives the composite errors epsilon'_ijk = zeta_k + epsilon_ijk
+    of the students in school k (the handout's "structured error terms"), and through them their
+    outcomes Y_ijk. Returns the Figure (drawn with pyplot, so a notebook shows it at the end of
+    the cell).
     """
     s = _scale()
     fig, ax = plt.subplots(figsize=(9.6, 5.4))
@@ -170,8 +174,10 @@ def _profile_of(model):
 
 
 def plot_profile(model, parm=None, levels=PROFILE_LEVELS, ncols: int | None = None):
-    """lme4's profile (zeta) plot, ``xyplot(profile(m))``: one panel per parameter, zeta against
-    the parameter's value, with a vertical line at each confidence level's two ends.
+    """Plot lme4's profile (zeta) plot, ``xyplot(profile(m))``.
+
+    One panel per parameter, zeta against the parameter's value, with a vertical line at each
+    confidence level's two ends.
 
     zeta = sign(value - estimate) * sqrt(deviance rise): 0 at the estimate, +-1.96 at the 95%
     interval's ends (the dashed lines), so the interval is read off the x axis where the curve
@@ -249,8 +255,10 @@ def plot_profile(model, parm=None, levels=PROFILE_LEVELS, ncols: int | None = No
 
 
 def describe_profile(model, level: float = 0.95) -> str:
-    """A sentence describing ``plot_profile(model)`` for its alt text and caption: the panels and
-    each parameter's interval at ``level``, with the ends at a boundary named as such.
+    """Return a sentence describing ``plot_profile(model)`` for its alt text and caption.
+
+    The panels and each parameter's interval at ``level``, with the ends at a boundary named as
+    such.
     """
     from scipy.stats import norm
 

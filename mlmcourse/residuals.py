@@ -38,8 +38,9 @@ def _aligned(resid, groups, what: str = "groups") -> tuple[pd.Series, pd.Series]
 
 
 def group_mean_residuals(resid, groups) -> pd.Series:
-    """Mean residual of each group (R: ``tapply(res, group, mean)``): a crude estimate of each
-    group's effect, e.g. zeta_k for schools.
+    """Return the mean residual of each group (R: ``tapply(res, group, mean)``).
+
+    A crude estimate of each group's effect, e.g. zeta_k for schools.
     """
     resid, groups = _aligned(resid, groups)
     out = resid.groupby(groups, sort=True).mean()
@@ -65,9 +66,10 @@ def within_group_residuals(resid, groups) -> pd.Series:
 
 
 def nested_mean_residuals(resid, outer, inner) -> pd.Series:
-    """Means by inner group (classroom) of residuals already cleared of the outer group's
-    (school's) mean: crude estimates of eta_jk. ``inner`` labels must be unique across outer groups
-    (as classid is in the classroom data).
+    """Return the means by inner group (classroom) of residuals cleared of the outer group's mean.
+
+    Crude estimates of eta_jk, from residuals already cleared of the school's mean. ``inner``
+    labels must be unique across outer groups (as classid is in the classroom data).
     """
     resid, outer = _aligned(resid, outer, "outer groups")
     _, inner = _aligned(resid, inner, "inner groups")

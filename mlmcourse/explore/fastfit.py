@@ -32,6 +32,7 @@ class RandomInterceptFit:
 
     @property
     def icc(self) -> float:
+        """Return the intraclass correlation the fit implies: sigma_zeta^2 / (sigma_zeta^2 + sigma^2)."""
         return icc_from_sd(self.sigma_zeta, self.sigma)
 
     @property

@@ -84,6 +84,7 @@ class IccFigure(LiveFigure):
 
     @course_style
     def update(self, panel: IccPanel) -> IccFigure:
+        """Redraw the figure for ``panel``: the schools' scores and the pairs of students; return the figure."""
         data = panel.data[panel.data["school"] <= MAX_SCHOOLS_SHOWN]
         means = data.groupby("school")["y"].mean().sort_values()
         rank = dict(zip(means.index, range(len(means))))
@@ -121,10 +122,12 @@ def icc_headline(panel: IccPanel) -> str:
 
 
 def icc_figure(panel: IccPanel) -> Figure:
+    """Return the ICC exploration's figure for ``panel``, drawn on a new figure."""
     return IccFigure().update(panel).figure
 
 
 def icc_alt_text(panel: IccPanel) -> str:
+    """Return the ICC figure in words (its alt text): what each side shows, with the panel's numbers."""
     shown = min(MAX_SCHOOLS_SHOWN, panel.n_schools)   # as the figure's x label says
     return (f"{icc_headline(panel)}. Left: simulated scores of {shown} of the {panel.n_schools} simulated "
             f"schools, sorted by their mean, with sigma_zeta {panel.sigma_zeta:g}, sigma_epsilon "
@@ -177,7 +180,7 @@ class NoiseFigure(LiveFigure):
             sds = max(panel.constructed_sd, panel.sigma_zeta_hat) * 1.2
         largest = int(g["size"].max())
         if simulated:       # a few fixed widths, so that most slider moves keep the axes (and stay fast)
-            largest = next(width for width in SIM_SIZE_BANDS + (largest,) if largest <= width)
+            largest = next(width for width in (*SIM_SIZE_BANDS, largest) if largest <= width)
         key = (panel.source, panel.label, largest, round(effects, 6), round(sds, 6))
         if key == self.static_key:
             return
@@ -196,6 +199,7 @@ class NoiseFigure(LiveFigure):
 
     @course_style
     def update(self, panel: NoisePanel) -> NoiseFigure:
+        """Redraw the figure for ``panel``: each group's constructed effect and its BLUP; return the figure."""
         self._set_static(panel)
         g = panel.groups
         x = g["size"].to_numpy(float) + self._jitter[: len(g)]
@@ -219,10 +223,12 @@ class NoiseFigure(LiveFigure):
 
 
 def noise_figure(panel: NoisePanel) -> Figure:
+    """Return the noise exploration's figure for ``panel``, drawn on a new figure."""
     return NoiseFigure().update(panel).figure
 
 
 def noise_alt_text(panel: NoisePanel) -> str:
+    """Return the noise figure in words (its alt text): how the small groups' BLUPs shrink, with the numbers."""
     g = panel.groups
     small = g.loc[g["size"] == g["size"].min()]
     ratio = float((small["blup"].abs().sum() + 1e-12) / (small["constructed"].abs().sum() + 1e-12))
@@ -291,7 +297,7 @@ class SeparateRegressionsFigure(LiveFigure):
         self.dynamic = [self.points, self.ri, self.own, self.left_title, self.chosen]
 
     def _set_static(self, show_pooled: bool) -> None:
-        """The pooled line and its legend entry are shown or not (a change of background)."""
+        """Show or hide the pooled line and its legend entry (a change of background)."""
         if self.static_key == show_pooled:
             return
         self.static_key = show_pooled
@@ -306,6 +312,7 @@ class SeparateRegressionsFigure(LiveFigure):
 
     @course_style
     def update(self, lines: SchoolLines, show_pooled: bool = True) -> SeparateRegressionsFigure:
+        """Redraw the figure for one school's lines (and the pooled line if ``show_pooled``); return the figure."""
         self._set_static(bool(show_pooled))
         pts = lines.points.to_numpy(float)
         self.points.set_offsets(pts)
@@ -328,6 +335,7 @@ class SeparateRegressionsFigure(LiveFigure):
 
 
 def separate_regressions_figure(lines: SchoolLines, show_pooled: bool = True) -> Figure:
+    """Return the separate-regressions figure for one school, drawn on a new figure."""
     return SeparateRegressionsFigure(lines).update(lines, show_pooled).figure
 
 
@@ -338,6 +346,7 @@ def _shift(lines: SchoolLines) -> str:
 
 
 def separate_regressions_alt_text(lines: SchoolLines, show_pooled: bool = True) -> str:
+    """Return the separate-regressions figure in words (its alt text), with the school's lines."""
     own = ("has too few students for its own regression" if lines.own_ols is None else
            f"has its own OLS line with intercept {lines.own_ols[0]:.1f} and slope {lines.own_ols[1]:.1f}")
     pooled = (f", the OLS line ignoring schools (dash-dotted, slope {lines.pooled_ols[1]:.1f})" if show_pooled
@@ -361,7 +370,7 @@ def _wrap(label: str, width: int = 36) -> str:
             line = word
         else:
             line = f"{line} {word}".strip()
-    return "\n".join(lines + [line])
+    return "\n".join([*lines, line])
 
 
 class VariancePartitionFigure(LiveFigure):
@@ -401,6 +410,7 @@ class VariancePartitionFigure(LiveFigure):
 
     @course_style
     def update(self, selected: str) -> VariancePartitionFigure:
+        """Highlight the model ``selected`` and say its shares of the variance in the title; return the figure."""
         if selected not in self.models:
             raise ValueError(f"{selected!r} is not one of the models in this figure")
         row = self.models.index(selected)
@@ -413,10 +423,12 @@ class VariancePartitionFigure(LiveFigure):
 
 
 def variance_partition_figure(table, selected: str, scale: str = "variance") -> Figure:
+    """Return the variance-partition figure with the model ``selected`` highlighted, drawn on a new figure."""
     return VariancePartitionFigure(table, scale).update(selected).figure
 
 
 def variance_partition_alt_text(table, selected: str) -> str:
+    """Return the variance-partition figure in words (its alt text), with the selected model's variances."""
     sel = table[table["model"] == selected].set_index("level")
     return (f"Stacked horizontal bars of school, classroom and residual variance for the chapter's "
             f"models of this outcome; highlighted: {selected}, with school variance "

@@ -46,6 +46,7 @@ def course_style(func):
 
 def new_figure(widths, bottom: float = 0.13, top: float = 0.8, left: float = 0.085,
             right: float = 0.985) -> tuple[Figure, list]:
+    """Return a new figure of the course's size with axes side by side, ``widths`` their relative widths."""
     fig = Figure(figsize=FIGSIZE, dpi=DPI)
     grid = fig.add_gridspec(1, len(widths), width_ratios=widths, left=left, right=right,
                             bottom=bottom, top=top, wspace=0.3)
@@ -54,6 +55,7 @@ def new_figure(widths, bottom: float = 0.13, top: float = 0.8, left: float = 0.0
 
 
 def suptitle(fig: Figure, text: str):
+    """Set the figure's title, left-aligned above the panels, and return it (to update it in place)."""
     return fig.suptitle(text, x=0.01, y=0.975, ha="left", fontsize=TITLE_SIZE + 1, fontweight="bold")
 
 
@@ -78,6 +80,7 @@ class LiveFigure:
 
     @course_style
     def png(self) -> bytes:
+        """Return the figure as PNG bytes, redrawing only the dynamic artists once a background exists."""
         if getattr(self, "_fast", None) is None:
             self._fast = FastPng(self.figure, self.dynamic)
         return self._fast.png(self.static_key)
@@ -99,6 +102,7 @@ class FastPng:
         self._backgrounds: dict = {}
 
     def png(self, key=None) -> bytes:
+        """Return the figure as PNG bytes, with the background kept for ``key`` (drawn if it is new)."""
         background = self._backgrounds.get(key)
         if background is None:
             for artist in self.dynamic:

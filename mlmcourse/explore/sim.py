@@ -79,6 +79,7 @@ class IccPanel:
 
 def icc_panel_data(sigma_zeta: float, sigma_eps: float, n_per_school: int, n_schools: int = 60,
                    seed: int = 1) -> IccPanel:
+    """Return the ICC exploration's data: simulated schools, and pairs of students from the same school."""
     data = simulate_schools(sigma_zeta, sigma_eps, n_per_school, n_schools, seed)
     if int(n_per_school) < 2:
         raise CourseError("Pairs within a school need at least 2 students per school; move the slider to 2 or more.")
@@ -94,15 +95,17 @@ def icc_panel_data(sigma_zeta: float, sigma_eps: float, n_per_school: int, n_sch
 # --- "following the noise": constructed effects against BLUPs -------------------------------
 
 def group_sizes_with_singletons(n_groups: int, share_single: float, mean_size: int) -> np.ndarray:
-    """Group sizes: round(share_single * n_groups) groups of one student; the others have 2 to
-    2 * mean_size - 2 students, evenly spread (mean ``mean_size``), like classrooms of a study.
+    """Return group sizes like the classrooms of a study, some groups of one student.
+
+    round(share_single * n_groups) groups of one student; the others have 2 to 2 * mean_size - 2
+    students, evenly spread (mean ``mean_size``).
     """
     if not 0 <= share_single <= 1:
         raise CourseError("The share of one-student groups must be between 0 and 1.")
     if int(mean_size) < 2 or int(n_groups) < 2:
         raise CourseError("Simulate at least 2 groups, and groups of at least 2 students besides the "
                           "one-student groups.")
-    n_single = int(round(share_single * n_groups))
+    n_single = int(np.rint(share_single * n_groups))
     others = np.resize(np.arange(2, 2 * int(mean_size) - 1), int(n_groups) - n_single)
     return np.concatenate([np.ones(n_single, dtype=int), np.sort(others)]).astype(int)
 
@@ -134,6 +137,7 @@ class NoisePanel:
 
 def noise_from_effects(sizes, constructed, blups, sigma_zeta_hat: float, *, true=None,
                        sigma_zeta_true: float | None = None, source: str, label: str) -> NoisePanel:
+    """Return the noise exploration's panel from each group's size, constructed effect and BLUP."""
     frame = pd.DataFrame({"size": np.asarray(sizes, dtype=int),
                           "constructed": np.asarray(constructed, dtype=float),
                           "blup": np.asarray(blups, dtype=float)})
