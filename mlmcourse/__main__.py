@@ -1,4 +1,4 @@
-"""The course's one command line, ``python -m mlmcourse`` (or ``mlmcourse``):
+"""The course's one command line, ``python -m mlmcourse`` (or ``mlmcourse``).
 
     lab [OPTIONS]                open the course in JupyterLab (options go to jupyter lab)
     test [--fast] [OPTIONS]      run the course's tests (options go to pytest)
@@ -27,6 +27,7 @@ def _data(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    """Return the command line's parser, with every command's subparser registered."""
     from .quiz.cli import add_parsers as add_quiz
     from .tools.book import add_parser as add_book
     from .tools.execute import add_parser as add_execute
@@ -47,6 +48,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run the command line; return the exit status (2 with one line ``error: ...`` on a mistake)."""
     from .tools.launch import split_passthrough
     known, extra = split_passthrough(list(sys.argv[1:] if argv is None else argv))
     args = parser().parse_args(known)

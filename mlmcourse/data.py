@@ -30,21 +30,24 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def cache_dir() -> Path:
-    """Where a downloaded copy is kept: ``$MLMCOURSE_DATA_DIR``, else the per-user cache folder
-    (never the course folder, which may be read-only).
+    """Return where a downloaded copy is kept: ``$MLMCOURSE_DATA_DIR``, else the per-user cache folder.
+
+    Never the course folder, which may be read-only.
     """
     env = os.environ.get("MLMCOURSE_DATA_DIR")
     return Path(env).expanduser() if env else userfiles.cache_dir("data")
 
 
 def candidate_paths() -> list[Path]:
-    """Where the loader looks, in order: the download cache, then the course's shared data
-    folder beside the checkout (read only).
+    """Return where the loader looks, in order.
+
+    The download cache, then the course's shared data folder beside the checkout (read only).
     """
     return [cache_dir() / CLASSROOM_FILE, PROJECT_ROOT.parent / "shared" / "data" / CLASSROOM_FILE]
 
 
 def sha256_of(path: Path) -> str:
+    """Return the SHA-256 of the file at ``path`` (read in blocks), as hex."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 16), b""):
@@ -53,6 +56,7 @@ def sha256_of(path: Path) -> str:
 
 
 def verify_checksum(path: Path, expected: str = CLASSROOM_SHA256) -> None:
+    """Check the file's SHA-256 against the course's; else say it is damaged or another version, and what to do."""
     got = sha256_of(path)
     if got != expected:
         raise CourseError(

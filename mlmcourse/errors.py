@@ -10,7 +10,8 @@ class CourseError(ValueError):
 
 
 class CourseMessage(UserWarning):
-    """A message R would print as a plain line (lme4's "refitting model(s) with ML (instead of
-    REML)"): issued as a warning, so callers can filter it, and shown as R shows it, the text
-    alone, without Python's file name and source line (``mlmcourse.notebook``).
+    """A message R would print as a plain line (lme4's "refitting model(s) with ML (instead of REML)").
+
+    Issued as a warning, so callers can filter it, and shown as R shows it, the text alone,
+    without Python's file name and source line (``mlmcourse.notebook``).
     """

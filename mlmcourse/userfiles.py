@@ -46,15 +46,16 @@ def workspace_dir() -> Path:
 
 
 def cache_dir(*parts: str) -> Path:
-    """This user's cache folder for the course (or a sub-folder of it); may be deleted any time."""
+    """Return this user's cache folder for the course (or a sub-folder of it); may be deleted any time."""
     base = _override("MLMCOURSE_CACHE_DIR") or Path(platformdirs.user_cache_dir(APP, appauthor=False))
     return base.joinpath(*parts)
 
 
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Replace ``path`` by ``payload`` so that a crash at any moment leaves the old file or the
-    new one, never a part: temp file in the same folder -> write -> fsync -> ``os.replace`` ->
-    fsync the folder. The temp file is removed if anything fails.
+    """Replace ``path`` by ``payload`` so that a crash leaves the old file or the new one, never a part.
+
+    Temp file in the same folder -> write -> fsync -> ``os.replace`` -> fsync the folder. The
+    temp file is removed if anything fails.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,6 +76,7 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    """Replace ``path`` by ``text`` (UTF-8), atomically (see :func:`atomic_write_bytes`)."""
     atomic_write_bytes(path, text.encode("utf-8"))
 
 

@@ -45,7 +45,7 @@ VENDOR = {
     "requirejs": "2.3.7",
     "@jupyter-widgets/html-manager": "1.0.15",
 }
-SKIP = {"mathjax": vendor.MATHJAX2_SKIP + ("localization/", "extensions/a11y/"),
+SKIP = {"mathjax": (*vendor.MATHJAX2_SKIP, "localization/", "extensions/a11y/"),
         "@jupyter-widgets/html-manager": ("lib/", "src/", "dist/embed.js", "dist/libembed.js")}
 TITLE = "Multilevel models, interactively"
 EXPLORATION_MARK = "controls that move when the notebook runs in JupyterLab"
@@ -140,6 +140,7 @@ FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle 
 
 
 def notebooks_in(src: Path) -> list[Path]:
+    """Return the course notebooks (NN_name.ipynb) in ``src``, in order; refuse a folder with none."""
     found = sorted(p for p in Path(src).glob("*.ipynb") if p.name[:2].isdigit())
     if not found:
         raise CourseError(f"No course notebooks (NN_name.ipynb) in {src}: nothing to put in the book.")
@@ -234,6 +235,7 @@ def _sphinx(builder: str, staging: Path, out: Path) -> None:
 
 
 def check_offline(out: Path) -> None:
+    """Check that no page of the book loads anything from another host; else name each reference."""
     bad = []
     for page in out.rglob("*.html"):
         bad += [f"{page.relative_to(out)}: {r}" for r in vendor.remote_refs(page)]
@@ -256,8 +258,10 @@ def build(src: Path, out: Path, cache: Path | None = None) -> Path:
 
 
 def _widget_fonts(staging: Path, out: Path) -> None:
-    """The widget manager finds its icon fonts beside its AMD module's id, ``@jupyter-widgets/``,
-    which require.js resolves against the page: a folder of that name at the book's root.
+    """Give the widget manager its icon fonts where it looks: ``@jupyter-widgets/`` at the book's root.
+
+    It finds them beside its AMD module's id, ``@jupyter-widgets/``, which require.js resolves
+    against the page.
     """
     dist = staging / "_static" / "vendor" / "@jupyter-widgets" / "html-manager" / "dist"
     target = out / "@jupyter-widgets"
@@ -268,8 +272,10 @@ def _widget_fonts(staging: Path, out: Path) -> None:
 
 
 def build_pdf(out: Path, browser=None) -> Path:
-    """``out/mlmcourse.pdf``: every page of the built book, in reading order, printed by Chromium
-    (with its saved widgets drawn and its math typeset) and bound into one file.
+    """Print the built book to ``out/mlmcourse.pdf`` with Chromium.
+
+    Every page of the built book, in reading order, with its saved widgets drawn and its math
+    typeset, bound into one file.
     """
     out = Path(out)
     if not (out / "index.html").is_file():
@@ -297,8 +303,9 @@ def build_pdf(out: Path, browser=None) -> Path:
 
 
 def _print_all(browser, out: Path, order: list[str], target: Path) -> None:
-    """Served over loopback (the widget manager's require.js does not load from file://); each
-    page printed once its saved widgets are drawn and MathJax has typeset everything.
+    """Print every page, served over loopback, once its widgets are drawn and its math typeset.
+
+    Loopback, because the widget manager's require.js does not load from file://.
     """
     from pypdf import PdfWriter
 
@@ -350,6 +357,7 @@ def _run(args) -> int:
 
 
 def add_parser(sub) -> None:
+    """Register ``book`` with the course's command line (``python -m mlmcourse book``)."""
     p = sub.add_parser("book", help="build the offline web book (and, with --pdf, a printable PDF)")
     p.add_argument("--src", default="notebooks", help="the notebooks folder")
     p.add_argument("--out", default=os.path.join("build", "book"), help="output folder")

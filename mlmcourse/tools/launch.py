@@ -52,14 +52,17 @@ def _digest(path: Path) -> str:
 
 @dataclass
 class SyncReport:
+    """What a sync of the workspace did: the notebooks copied, updated, and kept (the student's edits)."""
+
     copied: list[str] = field(default_factory=list)    # new in the workspace
     updated: list[str] = field(default_factory=list)   # untouched copies replaced by the course's new version
     kept: list[str] = field(default_factory=list)      # the student's edited copies, left alone
 
 
 def sync_workspace(source: Path, target: Path) -> SyncReport:
-    """Copy the course's notebooks from ``source`` into ``target`` without ever overwriting a
-    notebook the student has changed.
+    """Copy the course's notebooks from ``source`` into ``target``, never overwriting a student's.
+
+    A notebook the student has changed is never overwritten.
     """
     target.mkdir(parents=True, exist_ok=True)
     manifest_path = target / MANIFEST
@@ -115,9 +118,10 @@ def notebook_dir() -> Path:
 
 
 def install_jupyter_files() -> list[Path]:
-    """From a checkout, put ``jupyter/`` (the course's JupyterLab settings and the RISE widgets
-    fix) into this environment, as ``make setup`` does; an installed wheel brought them itself.
-    Returns the files written (only missing or changed ones).
+    """From a checkout, put ``jupyter/`` into this environment, as ``make setup`` does.
+
+    ``jupyter/`` holds the course's JupyterLab settings and the RISE widgets fix; an installed
+    wheel brought them itself. Returns the files written (only missing or changed ones).
     """
     root = checkout_root()
     if root is None:
@@ -195,6 +199,7 @@ def test(extra: list[str], fast: bool = False) -> int:
 
 
 def add_parsers(sub) -> None:
+    """Register ``lab`` and ``test`` with the course's command line."""
     p = sub.add_parser("lab", help="open the course in JupyterLab (what `make lab` does)",
                        description="Open the course in JupyterLab. Options after `lab` go to `jupyter lab`, "
                                    "e.g. `mlmcourse lab --no-browser --port 8899`.")

@@ -86,50 +86,65 @@ def prepare(nb):
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        # test markers (# NBVAL_CHECK_OUTPUT ...) are for nbval, not for the audience
-        cell.source = "\n".join(ln for ln in cell.source.splitlines()
-                                if not ln.lstrip().startswith("# NBVAL_"))
-        outputs = []
-        for o in cell.get("outputs", []):
-            data = o.get("data", {})
-            if "application/vnd.jupyter.widget-view+json" in data:
-                o = copy.deepcopy(o)
-                o["data"] = {"text/html": '<p class="mlm-widget-note">(interactive: open this notebook in '
-                                          "JupyterLab to use it)</p>",
-                             "text/plain": "(interactive widget)"}
-            outputs.append(o)
-        cell["outputs"] = outputs
+        if cell.cell_type == "code":
+            _for_the_audience(cell)
+
     def own(cell):
         return cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
 
     if any(own(c) in ("slide", "subslide") for c in nb.cells):
         return nb  # the author placed the slide breaks (JupyterLab's property inspector / RISE)
-    chars = cells = 0
-    for i, cell in enumerate(nb.cells):
+    _place_slide_breaks(nb.cells, own)
+    return nb
+
+
+def _for_the_audience(cell) -> None:
+    """Strip a code cell (in place) of nbval's markers, and show its widgets as a note."""
+    # test markers (# NBVAL_CHECK_OUTPUT ...) are for nbval, not for the audience
+    cell.source = "\n".join(ln for ln in cell.source.splitlines()
+                            if not ln.lstrip().startswith("# NBVAL_"))
+    outputs = []
+    for o in cell.get("outputs", []):
+        data = o.get("data", {})
+        if "application/vnd.jupyter.widget-view+json" in data:
+            o = copy.deepcopy(o)
+            o["data"] = {"text/html": '<p class="mlm-widget-note">(interactive: open this notebook in '
+                                      "JupyterLab to use it)</p>",
+                         "text/plain": "(interactive widget)"}
+        outputs.append(o)
+    cell["outputs"] = outputs
+
+
+def _place_slide_breaks(cells, own) -> None:
+    """Set each cell's slide type (in place): a slide at a level 1-2 heading, a subslide when one fills.
+
+    A subslide also starts at a level 3+ heading and at a figure; a cell whose type the author
+    set (``own(cell)``, e.g. 'skip', 'fragment', 'notes') keeps it.
+    """
+    chars = count = 0
+    for i, cell in enumerate(cells):
         if own(cell):  # e.g. 'skip', 'fragment', 'notes' set by the author: kept
             if own(cell) not in ("skip", "notes"):
                 chars += _size(cell)
-                cells += 1
+                count += 1
             continue
         level = _heading_level(cell.source) if cell.cell_type == "markdown" else 0
         if i == 0 or level in (1, 2):
             kind = "slide"
-        elif level >= 3 or _has_figure(cell) or chars > MAX_CHARS_PER_SLIDE or cells >= MAX_CELLS_PER_SLIDE:
+        elif level >= 3 or _has_figure(cell) or chars > MAX_CHARS_PER_SLIDE or count >= MAX_CELLS_PER_SLIDE:
             kind = "subslide"
         else:
             kind = "-"
         if kind != "-":
-            chars = cells = 0
+            chars = count = 0
         chars += _size(cell)
-        cells += 1
+        count += 1
         cell.metadata["slideshow"] = {"slide_type": kind}
-    return nb
 
 
 # -- building --------------------------------------------------------------------------------
 def exporter():
+    """Return nbconvert's slides exporter with the course's settings: local URLs (URLS), theme and template."""
     from jinja2 import DictLoader
     from nbconvert import SlidesExporter
     from traitlets.config import Config

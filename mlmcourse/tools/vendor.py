@@ -1,5 +1,6 @@
-"""JavaScript libraries from the npm registry, vendored at build time, and the check that a
-page loads nothing from another host (the offline slides and the offline web book).
+"""JavaScript libraries from the npm registry, vendored at build time, and the offline check.
+
+The check that a page loads nothing from another host (the offline slides and the offline web book).
 
 ``npm pack`` fetches each package once into the per-user cache folder
 (``mlmcourse.userfiles.cache_dir("npm")``); builds unpack it from there.
@@ -88,8 +89,9 @@ JS_URL = re.compile(r"""['"]((?:https?:)?//[^'"\s]+)['"]""", re.I)
 
 
 class _Refs(HTMLParser):
-    LOADING = {("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"), ("source", "src"),
-               ("video", "src"), ("audio", "src"), ("embed", "src"), ("object", "data"), ("input", "src")}
+    LOADING = frozenset({("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"), ("source", "src"),
+                         ("video", "src"), ("audio", "src"), ("embed", "src"), ("object", "data"),
+                         ("input", "src")})
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
