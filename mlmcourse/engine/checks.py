@@ -134,7 +134,7 @@ def check_scale(values: np.ndarray, names: list[str], subject) -> None:
 
 
 def check_finite(values: np.ndarray, terms: dict[str, slice], where: str) -> None:
-    """Inf or NaN computed by a term of the formula (the data's own NaN rows are dropped before)."""
+    """Refuse inf or NaN computed by a term of the formula (the data's own NaN rows are dropped before)."""
     bad = ~np.isfinite(values)
     if not bad.any():
         return

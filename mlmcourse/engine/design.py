@@ -134,7 +134,7 @@ def _clean_name(name: str, r_factor: bool = False) -> str:
 
 
 def _r_column_order(mat: pd.DataFrame, patsy_expr: str) -> pd.DataFrame:
-    """Patsy puts categorical terms first; R orders terms by degree, then as written."""
+    """Reorder patsy's columns as R orders the terms: by degree, then as written (patsy puts categorical ones first)."""
     info = mat.design_info
     written = {t: i for i, t in enumerate(patsy.ModelDesc.from_formula(patsy_expr).rhs_termlist)}
     terms = list(info.terms)

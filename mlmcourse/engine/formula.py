@@ -64,7 +64,7 @@ class FormulaSpec:
     def with_random(self, terms) -> FormulaSpec:
         """Return the same outcome and fixed part with other random terms.
 
-        Ranova drops or reduces one term at a time; lme4's update(. ~ . - (1 | g)).
+        ranova() drops or reduces one term at a time; lme4's update(. ~ . - (1 | g)).
         """
         terms = tuple(terms)
         return FormulaSpec(text=self.text, response=self.response, fixed=self.fixed, random=terms,
@@ -148,7 +148,7 @@ _R_FACTOR = re.compile(r"(?<![\w.])(?:as\.)?factor\(")
 
 
 def r_power(code: str) -> str:
-    """Patsy's ``**`` written as R's ``^`` (``I(age ** 2)`` -> ``I(age^2)``), quotes left alone."""
+    """Write patsy's ``**`` as R's ``^`` (``I(age ** 2)`` -> ``I(age^2)``), quotes left alone."""
     return outside_quotes(code, lambda t: re.sub(r"\s*\*\*\s*", "^", t))
 
 

@@ -60,7 +60,7 @@ def vcov_varpar(H: np.ndarray) -> tuple[np.ndarray, dict]:
 
 def satterthwaite_table(dev, theta: np.ndarray, sigma: float, beta: np.ndarray,
                         names: list[str], reml: bool) -> tuple[pd.DataFrame, dict]:
-    """LmerTest's coefficient table: Estimate, Std. Error, df, t value, Pr(>|t|).
+    """Return lmerTest's coefficient table: Estimate, Std. Error, df, t value, Pr(>|t|).
 
     The Hessian is numDeriv's (Richardson extrapolation, as lmerTest), and each of its points
     needs a PLS solve at its theta only: sigma enters the deviance analytically, so the points

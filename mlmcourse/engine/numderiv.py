@@ -50,7 +50,7 @@ _ZERO_TOL = np.sqrt(np.finfo(float).eps / 7e-7)   # numDeriv's zero.tol
 
 
 def _steps(x: np.ndarray, d: float, eps: float) -> np.ndarray:
-    """NumDeriv's first step: d * |x|, or eps where x is (nearly) zero."""
+    """Return numDeriv's first step: d * |x|, or eps where x is (nearly) zero."""
     return np.abs(d * x) + eps * (np.abs(x) < _ZERO_TOL)
 
 

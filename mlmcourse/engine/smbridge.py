@@ -286,7 +286,7 @@ def formula_mixedlm(design: Design):
 
 
 def statsmodels_loglike(model) -> float:
-    """Statsmodels' log-likelihood (REML or ML, as the model) at mlmcourse's estimates.
+    """Return statsmodels' log-likelihood (REML or ML, as the model) at mlmcourse's estimates.
 
     An independent check that both describe the same model: it must equal ``model.loglik``.
     """

@@ -99,7 +99,7 @@ class _Bridge:
         return covs
 
     def packed(self, theta: np.ndarray) -> np.ndarray:
-        """Theta -> statsmodels' packed start (Cholesky factor of cov_re, sqrt of vcomp)."""
+        """Convert theta to statsmodels' packed start (Cholesky factor of cov_re, sqrt of vcomp)."""
         covs = self._term_covs(theta)
         parts = []
         if self.re_order is not None:
@@ -114,7 +114,7 @@ class _Bridge:
         return np.concatenate(parts)
 
     def theta(self, result) -> np.ndarray:
-        """Statsmodels' estimates -> theta: per term, chol(its covariance / sigma^2), lme4's layout."""
+        """Convert statsmodels' estimates to theta: per term, chol(its covariance / sigma^2), lme4's layout."""
         po = result.params_object  # cov_re and vcomp relative to the residual variance
         out = []
         for i, td in enumerate(self.dev.design.terms):
