@@ -1,4 +1,8 @@
-"""Shared fixtures: a private answers folder for every test, the course's JupyterLab, Chromium.
+"""Shared fixtures: the classroom data, a private answers folder for every test, JupyterLab, Chromium.
+
+``dat`` is the course's classroom data (classroom.csv), read once per session and shared by
+every test that asks for it; a test that changes its frame asks for ``dat_copy`` instead. The
+shared frame is checked at the end of the session: a test that changed it fails there.
 
 ``lab_server`` starts the course's own JupyterLab (from .venv) on a free localhost port with a
 token, serving a temporary copy of ``notebooks/`` (so no test ever edits the committed notebooks)
@@ -30,6 +34,25 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def dat():
+    """Read the classroom data once; fail at the end of the session if any test changed it."""
+    from mlmcourse import load_classroom
+
+    frame = load_classroom()
+    pristine = frame.copy(deep=True)
+    yield frame
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(frame, pristine, obj="the shared classroom data (a test changed it: use dat_copy)")
+
+
+@pytest.fixture
+def dat_copy(dat):
+    """Return a copy of the classroom data for a test that changes its frame."""
+    return dat.copy(deep=True)
 
 
 @pytest.fixture(autouse=True)
@@ -134,8 +157,8 @@ def run_lab(base: Path, *, test_settings: bool = True, extra_args: tuple[str, ..
         tracker.write_text(json.dumps({"windowingMode": "none"}))
         test_flags = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     port, token = free_port(), secrets.token_hex(16)
-    cmd = _lab_command() + [
-        "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+    cmd = [
+        *_lab_command(), "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True", *test_flags,
         f"--LabApp.workspaces_dir={base / 'workspaces'}", f"--LabApp.user_settings_dir={base / 'settings'}",
