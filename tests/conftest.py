@@ -63,6 +63,7 @@ def _private_answers_dir(tmp_path, monkeypatch):
 
 # -- JupyterLab ----------------------------------------------------------------------------
 def free_port() -> int:
+    """Return a free TCP port on localhost."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -70,6 +71,8 @@ def free_port() -> int:
 
 @dataclass
 class LabServer:
+    """A running JupyterLab of the tests: its address, token, folders, process and log."""
+
     url: str                 # http://127.0.0.1:PORT/
     token: str
     root: Path               # the folder JupyterLab serves (a copy of notebooks/)
@@ -83,6 +86,7 @@ class LabServer:
         return f"{self.url}lab/tree/{name}?reset&token={self.token}"
 
     def api(self, path: str, method: str = "GET"):
+        """Call JupyterLab's REST API at ``api/path``; return the JSON answer (None when empty)."""
         req = urllib.request.Request(f"{self.url}api/{path}", method=method,
                                      headers={"Authorization": f"token {self.token}"})
         with urllib.request.urlopen(req, timeout=10) as resp:
@@ -104,9 +108,11 @@ class LabServer:
 
     @staticmethod
     def kernel_eval(page, expression: str, notebook: str | None = None) -> str:
-        """Evaluate ``expression`` in a notebook's kernel (the current tab's, or that of the open
-        notebook whose path ends with ``notebook``: a slideshow may be the current tab); its
-        text/plain result."""
+        """Evaluate ``expression`` in a notebook's kernel; return its text/plain result.
+
+        The kernel is the current tab's, or that of the open notebook whose path ends with
+        ``notebook`` (a slideshow may be the current tab).
+        """
         return page.evaluate(
             """async ([name, code]) => {
                 const shell = window.jupyterapp.shell;
@@ -140,7 +146,8 @@ def run_lab(base: Path, *, test_settings: bool = True, extra_args: tuple[str, ..
     With ``test_settings`` (what the tests that drive notebooks want) the test's own user
     settings turn off the news and update checks and virtual scrolling; without it JupyterLab
     starts as ``make lab`` starts it, with only the environment's settings (jupyter/, installed by
-    ``make setup``) and a fresh, empty user-settings folder: as a student first meets it."""
+    ``make setup``) and a fresh, empty user-settings folder: as a student first meets it.
+    """
     root, answers = base / "notebooks", base / "answers"
     shutil.copytree(PROJECT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     answers.mkdir()
@@ -198,19 +205,20 @@ def run_lab(base: Path, *, test_settings: bool = True, extra_args: tuple[str, ..
 
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory):
+    """Run the course's JupyterLab with the tests' settings, once per session."""
     with run_lab(tmp_path_factory.mktemp("lab")) as server:
         yield server
 
 
 @pytest.fixture
 def start_lab():
-    """``run_lab`` itself, for a test that needs a JupyterLab of its own (``with start_lab(dir) as lab``)."""
+    """Return the JupyterLab starter for a test that needs a JupyterLab of its own (a context manager on a folder)."""
     return run_lab
 
 
 @pytest.fixture(scope="session")
 def course_lab_server(tmp_path_factory):
-    """The course's JupyterLab with no test settings: what ``make lab`` shows a new student."""
+    """Run the course's JupyterLab with no test settings: what ``make lab`` shows a new student."""
     with run_lab(tmp_path_factory.mktemp("course-lab"), test_settings=False) as server:
         yield server
 
@@ -218,10 +226,11 @@ def course_lab_server(tmp_path_factory):
 # -- Chromium ------------------------------------------------------------------------------
 @pytest.fixture
 def browser_page():
-    """A fresh page in headless Chromium, 1280x1000; dialogs are accepted.
+    """Open a fresh page in headless Chromium, 1280x1000; dialogs are accepted.
 
     Function-scoped on purpose: Playwright's sync API keeps an asyncio loop marked as running in
-    this thread while it is started, which would mislead later tests that look for a running loop."""
+    this thread while it is started, which would mislead later tests that look for a running loop.
+    """
     if not Path(CHROMIUM).exists():
         pytest.skip(f"browser test skipped: {CHROMIUM} is missing (install Debian's chromium; .ci/run does)")
     try:
@@ -247,6 +256,7 @@ def browser_page():
 
 # -- make skipped browser tests visible ------------------------------------------------------
 def pytest_terminal_summary(terminalreporter):
+    """List the browser and slides tests that were skipped, in a section of their own."""
     lines = []
     for rep in terminalreporter.stats.get("skipped", []):
         reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)

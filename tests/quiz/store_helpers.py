@@ -1,5 +1,8 @@
-"""Helpers shared by the answer-store tests: what a second connection sees on disk, a filled
-database to damage, a byte flipped in it, a function that raises."""
+"""Helpers shared by the answer-store tests.
+
+What a second connection sees on disk, a filled database to damage, a byte flipped in it, a
+function that raises.
+"""
 from __future__ import annotations
 
 import sqlite3

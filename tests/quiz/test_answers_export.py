@@ -1,5 +1,8 @@
-"""The command line's ``answers export``: the activity form written for hand-in, its default name,
-a bad format refused, and exit code 2 with a message when the answers cannot all be read."""
+"""The command line's ``answers export``: the activity form written for hand-in.
+
+Its default name, a bad format refused, and exit code 2 with a message when the answers cannot
+all be read.
+"""
 from __future__ import annotations
 
 import sqlite3
@@ -11,6 +14,7 @@ from mlmcourse.quiz.store import AnswerStore, answers_dir, answers_path
 
 
 def test_cli_export_writes_the_activity_form(tmp_path, monkeypatch, capsys):
+    """Write the activity form from the command line, with every saved answer."""
     from mlmcourse.__main__ import main
     from mlmcourse.quiz.bank import load_bank
 
@@ -40,6 +44,7 @@ def test_cli_export_writes_the_activity_form(tmp_path, monkeypatch, capsys):
 
 
 def test_cli_export_default_name_in_current_folder(tmp_path, monkeypatch, capsys):
+    """Name the form after the chapter, in the current folder, when no --out is given."""
     from mlmcourse.__main__ import main
 
     monkeypatch.setenv("MLMCOURSE_ANSWERS_DIR", str(tmp_path / "ans"))
@@ -53,6 +58,7 @@ def test_cli_export_default_name_in_current_folder(tmp_path, monkeypatch, capsys
 
 
 def test_cli_bad_format_is_a_course_error(tmp_path, monkeypatch, capsys):
+    """Refuse an unknown format with a short message, not a traceback."""
     from mlmcourse.__main__ import main
 
     monkeypatch.setenv("MLMCOURSE_ANSWERS_DIR", str(tmp_path / "ans"))
@@ -70,6 +76,7 @@ def _export(tmp_path, capsys):
 
 
 def test_export_from_a_damaged_database_says_so_and_exits_2(tmp_path, capsys):
+    """Export what could be read from a damaged file, say so, and exit with code 2."""
     filled_database(answers_path())
     flipping(lambda data: data.find(b"version 120 ") + 9)(answers_path())
     code, out, err = _export(tmp_path, capsys)
@@ -83,6 +90,7 @@ def test_export_from_a_damaged_database_says_so_and_exits_2(tmp_path, capsys):
 
 
 def test_export_when_the_answers_cannot_be_read_exits_2(tmp_path, capsys, monkeypatch):
+    """Exit with code 2 and say why when the answers cannot be read at all."""
     AnswerStore(2).update("1-A", answer="saved")
     monkeypatch.setattr(answerdb, "connect", raising(sqlite3.OperationalError("disk I/O error")))
     code, out, _ = _export(tmp_path, capsys)
@@ -90,6 +98,7 @@ def test_export_when_the_answers_cannot_be_read_exits_2(tmp_path, capsys, monkey
 
 
 def test_export_with_no_answers_but_a_set_aside_copy_exits_2(tmp_path, capsys):
+    """Point to the set-aside copy when no answers are saved but one exists."""
     folder = answers_dir()
     folder.mkdir(parents=True)
     (folder / "answers.sqlite3.damaged-20261001T100000Z").write_bytes(b"an earlier copy")

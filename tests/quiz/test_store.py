@@ -1,9 +1,11 @@
-"""Answer storage (SQLite): the per-user location, every version kept, the student's seed, saves
-on disk at once, WAL and busy writers, a file replaced or damaged underneath, no files left behind.
+"""Answer storage (SQLite): where answers are saved, and the basic promises.
 
-The other subjects of the store have their own files: test_store_damaged.py (damaged databases,
-the earlier JSON store), test_store_failed_saves.py, test_answers_export.py (the command line),
-test_store_kernels.py (killed and concurrent kernels)."""
+The per-user location, every version kept, the student's seed, saves on disk at once, WAL and
+busy writers, a file replaced or damaged underneath, no files left behind. The other subjects of
+the store have their own files: test_store_damaged.py (damaged databases, the earlier JSON
+store), test_store_failed_saves.py, test_answers_export.py (the command line),
+test_store_kernels.py (killed and concurrent kernels).
+"""
 from __future__ import annotations
 
 import random
@@ -23,12 +25,14 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 # -- where, and the basic promises -------------------------------------------------------
 def test_location_env_var_wins(tmp_path, monkeypatch):
+    """Save where MLMCOURSE_ANSWERS_DIR says, when it is set."""
     monkeypatch.setenv("MLMCOURSE_ANSWERS_DIR", str(tmp_path / "mine"))
     assert answers_dir() == tmp_path / "mine"
     assert answers_path(2) == answers_path(4) == tmp_path / "mine" / "answers.sqlite3"
 
 
 def test_location_default_is_per_user_not_the_course_folder(tmp_path, monkeypatch):
+    """Save in the user's data folder by default, never in the course folder."""
     monkeypatch.delenv("MLMCOURSE_ANSWERS_DIR", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert answers_dir() == tmp_path / "xdg" / "mlmcourse" / "answers"
@@ -39,6 +43,7 @@ def test_location_default_is_per_user_not_the_course_folder(tmp_path, monkeypatc
 
 
 def test_save_and_reload(tmp_path):
+    """Read back every saved field after the store is opened again."""
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     store.update("1-A", answer="i is the student", kind="open")
@@ -61,6 +66,7 @@ def pauses(monkeypatch):
 
 
 def test_every_version_is_kept_and_the_latest_is_shown(tmp_path, pauses):
+    """Keep every changed version of an answer and show the latest."""
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     for text in ["i", "i is", "i is the", "i is the student"]:
@@ -77,6 +83,7 @@ def test_every_version_is_kept_and_the_latest_is_shown(tmp_path, pauses):
 
 # -- the student's seed ------------------------------------------------------------------------
 def test_the_seed_is_made_once_per_chapter_and_kept(tmp_path):
+    """Make the student's seed once per chapter and keep it."""
     from mlmcourse.quiz.store import SEED
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
@@ -95,6 +102,7 @@ def test_the_seed_is_made_once_per_chapter_and_kept(tmp_path):
 
 
 def test_two_kernels_making_a_seed_at_once_keep_the_first_saved(tmp_path):
+    """Keep the first saved seed when two kernels make one at once."""
     from mlmcourse.quiz.store import SEED
     path = tmp_path / "answers.sqlite3"
     a, b = AnswerStore(2, path=path), AnswerStore(2, path=path)   # both opened before either has one
@@ -106,6 +114,7 @@ def test_two_kernels_making_a_seed_at_once_keep_the_first_saved(tmp_path):
 
 
 def test_a_seed_is_there_even_when_it_cannot_be_saved(tmp_path, monkeypatch):
+    """Give a seed even when it cannot be saved; save it with the next change."""
     path = tmp_path / "answers.sqlite3"
     with monkeypatch.context() as patch:
         patch.setattr(answerdb, "append", raising(sqlite3.OperationalError("database or disk is full")))
@@ -117,6 +126,7 @@ def test_a_seed_is_there_even_when_it_cannot_be_saved(tmp_path, monkeypatch):
 
 
 def test_each_change_is_on_disk_at_once_and_flush_is_safe_to_call(tmp_path):
+    """Put each change on disk at once; flush() may be called any time."""
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     assert store.flush() == path  # nothing to do: fine
@@ -130,6 +140,7 @@ def test_each_change_is_on_disk_at_once_and_flush_is_safe_to_call(tmp_path):
 
 
 def test_a_delay_shares_one_transaction_and_never_exceeds_0_2_s(tmp_path):
+    """Share one transaction within a short delay, never longer than 0.2 s."""
     assert AnswerStore(2, path=tmp_path / "a.sqlite3", delay=5).delay == 0.2
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path, delay=0.05)
@@ -142,6 +153,7 @@ def test_a_delay_shares_one_transaction_and_never_exceeds_0_2_s(tmp_path):
 
 
 def test_wal_mode_and_a_busy_writer_is_waited_for(tmp_path, pauses):
+    """Use WAL mode and wait for a busy writer instead of failing."""
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     store.update("1-A", answer="first")
@@ -157,8 +169,10 @@ def test_wal_mode_and_a_busy_writer_is_waited_for(tmp_path, pauses):
 
 
 def test_a_file_replaced_underneath_is_reopened(tmp_path):
-    """Another kernel set the file aside: this kernel's next save goes to the file now at the
-    path, with every answer this kernel knows that the new file lacks."""
+    """Save to the file now at the path after another kernel set the old one aside.
+
+    This kernel's next save brings every answer it knows that the new file lacks.
+    """
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     store.update("1-A", answer="before")
@@ -170,6 +184,7 @@ def test_a_file_replaced_underneath_is_reopened(tmp_path):
 
 
 def test_damaged_while_two_kernels_have_it_open(tmp_path):
+    """Set a damaged file aside when a second kernel opens it; the first kernel's next save keeps all it knows."""
     path = tmp_path / "answers.sqlite3"
     first = AnswerStore(2, path=path)
     for i in range(30):
@@ -187,6 +202,7 @@ def test_damaged_while_two_kernels_have_it_open(tmp_path):
 
 
 def test_no_files_are_left_behind(tmp_path, monkeypatch, capsys):
+    """Leave only the database behind after closing and after an export (no journal, no temporary file)."""
     from mlmcourse.__main__ import main
 
     folder = tmp_path / "mlmcourse-answers"

@@ -1,5 +1,8 @@
-"""Damaged answer databases are set aside and the student told; rows that can be read are
-recovered; the earlier JSON store is migrated once, and a damaged one falls back or is kept."""
+"""Damaged answer databases are set aside and the student told.
+
+Rows that can be read are recovered; the earlier JSON store is migrated once, and a damaged one
+falls back to its backup or is kept.
+"""
 from __future__ import annotations
 
 import json
@@ -38,6 +41,7 @@ DAMAGES = {
 
 @pytest.mark.parametrize("damage", list(DAMAGES))
 def test_a_damaged_database_is_set_aside_and_the_student_told(tmp_path, damage):
+    """Set a damaged database aside, recover what can be read, and tell the student."""
     path = tmp_path / "answers.sqlite3"
     filled_database(path)
     DAMAGES[damage](path)
@@ -63,8 +67,10 @@ def test_a_damaged_database_is_set_aside_and_the_student_told(tmp_path, damage):
 
 
 def _zeroed_page_with_a_huge_answer(path: Path) -> dict:
-    """About 15 answers, one of them 1 MB, then 4 KB of zeros at offset 12288 (one page): the
-    answers that were saved, {question: text}."""
+    """Save about 15 answers, one of them 1 MB, then zero 4 KB at offset 12288 (one page).
+
+    Return the answers that were saved, {question: text}.
+    """
     store = AnswerStore(2, path=path)
     store.ensure_seed()
     saved = {}
@@ -82,6 +88,7 @@ def _zeroed_page_with_a_huge_answer(path: Path) -> dict:
 
 
 def test_recovery_skips_only_the_rows_that_cannot_be_read(tmp_path):
+    """Skip only the unreadable rows when recovering, not everything after them."""
     path = tmp_path / "answers.sqlite3"
     saved = _zeroed_page_with_a_huge_answer(path)
     conn = sqlite3.connect(path)
@@ -103,6 +110,7 @@ def test_recovery_skips_only_the_rows_that_cannot_be_read(tmp_path):
 
 
 def test_the_damage_notice_stays_until_the_student_dismisses_it(tmp_path):
+    """Keep the damage notice in every session until the student dismisses it."""
     path = tmp_path / "answers.sqlite3"
     _zeroed_page_with_a_huge_answer(path)
     first = AnswerStore(2, path=path)
@@ -121,6 +129,7 @@ def test_the_damage_notice_stays_until_the_student_dismisses_it(tmp_path):
 
 
 def test_an_empty_file_is_a_new_database(tmp_path):
+    """Treat an empty file as a new database, not as damage."""
     path = tmp_path / "answers.sqlite3"
     path.write_bytes(b"")  # a first start killed before its first save
     store = AnswerStore(2, path=path)
@@ -143,6 +152,7 @@ OLD = {"1-A": {"answer": "from the json file", "kind": "open", "checked": True, 
 
 
 def test_old_json_answers_are_migrated_once_and_the_file_kept(tmp_path):
+    """Migrate the earlier JSON answers once and keep the JSON file."""
     folder = tmp_path / "answers"
     old = _old_json(folder, OLD)
     text = old.read_bytes()
@@ -160,6 +170,7 @@ def test_old_json_answers_are_migrated_once_and_the_file_kept(tmp_path):
 
 
 def test_old_json_never_overwrites_newer_answers(tmp_path):
+    """Never let the earlier JSON answers overwrite newer ones."""
     folder = tmp_path / "answers"
     store = AnswerStore(2, path=folder / "answers.sqlite3")
     store.update("1-A", answer="newer, in the database")
@@ -171,6 +182,7 @@ def test_old_json_never_overwrites_newer_answers(tmp_path):
 
 
 def test_a_damaged_json_falls_back_to_its_backup_and_says_so(tmp_path):
+    """Fall back to the JSON backup when the JSON file is damaged, and say so."""
     folder = tmp_path / "answers"
     _old_json(folder, {"1-A": {**OLD["1-A"], "answer": "one save older"}}, name="chapter02.json.bak")
     (folder / "chapter02.json").write_text('{"answers": {"1-A": {"answ')  # torn
@@ -185,6 +197,7 @@ def test_a_damaged_json_falls_back_to_its_backup_and_says_so(tmp_path):
 
 @pytest.mark.parametrize("content", [b"", b"\x00\xff garbage", b'{"answers": [1, 2]}'])
 def test_a_damaged_json_without_backup_is_kept_and_told(tmp_path, content):
+    """Keep a damaged JSON file without a backup, and tell the student."""
     folder = tmp_path / "answers"
     folder.mkdir()
     (folder / "chapter02.json").write_bytes(content)

@@ -1,5 +1,7 @@
-"""Saves that fail (a read-only or unusable folder, a full disk): the answer is kept in memory,
-the student told what to do, and the save retried."""
+"""Saves that fail: a read-only or unusable folder, a full disk.
+
+The answer is kept in memory, the student told what to do, and the save retried.
+"""
 from __future__ import annotations
 
 import sqlite3
@@ -16,7 +18,7 @@ from mlmcourse.quiz.store import AnswerStore
 
 
 def _blocked_by_chmod(folder: Path) -> bool:
-    """chmod 0o500 stops writes, except for root (these tests may run as root)."""
+    """Tell whether chmod 0o500 stops writes here: not for root (these tests may run as root)."""
     probe = folder / ".probe"
     try:
         probe.write_text("x")
@@ -35,6 +37,7 @@ def _assert_kept_and_told(store, qid, answer, reason):
 
 
 def test_a_read_only_folder_keeps_answers_in_memory_and_retries(tmp_path, monkeypatch):
+    """Keep answers in memory in a read-only folder, say what to do, and retry."""
     folder = tmp_path / "ro"
     folder.mkdir()
     folder.chmod(0o500)
@@ -55,6 +58,7 @@ def test_a_read_only_folder_keeps_answers_in_memory_and_retries(tmp_path, monkey
 
 
 def test_an_unusable_folder_and_setting_mlmcourse_answers_dir_in_the_kernel(tmp_path, monkeypatch):
+    """Keep answers from an unusable folder in memory; save them all once the kernel sets MLMCOURSE_ANSWERS_DIR."""
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("MLMCOURSE_ANSWERS_DIR", str(blocker / "sub"))
@@ -71,6 +75,7 @@ def test_an_unusable_folder_and_setting_mlmcourse_answers_dir_in_the_kernel(tmp_
 
 
 def test_a_full_disk_keeps_the_answer_and_retries(tmp_path, monkeypatch):
+    """Keep the answer when the disk is full, and retry."""
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     store.update("1-A", answer="saved before")
@@ -86,7 +91,7 @@ def test_a_full_disk_keeps_the_answer_and_retries(tmp_path, monkeypatch):
 
 @pytest.fixture
 def tiny_disk(tmp_path):
-    """A real 256 KiB file system (tmpfs), where mounting is allowed (root on Linux)."""
+    """Mount a real 256 KiB file system (tmpfs), where mounting is allowed (root on Linux)."""
     mnt = tmp_path / "tiny"
     mnt.mkdir()
     if sys.platform != "linux" or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)],
@@ -97,6 +102,7 @@ def tiny_disk(tmp_path):
 
 
 def test_a_really_full_disk(tiny_disk):
+    """Keep an answer too big for a full file system in memory; save the next one that fits."""
     path = tiny_disk / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     store.update("1-A", answer="short and saved")

@@ -1,5 +1,8 @@
-"""Killed and concurrent kernels, as real processes: the last committed version survives a kill at
-any moment, two kernels writing at once both keep everything, an answer is on disk within 0.3 s."""
+"""Killed and concurrent kernels, as real processes.
+
+The last committed version survives a kill at any moment, two kernels writing at once both keep
+everything, an answer is on disk within 0.3 s.
+"""
 from __future__ import annotations
 
 import random
@@ -55,8 +58,10 @@ TYPIST = """
 
 
 def _check_after_kill(path: Path, printed: list[int], before: int) -> int:
-    """The database opens, nothing is damaged, the last committed version and every one before it
-    are there and intact; return the current version."""
+    """Check that the database opens undamaged with the last committed version and all before it.
+
+    Return the current version.
+    """
     store = AnswerStore(2, path=path)  # opens, checks every row's CRC
     assert store.notices == [] and store.damaged == []
     committed = printed[-1] if printed else before
@@ -112,6 +117,7 @@ WRITER = """
 
 @pytest.mark.slow
 def test_two_kernels_writing_at_once_both_keep_everything(tmp_path):
+    """Keep every version when two kernels write at once."""
     path = tmp_path / "answers.sqlite3"
     AnswerStore(2, path=path).close()
     n = 100
@@ -152,6 +158,7 @@ KEYSTROKE = """
 
 @pytest.mark.slow
 def test_an_answer_is_on_disk_within_0_3_s(tmp_path):
+    """Put an answer on disk within 0.3 s of its keystroke."""
     path = tmp_path / "answers.sqlite3"
     proc = _child(KEYSTROKE, path, stdin=subprocess.PIPE)
     try:
