@@ -1,8 +1,11 @@
 """The handout's models, printed: every line of R's output, reproduced by mlmcourse.
 
 The expected text is the handout's own R output (tests/fixtures/handout_output.json, rebuilt
-by extract_handout_output.py). Lines are compared exactly, except for trailing blanks.
-Known, documented differences are listed in KNOWN_DIFFERENCES with the reason.
+by extract_handout_output.py). Lines are compared exactly and in the handout's order, except for
+trailing blanks, blank lines and the course's own "mlmcourse: ..." notes after lme4's printout;
+the optimiser's fits are printed (tests/rprint/test_printed_at_theta.py prints at lme4's theta).
+The anova with refit drops lme4's "refitting model(s) with ML" message line: the course gives it
+as a RefitMessage warning, checked here.
 """
 from __future__ import annotations
 
