@@ -1,4 +1,8 @@
-"""Shared fixtures: a private answers folder for every test, the course's JupyterLab, Chromium.
+"""Shared fixtures: the classroom data, a private answers folder for every test, JupyterLab, Chromium.
+
+``dat`` is the course's classroom data (classroom.csv), read once per session and shared by
+every test that asks for it; a test that changes its frame asks for ``dat_copy`` instead. The
+shared frame is checked at the end of the session: a test that changed it fails there.
 
 ``lab_server`` starts the course's own JupyterLab (from .venv) on a free localhost port with a
 token, serving a temporary copy of ``notebooks/`` (so no test ever edits the committed notebooks)
@@ -32,6 +36,25 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
+@pytest.fixture(scope="session")
+def dat():
+    """Read the classroom data once; fail at the end of the session if any test changed it."""
+    from mlmcourse import load_classroom
+
+    frame = load_classroom()
+    pristine = frame.copy(deep=True)
+    yield frame
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(frame, pristine, obj="the shared classroom data (a test changed it: use dat_copy)")
+
+
+@pytest.fixture
+def dat_copy(dat):
+    """Return a copy of the classroom data for a test that changes its frame."""
+    return dat.copy(deep=True)
+
+
 @pytest.fixture(autouse=True)
 def _private_answers_dir(tmp_path, monkeypatch):
     """No test reads or writes the real user's saved quiz answers."""
@@ -40,6 +63,7 @@ def _private_answers_dir(tmp_path, monkeypatch):
 
 # -- JupyterLab ----------------------------------------------------------------------------
 def free_port() -> int:
+    """Return a free TCP port on localhost."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -47,6 +71,8 @@ def free_port() -> int:
 
 @dataclass
 class LabServer:
+    """A running JupyterLab of the tests: its address, token, folders, process and log."""
+
     url: str                 # http://127.0.0.1:PORT/
     token: str
     root: Path               # the folder JupyterLab serves (a copy of notebooks/)
@@ -60,6 +86,7 @@ class LabServer:
         return f"{self.url}lab/tree/{name}?reset&token={self.token}"
 
     def api(self, path: str, method: str = "GET"):
+        """Call JupyterLab's REST API at ``api/path``; return the JSON answer (None when empty)."""
         req = urllib.request.Request(f"{self.url}api/{path}", method=method,
                                      headers={"Authorization": f"token {self.token}"})
         with urllib.request.urlopen(req, timeout=10) as resp:
@@ -81,9 +108,11 @@ class LabServer:
 
     @staticmethod
     def kernel_eval(page, expression: str, notebook: str | None = None) -> str:
-        """Evaluate ``expression`` in a notebook's kernel (the current tab's, or that of the open
-        notebook whose path ends with ``notebook``: a slideshow may be the current tab); its
-        text/plain result."""
+        """Evaluate ``expression`` in a notebook's kernel; return its text/plain result.
+
+        The kernel is the current tab's, or that of the open notebook whose path ends with
+        ``notebook`` (a slideshow may be the current tab).
+        """
         return page.evaluate(
             """async ([name, code]) => {
                 const shell = window.jupyterapp.shell;
@@ -117,7 +146,8 @@ def run_lab(base: Path, *, test_settings: bool = True, extra_args: tuple[str, ..
     With ``test_settings`` (what the tests that drive notebooks want) the test's own user
     settings turn off the news and update checks and virtual scrolling; without it JupyterLab
     starts as ``make lab`` starts it, with only the environment's settings (jupyter/, installed by
-    ``make setup``) and a fresh, empty user-settings folder: as a student first meets it."""
+    ``make setup``) and a fresh, empty user-settings folder: as a student first meets it.
+    """
     root, answers = base / "notebooks", base / "answers"
     shutil.copytree(PROJECT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     answers.mkdir()
@@ -134,8 +164,8 @@ def run_lab(base: Path, *, test_settings: bool = True, extra_args: tuple[str, ..
         tracker.write_text(json.dumps({"windowingMode": "none"}))
         test_flags = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     port, token = free_port(), secrets.token_hex(16)
-    cmd = _lab_command() + [
-        "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+    cmd = [
+        *_lab_command(), "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True", *test_flags,
         f"--LabApp.workspaces_dir={base / 'workspaces'}", f"--LabApp.user_settings_dir={base / 'settings'}",
@@ -175,19 +205,20 @@ def run_lab(base: Path, *, test_settings: bool = True, extra_args: tuple[str, ..
 
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory):
+    """Run the course's JupyterLab with the tests' settings, once per session."""
     with run_lab(tmp_path_factory.mktemp("lab")) as server:
         yield server
 
 
 @pytest.fixture
 def start_lab():
-    """``run_lab`` itself, for a test that needs a JupyterLab of its own (``with start_lab(dir) as lab``)."""
+    """Return the JupyterLab starter for a test that needs a JupyterLab of its own (a context manager on a folder)."""
     return run_lab
 
 
 @pytest.fixture(scope="session")
 def course_lab_server(tmp_path_factory):
-    """The course's JupyterLab with no test settings: what ``make lab`` shows a new student."""
+    """Run the course's JupyterLab with no test settings: what ``make lab`` shows a new student."""
     with run_lab(tmp_path_factory.mktemp("course-lab"), test_settings=False) as server:
         yield server
 
@@ -195,10 +226,11 @@ def course_lab_server(tmp_path_factory):
 # -- Chromium ------------------------------------------------------------------------------
 @pytest.fixture
 def browser_page():
-    """A fresh page in headless Chromium, 1280x1000; dialogs are accepted.
+    """Open a fresh page in headless Chromium, 1280x1000; dialogs are accepted.
 
     Function-scoped on purpose: Playwright's sync API keeps an asyncio loop marked as running in
-    this thread while it is started, which would mislead later tests that look for a running loop."""
+    this thread while it is started, which would mislead later tests that look for a running loop.
+    """
     if not Path(CHROMIUM).exists():
         pytest.skip(f"browser test skipped: {CHROMIUM} is missing (install Debian's chromium; .ci/run does)")
     try:
@@ -224,6 +256,7 @@ def browser_page():
 
 # -- make skipped browser tests visible ------------------------------------------------------
 def pytest_terminal_summary(terminalreporter):
+    """List the browser and slides tests that were skipped, in a section of their own."""
     lines = []
     for rep in terminalreporter.stats.get("skipped", []):
         reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)

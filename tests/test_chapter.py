@@ -2,14 +2,9 @@
 import pandas as pd
 import pytest
 
-from mlmcourse import CourseError, chapter, load_classroom
+from mlmcourse import CourseError, chapter
 from mlmcourse.explore import models as explore_models
 from mlmcourse.quiz.live import Context
-
-
-@pytest.fixture(scope="module")
-def dat():
-    return load_classroom()
 
 
 def test_in_sample_is_the_handouts_complete_cases(dat):

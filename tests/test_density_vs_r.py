@@ -16,7 +16,7 @@ from scipy import stats
 from mlmcourse import load_classroom
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "density_reference.json").read_text())
 

@@ -12,6 +12,7 @@ The notebooks are read as committed: run ``make execute`` after changing them.
 from __future__ import annotations
 
 import base64
+import itertools
 import re
 import subprocess
 import sys
@@ -128,7 +129,7 @@ def test_a_lead_in_with_a_colon_is_followed_by_what_it_introduces(notebook):
         if cell.cell_type != "markdown":
             continue
         paragraphs = [p for p in re.split(r"\n\s*\n", cell.source.strip()) if p.strip()]
-        for lead, after in zip(paragraphs, paragraphs[1:]):
+        for lead, after in itertools.pairwise(paragraphs):
             assert not lead.rstrip().endswith(":") or INTRODUCED.match(after), \
                 f"{name} cell {i}: {lead[-60:]!r} is followed by {after[:40]!r}; end the cell after the lead-in"
 

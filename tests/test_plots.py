@@ -8,17 +8,17 @@ import warnings
 import matplotlib
 
 matplotlib.use("Agg")
-import io  # noqa: E402
+import io
 
-import matplotlib as mpl  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import seaborn as sns  # noqa: E402
-from PIL import Image  # noqa: E402
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import seaborn as sns
+from PIL import Image
 
-from mlmcourse import load_classroom  # noqa: E402
-from mlmcourse import plots as P  # noqa: E402
+from mlmcourse import load_classroom
+from mlmcourse import plots as P
 
 
 @pytest.fixture(autouse=True)

@@ -136,7 +136,7 @@ def course_copy():
 
 
 def test_notebook_cells_run_from_a_read_only_copy_and_write_nothing_there(course_copy):
-    base, course, home = course_copy
+    _, course, home = course_copy
     prefix, options, owner = _launcher()
     if owner is not None:
         for path in [home, *home.rglob("*")]:

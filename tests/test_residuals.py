@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlmcourse import CourseError, load_classroom
+from mlmcourse import CourseError
 from mlmcourse.engine.ols import lm
 from mlmcourse.residuals import (
     group_mean_residuals,
@@ -13,11 +13,6 @@ from mlmcourse.residuals import (
     within_group_pair_correlation,
     within_group_residuals,
 )
-
-
-@pytest.fixture(scope="module")
-def dat():
-    return load_classroom()
 
 
 @pytest.fixture(scope="module")

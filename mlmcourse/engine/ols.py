@@ -16,6 +16,7 @@ from ..errors import CourseError
 from .arguments import refuse_unsupported
 from .callers import caller_name
 from .checks import aliased_columns
+from .formula import parse_formula
 
 __all__ = ["LeastSquares", "LmFit", "least_squares", "lm"]
 
@@ -83,9 +84,10 @@ class LmFit:
 
     def call_text(self) -> str:
         """Return the call as R's summary(lm) prints it, broken before ``data`` when long."""
-        call = f"lm(formula = {self.formula}, data = {self.data_name})"
+        formula = parse_formula(self.formula).printed   # deparsed as R prints it: mathkind ~ ses
+        call = f"lm(formula = {formula}, data = {self.data_name})"
         if len(call) > 70:  # R's deparse breaks long calls before the data argument
-            call = f"lm(formula = {self.formula}, \n    data = {self.data_name})"
+            call = f"lm(formula = {formula}, \n    data = {self.data_name})"
         return call
 
     def summary_text(self) -> str:

@@ -32,7 +32,7 @@ def test_all_fit_reports_every_optimizer_and_leaves_the_model_alone(bodyweight):
     m = mlmcourse.lmer("weight ~ Time * factor(Diet) + (Time|Rat)", data=bodyweight)
     theta, crit, messages = m.theta.copy(), m.criterion, list(m.optinfo.messages)
     table = mlmcourse.all_fit(m)
-    assert list(table.index) == [f"(this fit: {m.optinfo.optimizer})"] + list(OPTIMIZERS)
+    assert list(table.index) == [f"(this fit: {m.optinfo.optimizer})", *OPTIMIZERS]
     assert list(table.columns[:3]) == ["REML criterion", "above lowest", "checkConv"]
     assert list(table.columns[3:6]) == ["theta1", "theta2", "theta3"]
     assert table["REML criterion"].iloc[0] == m.criterion

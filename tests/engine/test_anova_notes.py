@@ -7,13 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from mlmcourse import complete_cases, lmer, load_classroom
+from mlmcourse import complete_cases, lmer
 from mlmcourse.engine.compare import AnovaNote, anova
-
-
-@pytest.fixture(scope="module")
-def dat():
-    return load_classroom()
 
 
 def _notes(*models, **kw):

@@ -5,13 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlmcourse import CourseError, anova, lmer, load_classroom, ranova
+from mlmcourse import CourseError, anova, lmer, ranova
 from mlmcourse.engine.smbridge import statsmodels_call
-
-
-@pytest.fixture(scope="module")
-def dat():
-    return load_classroom()
 
 
 def message(fn):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlmcourse import CourseError, load_classroom
+from mlmcourse import CourseError
 from mlmcourse.engine.ols import lm
 
 REF = json.loads((Path(__file__).parents[1] / "reference" / "lm_reference.json").read_text())
@@ -16,11 +16,6 @@ CASES = {
     "constant_column": ("mathkind ~ ses + k", {"k": 3.0}),
     "twice_ses": ("mathkind ~ ses + I(2*ses)", {}),
 }
-
-
-@pytest.fixture(scope="module")
-def dat():
-    return load_classroom()
 
 
 def _fit(dat, case):
@@ -52,7 +47,7 @@ def test_estimates_are_rs(dat, case):
 @pytest.mark.parametrize("case", list(CASES))
 def test_summary_prints_rs_lines(dat, case):
     text = _fit(dat, case).summary_text().split("\n")  # its last line is empty, as print(summary) ends
-    ref = [line.replace("‘", "'").replace("’", "'") for line in REF[case]["lines"]]
+    ref = [line.replace("\u2018", "'").replace("\u2019", "'") for line in REF[case]["lines"]]
     start = next(i for i, line in enumerate(ref) if line.startswith("Coefficients:"))
     assert text[start - 1:] == ref[start - 1:]
 

@@ -1,13 +1,13 @@
 """lm(): R's summary(lm) layout and numbers, checked against the handout and R's formatting."""
 import pytest
 
-from mlmcourse import CourseError, load_classroom
+from mlmcourse import CourseError
 from mlmcourse.engine.ols import lm
 from mlmcourse.rprint.rformat import format_pval as r_format_pval
 from mlmcourse.rprint.rformat import format_real as r_format
 from mlmcourse.rprint.rformat import stars as r_signif_stars
 
-# The handout's print(summary(fit1)), line by line (R prints ‘ ’ quotes; we print ASCII).
+# The handout's print(summary(fit1)), line by line (R prints curly quotes; we print ASCII).
 HANDOUT_LM = """
 Call:
 lm(formula = mathkind ~ ses, data = dat)
@@ -27,11 +27,6 @@ Residual standard error: 40.08 on 1188 degrees of freedom
 Multiple R-squared:  0.06596,\tAdjusted R-squared:  0.06518 
 F-statistic:  83.9 on 1 and 1188 DF,  p-value: < 2.2e-16
 """
-
-
-@pytest.fixture(scope="module")
-def dat():
-    return load_classroom()
 
 
 @pytest.fixture(scope="module")

@@ -59,7 +59,7 @@ def test_xtol_rel_stops_bobyqa_earlier_than_xtol_abs_alone():
     # nloptr's xtol_rel = 1e-4 sets BOBYQA's final radius (rhoend = 1e-4 * rhobeg): without it
     # the course ran on to a radius of 1e-8 and, on flat optima, ended elsewhere than lme4.
     # (A steep bowl, so that ftol_abs = 1e-8 does not stop either run first.)
-    steep = lambda x: 1e6 * bowl(x)  # noqa: E731
+    steep = lambda x: 1e6 * bowl(x)
     x0, lower = np.array([1.0, 0.0]), np.array([0.0, -np.inf])
     lme4_like = _nlopt(steep, x0, lower)
     opt = nlopt.opt(nlopt.LN_BOBYQA, 2)
@@ -98,7 +98,7 @@ def test_restart_edge_runs_bobyqa_again_when_the_criterion_falls_inside_the_boun
 
 def test_scaled_gradient_message_in_lme4s_words():
     # a point away from the minimum of a quadratic: min(|solve(chol(H), g)|, |g|) is known
-    f = lambda t: 50.0 * (t[0] - 1.0) ** 2 + 0.5 * (t[1] - 2.0) ** 2  # noqa: E731
+    f = lambda t: 50.0 * (t[0] - 1.0) ** 2 + 0.5 * (t[1] - 2.0) ** 2
     singular, messages, grad = check_conv(f, np.array([1.0, 2.01]), np.array([0.0, -np.inf]),
                                           f(np.array([1.0, 2.01])))
     assert not singular

@@ -10,17 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlmcourse import CourseError, complete_cases, lm, lmer, load_classroom, ranova
+from mlmcourse import CourseError, complete_cases, lm, lmer, ranova
 
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference"
 REF = json.loads((REFERENCE_DIR / "syntax_reference.json").read_text())
 FIXEF_REL = 1e-5
 CRIT_ABS = 1e-3
-
-
-@pytest.fixture(scope="module")
-def dat():
-    return load_classroom()
 
 
 @pytest.fixture(scope="module")

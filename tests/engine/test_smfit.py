@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlmcourse import CourseError, anova, complete_cases, icc, lmer, load_classroom, ranova
+from mlmcourse import CourseError, anova, complete_cases, icc, lmer, ranova
 from mlmcourse.engine.checks import RankDeficiencyWarning
 from mlmcourse.engine.fit import refit
 from mlmcourse.engine.optimize import IMPROVE_TOL
@@ -42,11 +42,6 @@ HANDOUT = [
 
 def reference(ref_id: str) -> dict:
     return next(m for m in REF["models"] if m["id"] == ref_id)
-
-
-@pytest.fixture(scope="module")
-def dat():
-    return load_classroom()
 
 
 @pytest.fixture(scope="module")

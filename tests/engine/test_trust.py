@@ -18,11 +18,6 @@ BASE = "mathkind ~ ses + (1|schoolid)"
 
 
 @pytest.fixture(scope="module")
-def dat():
-    return load_classroom()
-
-
-@pytest.fixture(scope="module")
 def ref(dat):
     return lmer(BASE, data=dat)
 

@@ -2,12 +2,7 @@
 argument, what it does in R and what the course does instead (never Python's TypeError)."""
 import pytest
 
-from mlmcourse import CourseError, all_fit, anova, complete_cases, confint, icc, lmer, load_classroom, profile, ranova
-
-
-@pytest.fixture(scope="module")
-def dat():
-    return load_classroom()
+from mlmcourse import CourseError, all_fit, anova, complete_cases, confint, icc, lmer, profile, ranova
 
 
 @pytest.fixture(scope="module")

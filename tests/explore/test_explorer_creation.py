@@ -30,11 +30,6 @@ pytestmark = pytest.mark.slow   # the explorations fit the chapter's models and 
 GAIN_MODEL = "mathgain ~ (1|schoolid/classid)"   # what notebook 03 shows first
 
 
-@pytest.fixture(scope="module")
-def dat():
-    return load_classroom()
-
-
 def same_picture(a: bytes, b: bytes) -> bool:
     """The same pixels, give or take one level of antialiasing (the separate-regressions figure
     draws its grey background students in an order that depends on the school it was built for)."""

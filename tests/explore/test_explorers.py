@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from mlmcourse import CourseError, chapter, load_classroom
+from mlmcourse import CourseError, chapter
 from mlmcourse.engine.ols import least_squares
 from mlmcourse.explore import models as em
 from mlmcourse.explore.explorers import (
@@ -59,11 +59,6 @@ FIT1 = {"b0": 465.746, "b1": 10.722, "var_school": 309.0, "sd_school": 17.58, "v
         "sd_resid": 36.16, "reml": 12038.7}
 OLS1 = {"b0": 466.845, "b1": 14.359, "sigma": 40.08}
 CONSTRUCTED_SD = 22.43
-
-
-@pytest.fixture(scope="module")
-def dat():
-    return load_classroom()
 
 
 def png_pixels(png: bytes) -> np.ndarray:
@@ -221,7 +216,7 @@ def test_noise_panel_on_the_data_gives_the_handout_numbers(dat):
     np.testing.assert_allclose(g["blup"], lam * mean_resid, atol=0.02)
     small = g[g["size"] <= 5]
     large = g[g["size"] >= 15]
-    ratio = lambda part: (part["blup"].abs().sum() / part["constructed"].abs().sum())  # noqa: E731
+    ratio = lambda part: (part["blup"].abs().sum() / part["constructed"].abs().sum())
     assert ratio(small) < ratio(large)
 
 
@@ -243,7 +238,7 @@ def test_school_lines(dat):
     m = em.chapter_fit(dat, em.RI_MODEL)
     assert lines.fixed == pytest.approx((FIT1["b0"], FIT1["b1"]), abs=5e-3)
     assert lines.random_intercept[1] == lines.fixed[1]                         # parallel
-    zeta = float(m.ranef["schoolid"].iloc[:, 0].loc[[i for i in m.ranef["schoolid"].index if str(i) == "5"][0]])
+    zeta = float(m.ranef["schoolid"].iloc[:, 0].loc[next(i for i in m.ranef["schoolid"].index if str(i) == "5")])
     assert lines.random_intercept[0] == pytest.approx(lines.fixed[0] + zeta)
     school = dat[dat["schoolid"] == 5]
     slope, intercept = np.polyfit(school["ses"], school["mathkind"], 1)

@@ -363,7 +363,7 @@ def check_store(user: str, result: dict, typed: str) -> list[str]:
     if home not in path.parents:
         problems.append(f"{user}: answers at {path}, outside their HOME {home}")
     if not path.exists():
-        return problems + [f"{user}: no answers file at {path}"]
+        return [*problems, f"{user}: no answers file at {path}"]
     if path.stat().st_uid != pwd.getpwnam(user).pw_uid:
         problems.append(f"{user}: {path} is not owned by them")
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -438,7 +438,7 @@ def main(argv=None) -> int:
             failures.append(f"two students got the same seed: {seeds}")
         if snapshot(course) != before:
             failures.append("something was written into the course folder")
-    except Exception as exc:     # noqa: BLE001 - report it, then stop everything
+    except Exception as exc:     # report it, then stop everything
         failures.append(f"{type(exc).__name__}: {exc}")
     finally:
         hub.stop(users)

@@ -114,7 +114,7 @@ def test_utf16_and_latin1_hand_ins_get_a_clear_message(tmp_path, bank, capsys):
     assert main(["quiz", "answers", "--handin", str(path)]) == 2
     assert "UTF-16" in capsys.readouterr().err
     path.write_bytes(text.encode("latin-1"))
-    with pytest.raises(CourseError, match="not UTF-8.*Latin-1") as err:
+    with pytest.raises(CourseError, match=r"not UTF-8.*Latin-1") as err:
         read_handin(path)
     _one_paragraph(str(err.value))
 

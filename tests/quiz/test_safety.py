@@ -10,39 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlmcourse import lecture
 from mlmcourse.errors import CourseError
 from mlmcourse.quiz import answerdb
 from mlmcourse.quiz import store as store_module
 from mlmcourse.quiz.bank import bank_path, load_bank
-from mlmcourse.quiz.live import Context
 from mlmcourse.quiz.store import AnswerStore
 from mlmcourse.quiz.widgets import Quiz, parse_number
 
 BROKEN = "a pasted formula \ud835 with half an emoji"   # a lone surrogate: what a broken paste gives
-
-
-@pytest.fixture(autouse=True)
-def _student_view():
-    lecture.lecture_mode(False)
-    yield
-    lecture.lecture_mode(False)
-
-
-@pytest.fixture(scope="module")
-def data():
-    from mlmcourse import load_classroom
-    return load_classroom()
-
-
-@pytest.fixture
-def ctx(data):
-    return Context(data=data)
-
-
-@pytest.fixture
-def quiz(tmp_path, ctx):
-    return Quiz(chapter=2, store=AnswerStore(2, path=tmp_path / "answers" / "answers.sqlite3"), context=ctx)
 
 
 def _db_answers(path: Path, qid: str) -> list:

@@ -20,33 +20,14 @@ from mlmcourse.quiz.widgets import Quiz, parse_number, render
 HANDOUT_IDS = ["1-A", "1-B", "1-C", "1-D", "1-E", "2-A", "2-B", "2-C"]
 
 
-@pytest.fixture(autouse=True)
-def _student_view():
-    lecture.lecture_mode(False)
-    yield
-    lecture.lecture_mode(False)
-
-
-@pytest.fixture(scope="module")
-def data():
-    from mlmcourse import load_classroom
-    return load_classroom()
-
-
 @pytest.fixture
-def ctx(data):
+def ctx(dat):
     """Live data computations; the model-based values preset, so these tests need no fit."""
-    c = Context(data=data)
+    c = Context(data=dat)
     c._values.update({"icc_school_mathgain": 0.0908, "sd_ratio_mathgain": 0.2401,
                       "var_ratio_mathgain": 0.0998, "var_school_mathgain": 109.24,
                       "var_resid_mathgain": 1094.0})
     return c
-
-
-@pytest.fixture
-def quiz(tmp_path, ctx):
-    store = AnswerStore(2, path=tmp_path / "answers" / "answers.sqlite3")
-    return Quiz(chapter=2, store=store, context=ctx)
 
 
 def _raw():
@@ -172,7 +153,7 @@ def test_malformed_question_names_the_question_and_the_problem(tmp_path, what, q
 def test_duplicate_id_and_bad_yaml(tmp_path):
     raw = _raw()
     _q(raw, "1-C")["id"] = "1-B"
-    with pytest.raises(CourseError, match="'1-B'.*used twice"):
+    with pytest.raises(CourseError, match=r"'1-B'.*used twice"):
         load_bank(_write(tmp_path, raw))
     bad = tmp_path / "bad.yml"
     bad.write_text("chapter: 2\nsections:\n  - id: x\n   questions: [\n")
@@ -221,9 +202,9 @@ def test_choice_question_right_and_wrong(quiz):
     assert _saved(quiz)["1-B.mc"] == {**_saved(quiz)["1-B.mc"], "answer": 1, "correct": True}
 
 
-def test_numeric_count_of_estimates_is_computed_from_the_data(quiz, data):
-    n_schools = data["schoolid"].nunique()
-    sizes = data.groupby("schoolid").size()
+def test_numeric_count_of_estimates_is_computed_from_the_data(quiz, dat):
+    n_schools = dat["schoolid"].nunique()
+    sizes = dat.groupby("schoolid").size()
     v = quiz.view("1-D.n")
     v.input.value = str(n_schools)
     v.check_button.click()
@@ -232,7 +213,7 @@ def test_numeric_count_of_estimates_is_computed_from_the_data(quiz, data):
     # the explanation carries the live counts: schools of two students leave no residual df
     assert f"{(sizes == 2).sum()} schools have only" in fb
     assert f"Only {(sizes >= 3).sum()} schools" in fb
-    v.input.value = str(data["classid"].nunique())
+    v.input.value = str(dat["classid"].nunique())
     v.check_button.click()
     assert "Not quite" in v.feedback.value and "number of classrooms" in v.feedback.value
     w = quiz.view("1-D.df")
@@ -500,8 +481,8 @@ LME4 = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(LME4))
-def test_live_values_match_lme4(name, data):
-    ctx = _shared_context(data)
+def test_live_values_match_lme4(name, dat):
+    ctx = _shared_context(dat)
     expected, tol = LME4[name]
     assert ctx.value(name) == pytest.approx(expected, abs=tol)
 

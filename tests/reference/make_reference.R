@@ -17,6 +17,7 @@ suppressPackageStartupMessages({
   library(lme4)
   library(lmerTest)
 })
+options(width = 200, useFancyQuotes = FALSE)   # the printouts below, as make_parity_cases.R prints them
 
 args <- commandArgs(trailingOnly = TRUE)
 classroom_path <- if (length(args) >= 1) args[[1]] else file.path("..", "shared", "data", "classroom.csv")
@@ -165,7 +166,9 @@ for (s in models) {
   r <- fit_model(s)
   assign(s$id, r$model, envir = globalenv())                # so anova() labels rows with the model ids
   fits[[s$id]] <- r$model
-  out_models[[length(out_models) + 1]] <- describe(s, r$model, r$warnings, r$call)
+  d <- describe(s, r$model, r$warnings, r$call)
+  d$printed_summary <- I(capture.output(print(summary(r$model))))  # for test_printed_at_theta.py
+  out_models[[length(out_models) + 1]] <- d
   cat(sprintf("%-20s %-10s %-55s %s\n", s$id, s$data, s$formula,
               if (s$REML) sprintf("REML crit %.4f", REMLcrit(r$model))
               else sprintf("deviance %.4f", deviance(r$model))))
@@ -178,7 +181,7 @@ ranova_ids <- c("lmer.fit1", "fit3", "lmer.fit2", "lmer.fit3", "fit7", "fit8",
                 "slope.ses", "ss.corr", "pen.crossed", "lmer.fit1.ml")
 out_ranova <- lapply(ranova_ids, function(id) {
   tab <- ranova(fits[[id]])
-  c(list(model = id, call = sprintf("ranova(%s)", id)), table_json(tab))
+  c(list(model = id, call = sprintf("ranova(%s)", id), printed = I(capture.output(print(tab)))), table_json(tab))
 })
 
 # ---------------------------------------------------------------------------------------
@@ -198,7 +201,8 @@ anova_deviance_col <- NULL
 out_anova <- lapply(anova_calls, function(a) {
   tab <- suppressMessages(eval(parse(text = a$call)))
   anova_deviance_col <<- colnames(tab)[5]
-  c(list(id = a$id, call = a$call, models = I(a$models), refit = a$refit), table_json(tab))
+  c(list(id = a$id, call = a$call, models = I(a$models), refit = a$refit,
+         printed = I(capture.output(print(tab)))), table_json(tab))
 })
 
 # The handout's failing comparison: the two models saw different numbers of rows.

@@ -142,7 +142,7 @@ def _reveal_ready(page):
 
 @pytest.mark.browser
 def test_slides_work_in_chromium_with_the_network_off(built, browser_page):
-    out, demo, chapters = built
+    _, demo, chapters = built
     page = browser_page
     blocked = []
 
@@ -186,7 +186,7 @@ def test_slides_work_in_chromium_with_the_network_off(built, browser_page):
 def test_jupyterlab_rise_is_installed_and_enabled():
     jupyter = Path(sys.executable).with_name("jupyter")
     cmd = [str(jupyter)] if jupyter.exists() else [sys.executable, "-m", "jupyter"]
-    proc = subprocess.run(cmd + ["labextension", "list"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([*cmd, "labextension", "list"], capture_output=True, text=True, timeout=120)
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "jupyterlab-rise" in line]
     assert lines, "jupyterlab-rise (live slides in JupyterLab) is not installed"
     assert "enabled" in lines[0] and "OK" in lines[0], lines[0]
