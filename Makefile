@@ -20,7 +20,7 @@ help:
 	@echo "make lab        set up on first use, then open the course in JupyterLab"
 	@echo "make test       set up on first use, then run every test (unit, lme4 parity, notebooks, browser)"
 	@echo "make test-fast  the same without the browser and slow tests (about a minute)"
-	@echo "make test-altcpu  tests/engine and notebooks 02, 04, 06 again under another OpenBLAS kernel (ALTCPU=Prescott)"
+	@echo "make test-altcpu  tests/engine, tests/rprint and notebooks 02, 04, 06 again under another OpenBLAS kernel (ALTCPU=Prescott)"
 	@echo "make test-uv    the way without make, checked for real: uv run mlmcourse lab in a fresh copy (needs PyPI)"
 	@echo "make hub-test   a class on a real JupyterHub: 5 unprivileged users run the quiz (root; about 4 minutes)"
 	@echo "make lint       ruff check (the style and error checks configured in pyproject.toml)"
@@ -62,7 +62,7 @@ test-fast: setup
 # FMA) runs on every x86-64 CPU; .ci/openblas_kernel.py stops if the override changes nothing.
 # The notebooks are those that fit statsmodels models (OLS, MixedLM) in checked cells.
 ALTCPU ?= Prescott
-ALTCPU_TESTS := tests/engine notebooks/02_constructing_effects.ipynb \
+ALTCPU_TESTS := tests/engine tests/rprint notebooks/02_constructing_effects.ipynb \
                 notebooks/04_appendix_and_coding.ipynb notebooks/06_statsmodels_on_your_own.ipynb
 
 test-altcpu: setup
