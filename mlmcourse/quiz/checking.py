@@ -1,5 +1,5 @@
 """The quiz's checks of one answer, without widgets: used by the Check button
-(:class:`mlmcourse.quiz.widgets.QuestionView`) and by the instructors' grading
+(:class:`mlmcourse.quiz.views.QuestionView`) and by the instructors' grading
 (:mod:`mlmcourse.quiz.grade`), so that a hand-in is graded exactly as the live quiz checked it."""
 from __future__ import annotations
 
