@@ -596,3 +596,36 @@ def test_the_committed_page_shows_no_build_seed_or_path(tmp_path, ctx, monkeypat
     assert str(quiz.seed) not in shown and str(quiz.store.path.parent) not in shown
     assert "a seed of your own, made the first time you run this notebook" in quiz.seed_widget.value
     assert "this line names it when you run the notebook" in quiz.save_status.value
+
+
+def test_the_quiz_is_a_box_built_whole_with_its_static_rendering_in_the_class(quiz):
+    """ipywidgets' composite pattern: every part exists once the quiz is made (before header() or
+    section() is called), each part is its own box, and the static rendering is the class's, not
+    patched onto an instance."""
+    import ipywidgets as widgets
+
+    from mlmcourse.quiz.views import QuestionView, QuizHeader, SectionView
+
+    assert isinstance(quiz, widgets.VBox)
+    header, *sections, export = quiz.children
+    assert isinstance(header, QuizHeader) and header is quiz.header()
+    assert [s.section.id for s in sections] == [s.id for s in quiz.bank.sections]
+    assert all(isinstance(s, SectionView) for s in sections) and export is quiz.export_panel()
+    assert quiz.section("levels") is sections[1] and quiz.name_widget in header.children
+    assert quiz.export_button in export.children
+    v = quiz.view("1-A")
+    assert isinstance(v, QuestionView) and v.widget is v and v in sections[0].children
+    for part in (quiz, header, *sections):
+        assert "_repr_mimebundle_" not in vars(part)
+    bundle = quiz._repr_mimebundle_()     # `quiz` alone at the end of a cell: the whole quiz, one output
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == quiz.model_id
+    assert "Your name" in bundle["text/html"] and all(s.title in bundle["text/html"] for s in quiz.bank.sections)
+    assert "1-A" in bundle["text/plain"] and "Quiz(" not in bundle["text/plain"]
+
+
+def test_closing_the_quiz_closes_its_widgets_and_its_answers_file(quiz):
+    parts = [quiz.header(), quiz.section("levels"), quiz.view("2-A.mc").check_button, quiz.export_button]
+    quiz.view("1-A").input.value = "kept"
+    quiz.close()
+    assert quiz.comm is None and all(p.comm is None for p in parts)
+    assert AnswerStore(2, path=quiz.store.path).get("1-A")["answer"] == "kept"
