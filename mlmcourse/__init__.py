@@ -19,7 +19,7 @@ The parts of the package, one subpackage each:
 
 At the top sit what the notebooks import directly: the data, the course's figure style and path
 diagram (``plots``), the constructed effects the quiz computes (``residuals``), the chapter's
-models and their one fit cache (``chapter``), lecture mode and the notebook helpers.
+models and their one fit cache (``chapter``), lecture mode and the error notes (``errornotes``).
 """
 from .data import load_classroom
 from .engine.allfit import all_fit
@@ -31,9 +31,9 @@ from .engine.model import LmerModel
 from .engine.ols import lm
 from .engine.profile import profile
 from .engine.rows import complete_cases
+from .errornotes import install_ipython_handler as _install_ipython_handler
+from .errornotes import install_message_display as _install_message_display
 from .errors import CourseError, CourseMessage
-from .notebook import install_ipython_handler as _install_ipython_handler
-from .notebook import install_message_display as _install_message_display
 
 _install_ipython_handler()  # in IPython/Jupyter a CourseError shows as one short paragraph
 _install_message_display()  # anova's "refitting model(s) with ML ..." prints as R prints it

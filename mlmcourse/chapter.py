@@ -1,7 +1,8 @@
 """The chapter's models, fitted once: the one cache the quiz's live answers and the explorations share.
 
-The handout fits seven models, in this order; two of them on the rows where mathgain, ses and
-mathknow are all observed (``in_sample``, so that their likelihoods can be compared)::
+The handout fits seven models (``HANDOUT_MODELS``: a menu label, a formula and rows for each, not
+fitted models), in this order; two of them on the rows where mathgain, ses and mathknow are all
+observed (``in_sample``, so that their likelihoods can be compared)::
 
     from mlmcourse.chapter import chapter_fit, in_sample
     m = chapter_fit(dat, "mathkind ~ ses + (1|schoolid)")      # fitted on first use, then cached
@@ -25,13 +26,15 @@ MAX_CACHED_FITS = 40                              # about five data sets' worth 
 
 @dataclass(frozen=True)
 class ChapterModel:
+    """One model the chapter fits: how a menu names it, its formula, its rows and its kind."""
+
     label: str                # what a student sees in a menu
     formula: str
     subset: str | None = None  # None: every row; "in_sample": the complete cases of IN_SAMPLE_FORMULA
     kind: str = "lmer"        # "lmer" (lme4 engine) or "ols" (lm, no random effects)
 
 
-MODELS = (
+HANDOUT_MODELS = (
     ChapterModel("mathkind ~ ses (OLS, no school effects)", "mathkind ~ ses", kind="ols"),
     ChapterModel("mathkind ~ ses + (1|schoolid)", "mathkind ~ ses + (1|schoolid)"),
     ChapterModel("mathkind ~ ses + (1|schoolid/classid)", "mathkind ~ ses + (1|schoolid/classid)"),
@@ -42,7 +45,7 @@ MODELS = (
     ChapterModel("mathgain ~ ses + mathknow + (1|schoolid/classid), complete cases",
                  "mathgain ~ ses + mathknow + (1|schoolid/classid)", subset="in_sample"),
 )
-BY_LABEL = {m.label: m for m in MODELS}
+BY_LABEL = {m.label: m for m in HANDOUT_MODELS}
 # the labels by name, in the handout's order (RI_MODEL: the random-intercept model of 2.1.1-2.1.2)
 OLS_MODEL, RI_MODEL, NESTED_MODEL, GAIN_SCHOOL, GAIN_NESTED, GAIN_NULL_IN, GAIN_BLOCK_IN = BY_LABEL
 
@@ -51,7 +54,7 @@ _LOCK = threading.RLock()   # a quiz check and an exploration may ask at once
 
 
 def in_sample(data: pd.DataFrame) -> pd.Series:
-    """The handout's ``in_sample``: rows with mathgain, ses and mathknow all observed."""
+    """Return the handout's ``in_sample``: rows with mathgain, ses and mathknow all observed."""
     from .engine.rows import complete_cases
     return complete_cases(data, IN_SAMPLE_FORMULA)
 
@@ -60,7 +63,7 @@ SUBSETS = {"in_sample": in_sample}
 
 
 def data_key(data: pd.DataFrame) -> int:
-    """A fingerprint of the data's contents, so that the cache follows the data, not the object."""
+    """Fingerprint the data's contents, so that the cache follows the data, not the object."""
     if not isinstance(data, pd.DataFrame):
         raise CourseError("Pass the classroom data (the DataFrame from load_classroom()), "
                           f"not a {type(data).__name__}.")
@@ -68,8 +71,11 @@ def data_key(data: pd.DataFrame) -> int:
 
 
 def chapter_fit(data: pd.DataFrame, model: str, REML: bool = True, subset: str | None = None):
-    """The fitted model: ``model`` is a label of ``MODELS`` or any formula (then ``subset``
-    names a row subset, e.g. "in_sample"). A formula without ``|`` is fitted by ``lm``."""
+    """Return the fitted model, from the cache or fitted now.
+
+    ``model`` is a label of ``HANDOUT_MODELS`` or any formula (then ``subset`` names a row subset,
+    e.g. "in_sample"). A formula without ``|`` is fitted by ``lm``.
+    """
     spec = BY_LABEL.get(model)
     if spec is not None and subset is not None and subset != spec.subset:
         raise CourseError(f"The chapter's model '{model}' is fitted to its own rows; leave out subset=.")
@@ -84,8 +90,10 @@ def chapter_fit(data: pd.DataFrame, model: str, REML: bool = True, subset: str |
 
 
 def cached(data: pd.DataFrame, name: str, compute):
-    """``compute(data)``, kept in the same bounded cache as the fits (e.g. the per-school
-    regressions the separate-regressions exploration draws)."""
+    """Return ``compute(data)``, kept in the same bounded cache as the fits.
+
+    For example the per-school regressions the separate-regressions exploration draws.
+    """
     key = (data_key(data), name)
     with _LOCK:
         if key not in _FITS:

@@ -14,9 +14,30 @@ from __future__ import annotations
 
 import os
 import weakref
+from dataclasses import dataclass
 
 _state = {"on": False, "revealed": False}
 _listeners: list = []  # callables returning the callback, or None once it is gone
+
+
+@dataclass(frozen=True)
+class Mode:
+    """What the class sees: lecture mode on or off, and whether the solutions are revealed.
+
+    The quiz's feedback is a function of it (``mlmcourse.quiz.feedback``); :func:`current_mode`
+    gives the one in force.
+    """
+
+    lecture: bool = False
+    revealed: bool = False
+
+    @property
+    def solutions_hidden(self) -> bool:
+        """True in lecture mode until the instructor reveals the solutions."""
+        return self.lecture and not self.revealed
+
+
+STUDENT = Mode()   # the student's view: not a lecture, every solution shown
 
 
 def _env_on() -> bool:
@@ -30,13 +51,19 @@ def lecture_mode(on: bool = True) -> None:
     _notify()   # the quiz re-renders; the figures (mlmcourse.plots) take the new style
 
 
+def current_mode() -> Mode:
+    """Return the mode in force now."""
+    return Mode(lecture=_state["on"], revealed=_state["revealed"])
+
+
 def is_lecture() -> bool:
+    """Say whether lecture mode is on."""
     return _state["on"]
 
 
 def solutions_hidden() -> bool:
-    """True in lecture mode until the instructor reveals the solutions."""
-    return _state["on"] and not _state["revealed"]
+    """Say whether the solutions are hidden: in lecture mode, until the instructor reveals them."""
+    return current_mode().solutions_hidden
 
 
 def reveal_solutions(show: bool = True) -> None:
@@ -46,8 +73,10 @@ def reveal_solutions(show: bool = True) -> None:
 
 
 def subscribe(callback) -> None:
-    """Call ``callback()`` whenever lecture mode or the reveal state changes (weakly held for
-    bound methods, so a discarded quiz is not kept alive)."""
+    """Call ``callback()`` whenever lecture mode or the reveal state changes.
+
+    Bound methods are held weakly, so a discarded quiz is not kept alive.
+    """
     ref = weakref.WeakMethod(callback) if hasattr(callback, "__self__") else (lambda cb=callback: cb)
     _listeners.append(ref)
 
@@ -64,27 +93,13 @@ def _notify() -> None:
 
 
 def reveal_control():
-    """The instructor's toggle button: visible in lecture mode only."""
-    import ipywidgets as widgets
+    """Return the instructor's toggle button, visible in lecture mode only.
 
-    button = widgets.ToggleButton(value=_state["revealed"], description="Reveal solutions",
-                                  icon="eye", tooltip="Instructor: show the model answers to the class")
-    button.add_class("mlm-reveal")
-
-    def sync():
-        button.layout.display = "" if _state["on"] else "none"
-        if button.value != _state["revealed"]:
-            button.value = _state["revealed"]
-
-    def on_toggle(change):
-        if change["new"] != _state["revealed"]:
-            reveal_solutions(change["new"])
-
-    button.observe(on_toggle, names="value")
-    button._mlm_sync = sync  # keep a strong reference as long as the button lives
-    subscribe(sync)
-    sync()
-    return button
+    It is the quiz header's :class:`~mlmcourse.quiz.views.RevealButton` (imported here, not at the
+    top: lecture mode itself needs no widgets).
+    """
+    from .quiz.views import RevealButton
+    return RevealButton()
 
 
 _state["on"] = _env_on()   # MLMCOURSE_LECTURE=1: lecture mode from the start (figures follow at set_style())

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from mlmcourse import CourseError, chapter
-from mlmcourse.explore import models as explore_models
+from mlmcourse.explore import classroom as explore_classroom
 from mlmcourse.quiz.live import Context
 
 
@@ -26,7 +26,7 @@ def test_a_fit_is_made_once_and_follows_the_data_not_the_object(dat, monkeypatch
 
 def test_the_quiz_and_the_explorations_share_one_cache(dat):
     quiz_fit = Context(data=dat).fit(chapter.GAIN_BLOCK_IN)
-    assert explore_models.chapter_fit(dat, chapter.GAIN_BLOCK_IN) is quiz_fit
+    assert explore_classroom.chapter_fit(dat, chapter.GAIN_BLOCK_IN) is quiz_fit
     assert quiz_fit.nobs == 1081                        # the complete-case label brings its rows
 
 

@@ -5,12 +5,12 @@ icc_explorer()
 noise_explorer(dat)
 
 explorers.py  the four explorations (controls + render function)
-models.py     numbers on the classroom data (from the chapter's cached fits)
+classroom.py  numbers on the classroom data (from the chapter's cached fits)
 sim.py        simulations (pure functions of the widget values)
 fastfit.py    a millisecond REML fit of y ~ x + (1|g) for the simulations
 figures.py    the figures, updated in place
 render.py     fast PNG rendering (blitting)
-widgets.py    the wiring: controls, one image that updates, a message line
+controls.py   the sliders and the Exploration box: controls, one image that updates, a message line
 """
 from .explorers import icc_explorer, noise_explorer, separate_regressions_explorer, variance_partition_explorer
 

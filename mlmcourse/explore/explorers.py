@@ -1,13 +1,13 @@
 """Interactive explorations of chapter 2: see the variance components move.
 
-Each function returns an :class:`~mlmcourse.explore.widgets.Exploration`; put it last in a cell
+Each function returns an :class:`~mlmcourse.explore.controls.Exploration`; put it last in a cell
 to show its controls and its figure::
 
     from mlmcourse.explore import icc_explorer, noise_explorer
     icc_explorer()
     noise_explorer(dat)
 
-The numbers come from pure functions (``sim``, ``models``), the pictures from ``figures``; the
+The numbers come from pure functions (``sim``, ``classroom``), the pictures from ``figures``; the
 chapter's models are fitted once per data set, in the chapter's one cache (``mlmcourse.chapter``).
 
 Creating an exploration draws only the figure it shows first: the figures of other states (the
@@ -21,6 +21,17 @@ import functools
 import ipywidgets as widgets
 
 from ..errors import CourseError
+from .classroom import (
+    MODEL_LABELS,
+    RI_MODEL,
+    chapter_fit,
+    noise_panel_data,
+    partition_table,
+    require_classroom,
+    school_lines,
+    school_slopes,
+)
+from .controls import STYLE, Exploration, float_slider, int_slider, sample_controls, wide
 from .figures import (
     IccFigure,
     NoiseFigure,
@@ -31,52 +42,9 @@ from .figures import (
     separate_regressions_alt_text,
     variance_partition_alt_text,
 )
-from .models import (
-    CHAPTER_MODELS,
-    RI_MODEL,
-    chapter_fit,
-    noise_panel_data,
-    partition_table,
-    require_classroom,
-    school_lines,
-    school_slopes,
-)
 from .sim import icc_panel_data, noise_panel_simulated
-from .widgets import Exploration
 
 __all__ = ["icc_explorer", "noise_explorer", "separate_regressions_explorer", "variance_partition_explorer"]
-
-STYLE = {"description_width": "16em"}
-
-
-def _wide() -> widgets.Layout:
-    """A fresh layout per control: ipywidgets layouts are widgets, and one shared by every
-    slider would tie all explorers' controls together."""
-    return widgets.Layout(width="40em", max_width="100%")   # no wider than a RISE slide
-
-
-def _float_slider(label, value, lo, hi, step=0.5):
-    return widgets.FloatSlider(value=value, min=lo, max=hi, step=step, description=label, style=STYLE,
-                               layout=_wide(), continuous_update=False, readout_format=".1f")
-
-
-def _int_slider(label, value, lo, hi):
-    return widgets.IntSlider(value=value, min=lo, max=hi, description=label, style=STYLE, layout=_wide(),
-                             continuous_update=False)
-
-
-def _sample_controls(seed: int):
-    seed_box = widgets.BoundedIntText(value=seed, min=1, max=10_000, description="sample number",
-                                      style=STYLE, layout=widgets.Layout(width="24em"))
-    button = widgets.Button(description="draw a new sample", icon="refresh",
-                            layout=widgets.Layout(width="16em"))
-
-    def next_sample(_button):
-        seed_box.value = seed_box.value + 1 if seed_box.value < seed_box.max else 1
-
-    button.on_click(next_sample)
-    return seed_box, button
-
 
 # --- 1. ICC and dependence ----------------------------------------------------------------------
 
@@ -87,11 +55,11 @@ def icc_explorer(sigma_zeta: float = 17.6, sigma_eps: float = 36.2, n_per_school
     Defaults are the handout's estimates for ``mathkind ~ ses + (1|schoolid)`` (17.58 and 36.16).
     """
     figure = IccFigure()
-    seed_box, button = _sample_controls(seed)
+    seed_box, button = sample_controls(seed)
     controls = {
-        "sigma_zeta": _float_slider("σζ: SD between schools", sigma_zeta, 0, 40),
-        "sigma_eps": _float_slider("σε: SD within a school", sigma_eps, 1, 60),
-        "n_per_school": _int_slider("students per school", n_per_school, 2, 40),
+        "sigma_zeta": float_slider("σζ: SD between schools", sigma_zeta, 0, 40),
+        "sigma_eps": float_slider("σε: SD within a school", sigma_eps, 1, 60),
+        "n_per_school": int_slider("students per school", n_per_school, 2, 40),
         "seed": seed_box,
     }
 
@@ -118,22 +86,25 @@ def _one_student_share(data) -> float:
 
 def noise_explorer(data, source: str = DATA_SOURCE, sigma_zeta: float = 10.0, share_single=None,
                    mean_size: int = 4, seed: int = 1) -> Exploration:
-    """Constructed mean-residual effects beside the mixed model's BLUPs (shrinkage), for the
-    classroom data's schools or for simulated groups with a chosen share of one-student groups."""
+    """Show constructed mean-residual effects beside the mixed model's BLUPs (shrinkage).
+
+    For the classroom data's schools, or for simulated groups with a chosen share of one-student
+    groups.
+    """
     data = require_classroom(data)
     data_panel = functools.cache(lambda: noise_panel_data(data))   # fits the chapter's models on first use
     figures = functools.cache(lambda _source: NoiseFigure())       # one per source: both stay drawn
     if share_single is None:
         share_single = round(_one_student_share(data), 2)
-    seed_box, button = _sample_controls(seed)
+    seed_box, button = sample_controls(seed)
     controls = {
         "source": widgets.Dropdown(options=[DATA_SOURCE, SIM_SOURCE], value=source, description="groups from",
-                                   style=STYLE, layout=_wide()),
-        "sigma_zeta": _float_slider("σζ: true SD of group effects", sigma_zeta, 0, 30),
+                                   style=STYLE, layout=wide()),
+        "sigma_zeta": float_slider("σζ: true SD of group effects", sigma_zeta, 0, 30),
         "share_single": widgets.FloatSlider(value=share_single, min=0, max=0.9, step=0.01,
                                             description="share of one-student groups", style=STYLE,
-                                            layout=_wide(), continuous_update=False, readout_format=".0%"),
-        "mean_size": _int_slider("students in the other groups (mean)", mean_size, 2, 12),
+                                            layout=wide(), continuous_update=False, readout_format=".0%"),
+        "mean_size": int_slider("students in the other groups (mean)", mean_size, 2, 12),
         "seed": seed_box,
     }
     sim_controls = [controls[k] for k in ("sigma_zeta", "share_single", "mean_size", "seed")] + [button]
@@ -155,10 +126,13 @@ def noise_explorer(data, source: str = DATA_SOURCE, sigma_zeta: float = 10.0, sh
 # --- 3. Random intercepts vs separate regressions ------------------------------------------------
 
 def default_school(data) -> int:
-    """A school worth a first look: of those with at least 8 students, the one whose own OLS
-    intercept lies farthest from the average line's. Its random-intercept line is then visibly
+    """Return a school worth a first look.
+
+    Of those with at least 8 students, the one whose own OLS intercept lies farthest from the
+    average line's. Its random-intercept line is then visibly
     shifted from the average line, and visibly pulled back towards it from the school's own line
-    (on the classroom data: school 103, shifted 28.5 down, its own line 29.8 lower still)."""
+    (on the classroom data: school 103, shifted 28.5 down, its own line 29.8 lower still).
+    """
     slopes = school_slopes(data).dropna()
     b0 = float(chapter_fit(data, RI_MODEL).fixef["(Intercept)"])
     candidates = slopes[slopes["n"] >= 8] if (slopes["n"] >= 8).any() else slopes
@@ -176,9 +150,9 @@ def separate_regressions_explorer(data, school=None, show_pooled: bool = True) -
     options = [(f"school {s} ({n} students)", int(s)) for s, n in sizes.items()]
     controls = {
         "school": widgets.Dropdown(options=options, value=int(school), description="school", style=STYLE,
-                                   layout=_wide()),
+                                   layout=wide()),
         "show_pooled": widgets.Checkbox(value=show_pooled, description="show the OLS line that ignores schools",
-                                        style=STYLE, layout=_wide()),
+                                        style=STYLE, layout=wide()),
     }
 
     def render(v):
@@ -198,14 +172,14 @@ def _outcome(label: str) -> str:
 
 def variance_partition_explorer(data, model: str = "mathkind ~ ses + (1|schoolid/classid)",
                                 scale: str = "share") -> Exploration:
-    """A stacked bar of school / classroom / residual variance for each of the chapter's models."""
+    """Show a stacked bar of school / classroom / residual variance for each of the chapter's models."""
     data = require_classroom(data)
-    if model not in CHAPTER_MODELS:
-        raise CourseError(f"'{model}' is not one of the chapter's models: choose one of {list(CHAPTER_MODELS)}.")
+    if model not in MODEL_LABELS:
+        raise CourseError(f"'{model}' is not one of the chapter's models: choose one of {list(MODEL_LABELS)}.")
     table = functools.cache(lambda outcome: partition_table(data, outcome))   # fits its models on first use
     figure = functools.cache(lambda outcome, kind: VariancePartitionFigure(table(outcome), kind))
     controls = {
-        "model": widgets.Dropdown(options=list(CHAPTER_MODELS), value=model, description="model",
+        "model": widgets.Dropdown(options=list(MODEL_LABELS), value=model, description="model",
                                   style={"description_width": "5em"}, layout=widgets.Layout(width="46em")),
         "scale": widgets.ToggleButtons(options=[("share of the total", "share"), ("variance", "variance")],
                                        value=scale, description="show", style={"description_width": "5em"}),

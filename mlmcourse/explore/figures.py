@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .models import SchoolLines
+from .classroom import SchoolLines
 from .render import (
     BLUE,
     GREEN,

@@ -3,7 +3,9 @@
 from mlmcourse.quiz import Quiz
 quiz = Quiz(chapter=2)
 
-widgets.py    Quiz and QuestionView (ipywidgets)
+views.py      Quiz and QuestionView: the quiz's widgets (ipywidgets boxes)
+feedback.py   what a check says: a function of the question, the result and lecture mode
+markup.py     the bank's bits of Markdown to HTML, the feedback box
 bank.py       question banks: YAML files in questions/, read and checked
 registry.py   the live answers' registry and the readings of a fit they share
 live.py       live answers: the context and the chapter's numbers (imports worked.py)
@@ -22,8 +24,8 @@ cli.py        `python -m mlmcourse answers ...` and `python -m mlmcourse quiz ..
 def __getattr__(name):
     # Quiz needs ipywidgets; the command line and the store do not: import it when asked
     if name in ("Quiz", "QuestionView"):
-        from . import widgets
-        return getattr(widgets, name)
+        from . import views
+        return getattr(views, name)
     raise AttributeError(name)
 
 

@@ -1,6 +1,6 @@
 """The quiz's checks of one answer, without widgets.
 
-Used by the Check button (:class:`mlmcourse.quiz.widgets.QuestionView`) and by the instructors'
+Used by the Check button (:class:`mlmcourse.quiz.views.QuestionView`) and by the instructors'
 grading (:mod:`mlmcourse.quiz.grade`), so that a hand-in is graded exactly as the live quiz checked
 it.
 """

@@ -36,7 +36,7 @@ STABLE_ENV = {
 
 
 def notebooks_in(paths: list[str]) -> list[Path]:
-    """The notebooks named, or every ``*.ipynb`` in the folders named, in name order."""
+    """Return the notebooks named, or every ``*.ipynb`` in the folders named, in name order."""
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -52,8 +52,10 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 
 
 def cell_alt(cell) -> list[str]:
-    """The alt texts a cell's metadata gives its images (``metadata.mlmcourse.alt``): a string
-    for every image of the cell, or a list with one per image in order; [] if none."""
+    """Return the alt texts a cell's metadata gives its images (``metadata.mlmcourse.alt``).
+
+    A string for every image of the cell, or a list with one per image in order; [] if none.
+    """
     alt = cell.get("metadata", {}).get("mlmcourse", {}).get("alt")
     if not alt:
         return []
@@ -61,8 +63,10 @@ def cell_alt(cell) -> list[str]:
 
 
 def attach_alt_text(nb) -> list[str]:
-    """Give every image output of each cell the alt text of the cell's metadata; return where an
-    image is still without alt text (``"cell 7"``)."""
+    """Give every image output of each cell the alt text of the cell's metadata.
+
+    Returns where an image is still without alt text (``"cell 7"``).
+    """
     missing = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -85,8 +89,10 @@ def attach_alt_text(nb) -> list[str]:
 
 
 def execute_notebook(path: Path, timeout: int = 600) -> float:
-    """Run one notebook in a fresh kernel, attach the cells' alt text to their images, and write
-    it back with its outputs; return seconds."""
+    """Run one notebook in a fresh kernel and write it back with its outputs; return seconds.
+
+    The cells' alt text is attached to their images before writing.
+    """
     import nbformat
     from nbclient import NotebookClient
 

@@ -17,7 +17,7 @@ from PIL import Image
 
 from mlmcourse import CourseError, chapter
 from mlmcourse.engine.ols import least_squares
-from mlmcourse.explore import models as em
+from mlmcourse.explore import classroom
 from mlmcourse.explore.explorers import (
     DATA_SOURCE,
     SIM_SOURCE,
@@ -91,7 +91,7 @@ def test_fast_fit_reproduces_handout_unconditional_means_model(dat):
 
 
 def test_fast_fit_agrees_with_the_course_lmer(dat):
-    m = em.chapter_fit(dat, em.RI_MODEL)
+    m = classroom.chapter_fit(dat, classroom.RI_MODEL)
     X = np.column_stack([np.ones(len(dat)), dat["ses"]])
     fit = fit_random_intercept(dat["mathkind"], X, dat["schoolid"])
     ranef = m.ranef["schoolid"].iloc[:, 0]
@@ -201,14 +201,14 @@ def test_group_sizes_with_singletons():
 
 
 def test_noise_panel_on_the_data_gives_the_handout_numbers(dat):
-    panel = em.noise_panel_data(dat)
+    panel = classroom.noise_panel_data(dat)
     assert panel.constructed_sd == pytest.approx(CONSTRUCTED_SD, abs=5e-3)
     assert panel.sigma_zeta_hat == pytest.approx(FIT1["sd_school"], abs=5e-3)
     assert panel.sigma_zeta_true is None and len(panel.groups) == 107
     g = panel.groups
     # each BLUP is its school's mean residual from the mixed model's fixed part, times
     # n sigma_zeta^2 / (n sigma_zeta^2 + sigma^2): the fewer students, the stronger the shrinkage
-    m = em.chapter_fit(dat, em.RI_MODEL)
+    m = classroom.chapter_fit(dat, classroom.RI_MODEL)
     b0, b1 = float(m.fixef.iloc[0]), float(m.fixef["ses"])
     mean_resid = group_mean_residuals(dat["mathkind"] - b0 - b1 * dat["ses"], dat["schoolid"]).to_numpy()
     s2z, s2 = FIT1["sd_school"] ** 2, float(m.sigma) ** 2
@@ -234,8 +234,8 @@ def test_more_one_student_groups_inflate_the_constructed_sd_not_the_estimate():
 # --- 3. random intercepts vs separate regressions -----------------------------------------------
 
 def test_school_lines(dat):
-    lines = em.school_lines(dat, 5)
-    m = em.chapter_fit(dat, em.RI_MODEL)
+    lines = classroom.school_lines(dat, 5)
+    m = classroom.chapter_fit(dat, classroom.RI_MODEL)
     assert lines.fixed == pytest.approx((FIT1["b0"], FIT1["b1"]), abs=5e-3)
     assert lines.random_intercept[1] == lines.fixed[1]                         # parallel
     zeta = float(m.ranef["schoolid"].iloc[:, 0].loc[next(i for i in m.ranef["schoolid"].index if str(i) == "5")])
@@ -247,22 +247,22 @@ def test_school_lines(dat):
     assert lines.pooled_ols == pytest.approx((OLS1["b0"], OLS1["b1"]), abs=5e-3)
     assert len(lines.points) == len(school) and len(lines.others) == len(dat) - len(school)
     with pytest.raises(CourseError):
-        em.school_lines(dat, 999)
+        classroom.school_lines(dat, 999)
 
 
 def test_own_regressions_not_estimable_in_tiny_schools(dat):
-    slopes = em.own_ols_lines(dat)
+    slopes = classroom.own_ols_lines(dat)
     assert len(slopes) == 107
     tiny = slopes[slopes["n"] < 3]
     assert len(tiny) > 0 and tiny["slope"].isna().all()
-    lines = em.school_lines(dat, int(tiny.index[0]))
+    lines = classroom.school_lines(dat, int(tiny.index[0]))
     assert lines.own_ols is None and lines.random_intercept[1] == lines.fixed[1]
 
 
 # --- 4. variance partition ------------------------------------------------------------------------
 
 def test_variance_partition_reproduces_handout_fit3(dat):
-    part = em.variance_partition(em.chapter_fit(dat, "mathkind ~ ses + (1|schoolid/classid)"))
+    part = classroom.variance_partition(classroom.chapter_fit(dat, "mathkind ~ ses + (1|schoolid/classid)"))
     assert list(part.index) == ["school", "classroom", "residual"]
     assert part["variance"].tolist() == pytest.approx([301.52, 20.44, 1294.08], abs=0.02)
     assert part["share"].sum() == pytest.approx(1.0)
@@ -270,22 +270,22 @@ def test_variance_partition_reproduces_handout_fit3(dat):
 
 def test_variance_partition_every_chapter_model(dat):
     for outcome in ("mathkind", "mathgain"):
-        table = em.partition_table(dat, outcome)
+        table = classroom.partition_table(dat, outcome)
         shares = table.groupby("model")["share"].sum()
         np.testing.assert_allclose(shares.to_numpy(), 1.0)
-    ols = em.variance_partition(em.chapter_fit(dat, "mathkind ~ ses (OLS, no school effects)"))
+    ols = classroom.variance_partition(classroom.chapter_fit(dat, "mathkind ~ ses (OLS, no school effects)"))
     assert ols.loc["residual", "share"] == 1.0
     assert np.sqrt(ols.loc["residual", "variance"]) == pytest.approx(OLS1["sigma"], abs=5e-3)
-    fit8 = em.variance_partition(em.chapter_fit(
+    fit8 = classroom.variance_partition(classroom.chapter_fit(
         dat, "mathgain ~ ses + mathknow + (1|schoolid/classid), complete cases"))
     assert fit8["variance"].tolist() == pytest.approx([92.11, 104.64, 1018.67], abs=0.02)
     with pytest.raises(CourseError):
-        em.chapter_fit(dat, "mathkind ~ nonsense")
+        classroom.chapter_fit(dat, "mathkind ~ nonsense")
 
 
 def test_data_explorations_reject_other_data():
     with pytest.raises(CourseError):
-        em.noise_panel_data(pd.DataFrame({"y": [1.0, 2.0]}))
+        classroom.noise_panel_data(pd.DataFrame({"y": [1.0, 2.0]}))
     with pytest.raises(CourseError):
         chapter.data_key([1, 2, 3])
 
@@ -319,7 +319,7 @@ def test_icc_headline_says_what_the_current_panel_shows():
 
 
 def test_noise_figure_both_sources(dat):
-    data_panel = em.noise_panel_data(dat)
+    data_panel = classroom.noise_panel_data(dat)
     sim = noise_panel_simulated(12, 0.4, 4, seed=2)
     live = NoiseFigure()
     one = live.update(data_panel).png()
@@ -332,13 +332,13 @@ def test_noise_figure_both_sources(dat):
 
 
 def test_separate_regressions_and_partition_figures(dat):
-    lines5, lines12 = em.school_lines(dat, 5), em.school_lines(dat, 12)
+    lines5, lines12 = classroom.school_lines(dat, 5), classroom.school_lines(dat, 12)
     live = SeparateRegressionsFigure(lines5)
     a = live.update(lines5).png()
     b = live.update(lines12, show_pooled=False).png()
     assert share_of_different_pixels(a, b) > 0.002
     assert share_of_different_pixels(b, figure_png(separate_regressions_figure(lines12, False))) < 0.002
-    table = em.partition_table(dat, "mathgain")
+    table = classroom.partition_table(dat, "mathgain")
     models = list(dict.fromkeys(table["model"]))
     live = VariancePartitionFigure(table, "share")
     first, last = live.update(models[0]).png(), live.update(models[-1]).png()
@@ -349,7 +349,7 @@ def test_separate_regressions_and_partition_figures(dat):
 def test_separate_regressions_figure_has_one_uncrowded_legend(dat):
     """One legend, in one row under both panels, of the lines only (the chosen school's students and
     ring are named in the panel titles); hiding the pooled OLS line drops its entry."""
-    lines = em.school_lines(dat, 92)       # 1.3 above average: a line that nearly hides the average line
+    lines = classroom.school_lines(dat, 92)       # 1.3 above average: a line that nearly hides the average line
     live = SeparateRegressionsFigure(lines)
     for show_pooled, entries in ((True, 4), (False, 3), (True, 4)):
         live.update(lines, show_pooled).png()
@@ -439,13 +439,13 @@ def test_noise_explorer_switches_source(dat):
 
 def test_separate_regressions_explorer(dat):
     e = separate_regressions_explorer(dat)
-    slopes = em.own_ols_lines(dat).dropna()
+    slopes = classroom.own_ols_lines(dat).dropna()
     chosen = e.values["school"]
     assert slopes.loc[chosen, "n"] >= 8
     # the school it opens on shows what notebook 01 promises: its random-intercept line is shifted
     # from the average line by more than one SD of the school effects (17.58), and its own OLS
     # line lies farther out still (pulled back towards the average by the mixed model)
-    lines = em.school_lines(dat, chosen)
+    lines = classroom.school_lines(dat, chosen)
     shift = lines.random_intercept[0] - lines.fixed[0]
     assert abs(shift) > 17.58
     assert abs(lines.own_ols[0] - lines.fixed[0]) > abs(shift) + 10
@@ -466,7 +466,7 @@ def test_separate_regressions_figure_names_the_pooled_line_and_says_ses(dat):
     assert pooled == "the OLS line ignoring schools (dash-dotted, slope 14.4)" and pooled in e.alt
     e.controls["show_pooled"].value = False
     assert "ignoring schools" not in e.alt
-    fig = separate_regressions_figure(em.school_lines(dat, 103))
+    fig = separate_regressions_figure(classroom.school_lines(dat, 103))
     assert fig.axes[0].get_xlabel() == "SES"
 
 
@@ -544,3 +544,24 @@ def test_static_text_of_the_controls_is_readable():
     text = e.box._repr_mimebundle_()["text/plain"]
     assert text == "[ICC and dependence: controls that move when the notebook runs in JupyterLab]"
     assert e.bundle()["text/plain"] == e.alt and e.metadata()["image/png"]["alt"] == e.alt
+
+
+def test_an_exploration_is_its_box_of_controls_and_shows_its_figure_after_it(monkeypatch):
+    """The composite pattern: the exploration is a VBox built whole in its constructor; displayed,
+    it shows itself (widget + summary) and then its figure as a PNG output that changes replace."""
+    import ipywidgets as widgets
+
+    from mlmcourse.explore import controls
+
+    e = icc_explorer()
+    assert isinstance(e, widgets.VBox) and e.box is e
+    assert all(c in e.children for c in (*e.controls.values(), *e.buttons.values(), e.message, e.description))
+    shown = []
+    monkeypatch.setattr(controls, "display", lambda obj, **kw: shown.append((obj, kw)) or FakeHandle())
+    e._ipython_display_()
+    (first, first_kw), (second, second_kw) = shown
+    assert first_kw == {"raw": True} and first["application/vnd.jupyter.widget-view+json"]["model_id"] == e.model_id
+    assert first["text/plain"] == e.summary
+    assert second_kw["display_id"] is True and base64.b64decode(second["image/png"]) == e.png
+    e.controls["sigma_zeta"].value = 30.0
+    assert e._handle.updates and e._handle.updates[-1][0]["text/plain"] == e.alt

@@ -130,3 +130,44 @@ def test_lecture_mode_hides_solutions_until_the_instructor_reveals(lab_server, b
     q.locator(".mlm-feedback").get_by_text("Model answer").wait_for(timeout=LONG)
     _screenshot(page, q, "quiz_lecture_revealed.png")
     lab.shutdown_kernels()
+
+
+def _whole_quiz_notebook(root: Path, name: str) -> None:
+    """A notebook whose one code cell ends with a bare ``quiz``: the whole quiz as one widget."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# The whole quiz", metadata={"slideshow": {"slide_type": "slide"}}),
+                nbformat.v4.new_code_cell("from mlmcourse.quiz import Quiz\nquiz = Quiz(chapter=2)\nquiz",
+                                          metadata={"slideshow": {"slide_type": "-"}})]
+    nbformat.write(nb, root / name)
+
+
+def _shows_the_whole_quiz(where) -> None:
+    """Header, a question of the first and of the last section, and the export button, as widgets."""
+    where.locator(".mlm-student input").first.wait_for(state="attached", timeout=LONG)
+    for selector in (".mlm-q-1-A textarea", ".mlm-q-H-1 input", "button.mlm-export"):
+        assert where.locator(selector).count() >= 1, selector
+    assert where.locator(".jp-OutputArea-output pre", has_text="Quiz(").count() == 0  # not the text fallback
+    assert where.locator(".mlm-static-quiz").count() == 0                               # nor the HTML one
+
+
+def test_a_bare_quiz_shows_the_whole_quiz_in_jupyterlab_and_on_a_rise_slide(course_lab_server, browser_page):
+    page, lab = browser_page, course_lab_server
+    _whole_quiz_notebook(lab.root, "whole_quiz.ipynb")
+    lab.open_and_run_all(page, "whole_quiz.ipynb")
+    notebook = page.locator(".jp-Notebook")
+    _shows_the_whole_quiz(notebook)
+    page.screenshot(path=str(ARTIFACTS / "quiz_whole.png"))
+    # the same on a live RISE slide (Alt+R in command mode, as the README tells the instructor)
+    page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Alt+r")
+    frame = page.frame_locator(".jp-MainAreaWidget iframe[src*='/rise/']")
+    frame.locator(".reveal .slides").first.wait_for(state="visible", timeout=LONG)
+    slide = frame.locator(".reveal .slides section.present")
+    slide.locator(".mlm-q-1-A textarea").first.wait_for(state="visible", timeout=LONG)
+    _shows_the_whole_quiz(slide)
+    page.screenshot(path=str(ARTIFACTS / "quiz_whole_rise.png"))
+    lab.shutdown_kernels()

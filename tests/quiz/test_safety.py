@@ -14,8 +14,9 @@ from mlmcourse.errors import CourseError
 from mlmcourse.quiz import answerdb
 from mlmcourse.quiz import store as store_module
 from mlmcourse.quiz.bank import bank_path, load_bank
+from mlmcourse.quiz.checking import parse_number
 from mlmcourse.quiz.store import AnswerStore
-from mlmcourse.quiz.widgets import Quiz, parse_number
+from mlmcourse.quiz.views import Quiz
 
 BROKEN = "a pasted formula \ud835 with half an emoji"   # a lone surrogate: what a broken paste gives
 

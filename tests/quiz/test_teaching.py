@@ -12,7 +12,7 @@ from mlmcourse import lecture
 from mlmcourse.quiz.bank import load_bank
 from mlmcourse.quiz.live import Context
 from mlmcourse.quiz.store import AnswerStore
-from mlmcourse.quiz.widgets import Quiz
+from mlmcourse.quiz.views import Quiz
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = json.loads((ROOT / "tests" / "reference" / "quiz_reference.json").read_text())

@@ -13,9 +13,11 @@ from mlmcourse import lecture
 from mlmcourse.errors import CourseError
 from mlmcourse.quiz import answerdb
 from mlmcourse.quiz.bank import bank_path, decode_text, encode_text, load_bank
+from mlmcourse.quiz.checking import parse_number
 from mlmcourse.quiz.live import COMPUTATIONS, Context
+from mlmcourse.quiz.markup import render
 from mlmcourse.quiz.store import AnswerStore
-from mlmcourse.quiz.widgets import Quiz, parse_number, render
+from mlmcourse.quiz.views import Quiz
 
 HANDOUT_IDS = ["1-A", "1-B", "1-C", "1-D", "1-E", "2-A", "2-B", "2-C"]
 
@@ -531,9 +533,10 @@ def test_the_static_rendering_lists_every_option_of_a_choice_question():
             assert choice in bundle["text/plain"], (qid, choice)
 
 
-def test_the_header_has_a_static_rendering_without_the_build_seed(quiz, monkeypatch):
+def test_the_header_has_a_static_rendering_without_the_build_seed(tmp_path, ctx, monkeypatch):
     from mlmcourse.userfiles import PAGE_BUILD_ENV
-    monkeypatch.setenv(PAGE_BUILD_ENV, "1")
+    monkeypatch.setenv(PAGE_BUILD_ENV, "1")     # as `make execute` sets it for the kernel, before the quiz
+    quiz = Quiz(chapter=2, store=AnswerStore(2, path=tmp_path / "answers" / "answers.sqlite3"), context=ctx)
     bundle = quiz.header()._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert "Your name" in bundle["text/html"] and "a seed of your own" in bundle["text/html"]
@@ -548,8 +551,10 @@ def test_a_discarded_quiz_is_collected_and_no_longer_called(tmp_path):
     from mlmcourse.quiz.store import AnswerStore
     store = AnswerStore(2, path=tmp_path / "answers.sqlite3")
     quiz = Quiz(chapter=2, store=store)
+    quiz.header()
     quiz.view("1-A")
     gone = weakref.ref(quiz)
+    quiz.close()                           # a widget lives until closed (ipywidgets keeps it till then)
     del quiz
     gc.collect()
     assert gone() is None                  # nothing (atexit, the store, lecture mode) keeps it alive
@@ -558,16 +563,50 @@ def test_a_discarded_quiz_is_collected_and_no_longer_called(tmp_path):
     assert AnswerStore(2, path=tmp_path / "answers.sqlite3").get("1-A")["answer"] == "still saved"
 
 
-def test_the_committed_page_shows_no_build_seed_or_path(quiz, monkeypatch):
+def test_the_committed_page_shows_no_build_seed_or_path(tmp_path, ctx, monkeypatch):
     """`make execute` runs with a throw-away answers folder: the page read on the web shows neither
     that run's seed nor its temporary folder, and says what the reader will see instead."""
     from mlmcourse.tools.execute import STABLE_ENV
     from mlmcourse.userfiles import PAGE_BUILD_ENV
 
     assert STABLE_ENV[PAGE_BUILD_ENV] == "1"
-    monkeypatch.setenv(PAGE_BUILD_ENV, "1")
+    monkeypatch.setenv(PAGE_BUILD_ENV, "1")     # set for the kernel, before the quiz is made
+    quiz = Quiz(chapter=2, store=AnswerStore(2, path=tmp_path / "answers" / "answers.sqlite3"), context=ctx)
     quiz.header()
     shown = quiz.seed_widget.value + quiz.save_status.value
     assert str(quiz.seed) not in shown and str(quiz.store.path.parent) not in shown
     assert "a seed of your own, made the first time you run this notebook" in quiz.seed_widget.value
     assert "this line names it when you run the notebook" in quiz.save_status.value
+
+
+def test_the_quiz_is_a_box_built_whole_with_its_static_rendering_in_the_class(quiz):
+    """ipywidgets' composite pattern: every part exists once the quiz is made (before header() or
+    section() is called), each part is its own box, and the static rendering is the class's, not
+    patched onto an instance."""
+    import ipywidgets as widgets
+
+    from mlmcourse.quiz.views import QuestionView, QuizHeader, SectionView
+
+    assert isinstance(quiz, widgets.VBox)
+    header, *sections, export = quiz.children
+    assert isinstance(header, QuizHeader) and header is quiz.header()
+    assert [s.section.id for s in sections] == [s.id for s in quiz.bank.sections]
+    assert all(isinstance(s, SectionView) for s in sections) and export is quiz.export_panel()
+    assert quiz.section("levels") is sections[1] and quiz.name_widget in header.children
+    assert quiz.export_button in export.children
+    v = quiz.view("1-A")
+    assert isinstance(v, QuestionView) and v.widget is v and v in sections[0].children
+    for part in (quiz, header, *sections):
+        assert "_repr_mimebundle_" not in vars(part)
+    bundle = quiz._repr_mimebundle_()     # `quiz` alone at the end of a cell: the whole quiz, one output
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == quiz.model_id
+    assert "Your name" in bundle["text/html"] and all(s.title in bundle["text/html"] for s in quiz.bank.sections)
+    assert "1-A" in bundle["text/plain"] and "Quiz(" not in bundle["text/plain"]
+
+
+def test_closing_the_quiz_closes_its_widgets_and_its_answers_file(quiz):
+    parts = [quiz.header(), quiz.section("levels"), quiz.view("2-A.mc").check_button, quiz.export_button]
+    quiz.view("1-A").input.value = "kept"
+    quiz.close()
+    assert quiz.comm is None and all(p.comm is None for p in parts)
+    assert AnswerStore(2, path=quiz.store.path).get("1-A")["answer"] == "kept"

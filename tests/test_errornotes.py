@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlmcourse import CourseError
-from mlmcourse.notebook import ErrorNote, explain_errors, show_error
+from mlmcourse.errornotes import ErrorNote, explain_errors, show_error
 
 
 def _fail(msg="Models were fitted to different rows. Fit both on the same rows."):
@@ -80,7 +80,7 @@ report["deep"] = run("lmer('mathkind ~ ses + (1|schoolid)', data=[1, 2, 3])")
 report["other"] = run("1 / 0")
 report["ok"] = run("x = 1 + 1")
 shell.set_custom_exc((KeyError,), lambda *a, **k: None)  # someone else's handler is left alone
-from mlmcourse.notebook import install_ipython_handler
+from mlmcourse.errornotes import install_ipython_handler
 report["respects_other"] = (install_ipython_handler(), shell.custom_exceptions == (KeyError,))
 print("REPORT" + json.dumps(report))
 '''
@@ -128,7 +128,7 @@ def test_another_custom_handler_is_left_alone(shell_report):
 
 
 def test_outside_ipython_nothing_is_installed():
-    from mlmcourse.notebook import install_ipython_handler
+    from mlmcourse.errornotes import install_ipython_handler
     ipython = sys.modules.get("IPython")
     if ipython is not None and ipython.get_ipython() is not None:
         pytest.skip("an IPython shell runs in this test process")
@@ -141,7 +141,7 @@ def test_a_course_message_prints_as_r_prints_it(capsys):
     import warnings
 
     from mlmcourse.engine.compare import RefitMessage
-    from mlmcourse.notebook import install_message_display
+    from mlmcourse.errornotes import install_message_display
 
     with warnings.catch_warnings():
         warnings.simplefilter("always")
@@ -152,3 +152,10 @@ def test_a_course_message_prints_as_r_prints_it(capsys):
         warnings.simplefilter("ignore", RefitMessage)           # and a caller can still silence it
         warnings.warn("refitting model(s) with ML (instead of REML)", RefitMessage, stacklevel=1)
     assert capsys.readouterr().err == ""
+
+
+def test_the_notebooks_import_path_still_works():
+    """Notebook 03 imports ``from mlmcourse.notebook import explain_errors``: the same objects."""
+    from mlmcourse import errornotes, notebook
+    for name in errornotes.__all__:
+        assert getattr(notebook, name) is getattr(errornotes, name)

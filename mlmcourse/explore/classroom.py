@@ -19,20 +19,22 @@ from ..residuals import group_mean_residuals
 from .sim import NoisePanel, noise_from_effects
 
 LEVELS = ("school", "classroom", "residual")
-CHAPTER_MODELS = tuple(chapter.BY_LABEL)   # the chapter's models, in the handout's order
+MODEL_LABELS = tuple(chapter.BY_LABEL)   # the menu labels of the chapter's models, in the handout's order
 RI_MODEL = chapter.RI_MODEL
 
 
 def require_classroom(data) -> pd.DataFrame:
-    """The data an exploration draws from: a copy of the classroom data frame, so that its later
-    states (built on first use) show the data as they were when it was created, whatever the
-    notebook does to its frame afterwards."""
+    """Return the data an exploration draws from: a copy of the classroom data frame.
+
+    A copy, so that the exploration's later states (built on first use) show the data as they were
+    when it was created, whatever the notebook does to its frame afterwards.
+    """
     _check_classroom(data)
     return data.copy()
 
 
 def _check_classroom(data) -> None:
-    """The explorations on data take the classroom data frame; say so plainly otherwise."""
+    """Check that the data is the classroom data frame the explorations take; say so plainly otherwise."""
     if not isinstance(data, pd.DataFrame):
         raise CourseError(
             f"The exploration needs the classroom data as a DataFrame, not a {type(data).__name__}: "
@@ -51,10 +53,12 @@ def _require(data: pd.DataFrame, columns) -> None:
 
 
 def chapter_fit(data: pd.DataFrame, label: str):
-    """The fitted chapter model called ``label`` (an lmer model, or an lm fit for the OLS one),
-    from the chapter's one fit cache."""
+    """Return the fitted chapter model called ``label``, from the chapter's one fit cache.
+
+    An lmer model, or an lm fit for the OLS one.
+    """
     if label not in chapter.BY_LABEL:
-        raise CourseError(f"'{label}' is not one of the chapter's models: choose one of {list(CHAPTER_MODELS)}.")
+        raise CourseError(f"'{label}' is not one of the chapter's models: choose one of {list(MODEL_LABELS)}.")
     _check_classroom(data)
     return chapter.chapter_fit(data, label)
 
@@ -65,7 +69,7 @@ def _intercept_and_slope(fixef: pd.Series, predictor: str) -> tuple[float, float
 
 
 def _school_effects(m) -> pd.Series:
-    """The fitted model's school effects (first column of ranef), indexed by the level's text."""
+    """Return the fitted model's school effects (first column of ranef), indexed by the level's text."""
     effects = m.ranef["schoolid"].iloc[:, 0]
     return pd.Series(effects.to_numpy(float), index=[str(i) for i in effects.index])
 
@@ -96,7 +100,7 @@ def variance_partition(fit) -> pd.DataFrame:
 def partition_table(data: pd.DataFrame, outcome: str) -> pd.DataFrame:
     """One row per chapter model of ``outcome``: the variance of each level (long format)."""
     rows = []
-    for label in CHAPTER_MODELS:
+    for label in MODEL_LABELS:
         if not label.startswith(outcome + " "):
             continue
         part = variance_partition(chapter_fit(data, label))
@@ -142,8 +146,11 @@ def school_slopes(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def pooled_ols_line(data: pd.DataFrame, outcome: str = "mathkind", predictor: str = "ses") -> tuple[float, float]:
-    """(intercept, slope) of the OLS regression that ignores schools (the chapter's OLS model,
-    ``mathkind ~ ses``), solved directly: two numbers do not need statsmodels' import."""
+    """Return (intercept, slope) of the OLS regression that ignores schools.
+
+    That is the chapter's OLS model, ``mathkind ~ ses``, solved directly: two numbers do not need
+    statsmodels' import.
+    """
     rows = data[[predictor, outcome]].dropna()
     X = np.column_stack([np.ones(len(rows)), rows[predictor].to_numpy(float)])
     intercept, slope = least_squares(X, rows[outcome]).beta
@@ -151,6 +158,7 @@ def pooled_ols_line(data: pd.DataFrame, outcome: str = "mathkind", predictor: st
 
 
 def school_lines(data: pd.DataFrame, school: int) -> SchoolLines:
+    """Return what the separate-regressions figure draws for one school."""
     _require(data, ["mathkind", "ses", "schoolid"])
     m = chapter_fit(data, RI_MODEL)
     pooled = chapter.cached(data, "pooled_ols_line", pooled_ols_line)
