@@ -6,7 +6,7 @@ import pytest
 from mlmcourse import lecture
 from mlmcourse.quiz.live import Context
 from mlmcourse.quiz.store import AnswerStore
-from mlmcourse.quiz.widgets import Quiz
+from mlmcourse.quiz.views import Quiz
 
 
 @pytest.fixture(autouse=True)
