@@ -25,6 +25,8 @@ from pathlib import Path
 import yaml
 
 from ..errors import CourseError
+from .registry import COMPUTATIONS
+from .variants import VARIANTS
 
 QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
 PREFIX = "b64:"
@@ -162,7 +164,7 @@ class Question:
     key_points: list = field(default_factory=list)
     choices: list = field(default_factory=list)
     answer: object = None            # choice: index; numeric: number (when no answer_expr)
-    answer_expr: str | None = None   # numeric: name of a live computation (mlmcourse.quiz.live)
+    answer_expr: str | None = None   # numeric: name of a live computation (mlmcourse.quiz.registry)
     tolerance: Tolerance | None = None
     explanation: str = ""
     choice_feedback: list = field(default_factory=list)
@@ -276,7 +278,7 @@ PLACEHOLDER = re.compile(r"\[\[\s*([A-Za-z_]\w*)\s*(?::([^\]]*))?\]\]")
 
 
 def placeholders(text: str) -> list[str]:
-    """Names used as ``[[name]]`` or ``[[name:.2f]]`` in a text (live values from mlmcourse.quiz.live).
+    """Names used as ``[[name]]`` or ``[[name:.2f]]`` in a text (live values, mlmcourse.quiz.registry).
 
     Double square brackets, because LaTeX needs the braces."""
     return [m.group(1) for m in PLACEHOLDER.finditer(text or "")]
@@ -296,8 +298,6 @@ SCHEMA_PATH = QUESTIONS_DIR / "bank.schema.json"
 def schema() -> dict:
     """The bank's JSON Schema, with the names the course knows (live computations, variants) as
     the enums of ``answer_expr``, a mistake's ``expr`` and ``variant``."""
-    from .live import COMPUTATIONS, VARIANTS
-
     out = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     names = sorted(COMPUTATIONS)
     props = out["$defs"]["question"]["properties"]
@@ -392,8 +392,6 @@ def load_bank(path: Path | None = None, chapter: int | None = None, raw: dict | 
     what a schema cannot say (ids unique, an answer among the choices, the live values a text
     uses) is checked in :func:`_check`."""
     import jsonschema
-
-    from .live import COMPUTATIONS
 
     if path is None:
         if chapter is None:
