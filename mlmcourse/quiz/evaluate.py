@@ -23,7 +23,7 @@ from .variants import simulation_parameters
 
 
 def evaluate(comp: Computation, ctx):
-    """The value of ``comp`` in the context ``ctx`` (its data, seed and fits)."""
+    """Compute ``comp`` in the context ``ctx`` (its data, seed and fits)."""
     operand = READINGS[comp.reading].operand
     if operand == "values":
         return READERS[comp.reading](ctx, **comp.arguments)
@@ -40,7 +40,7 @@ def evaluate(comp: Computation, ctx):
 
 
 def _rows(comp: Computation, ctx):
-    """The classroom data or the student's own data, kept to the rows complete for a formula."""
+    """Take the classroom data or the student's own, kept to the rows complete for a formula."""
     rows = ctx.data if comp.source == "course" else ctx.variant(comp.source)
     if comp.complete_for is not None:
         rows = rows.loc[complete_cases(rows, comp.complete_for)]
@@ -49,7 +49,7 @@ def _rows(comp: Computation, ctx):
 
 # -- readings of a fitted mixed model ---------------------------------------------------------
 def varcorr_value(model, group: str, column: str = "Variance") -> float:
-    """A group's row of the variance table ``m.varcorr``: its Variance (or Std.Dev.)."""
+    """Read a group's row of the variance table ``m.varcorr``: its Variance (or Std.Dev.)."""
     vc = model.varcorr
     rows = vc[vc["Groups"] == group]
     if rows.empty:
@@ -68,7 +68,7 @@ def sd(model, group: str) -> float:
 
 
 def icc_share(model, group: str) -> float:
-    """A group's share of the total variance, from the course's ``icc()``."""
+    """Read a group's share of the total variance, from the course's ``icc()``."""
     shares = icc(model)
     if group not in shares.index:
         raise CourseError(f"icc() gives no share for '{group}' (it has: {', '.join(map(str, shares.index))}).")
@@ -76,18 +76,18 @@ def icc_share(model, group: str) -> float:
 
 
 def sd_ratio(model, group: str) -> float:
-    """A wrong ICC: the standard deviations in place of the variances."""
+    """Compute a wrong ICC: the standard deviations in place of the variances."""
     s, e = sd(model, group), sd(model, "Residual")
     return s / (s + e)
 
 
 def var_ratio(model, group: str) -> float:
-    """A wrong ICC: between over within variance (a ratio, not a share)."""
+    """Compute a wrong ICC: between over within variance (a ratio, not a share)."""
     return varcorr_value(model, group) / varcorr_value(model, "Residual")
 
 
 def ranova_value(model, row: str, column: str) -> float:
-    """A cell of ``ranova(model)``: the test of one random-effects term."""
+    """Read a cell of ``ranova(model)``: the test of one random-effects term."""
     table = ranova(model)
     if row not in table.index:
         raise CourseError(f"ranova() has no row '{row}' (rows: {', '.join(map(str, table.index))}).")
@@ -95,7 +95,7 @@ def ranova_value(model, row: str, column: str) -> float:
 
 
 def boundary_p(model, row: str) -> float:
-    """The p-value of a variance tested at zero, its boundary.
+    """Compute the p-value of a variance tested at zero, its boundary.
 
     Under the null hypothesis the LRT follows a 50:50 mixture of chi-square(0) (a point mass at 0)
     and chi-square(1), so the p-value is half the chi-square(1) one.
@@ -105,7 +105,7 @@ def boundary_p(model, row: str) -> float:
 
 # -- readings of two fitted models (the smaller first) ----------------------------------------
 def lrt(models, column: str, refit: bool) -> float:
-    """A cell of the last row of ``anova(small, big, refit=...)``."""
+    """Read a cell of the last row of ``anova(small, big, refit=...)``."""
     small, big = models
     with warnings.catch_warnings():
         # the quiz computes invalid comparisons on purpose (its wrong answers): no note for them
@@ -115,14 +115,14 @@ def lrt(models, column: str, refit: bool) -> float:
 
 
 def reml_difference(models) -> float:
-    """A wrong LRT: the difference of the two REML criteria."""
+    """Compute a wrong LRT: the difference of the two REML criteria."""
     small, big = models
     return float(small.reml_criterion - big.reml_criterion)
 
 
 # -- readings of an OLS fit: the handout's constructed effects ---------------------------------
 def mean_residual_sd(residuals, group: str, within: str | None, per_row: bool) -> float:
-    """The SD of the group means of the OLS residuals (one value per group).
+    """Compute the SD of the group means of the OLS residuals (one value per group).
 
     ``within``: the residuals cleared of that outer group's means first (the classroom effects
     within schools); ``per_row``: the group values spread to the rows (one value per student).
@@ -138,27 +138,27 @@ def mean_residual_sd(residuals, group: str, within: str | None, per_row: bool) -
 
 # -- readings of the rows ---------------------------------------------------------------------
 def count_rows(rows) -> int:
-    """How many rows."""
+    """Count the rows."""
     return len(rows)
 
 
 def distinct(rows, column: str) -> int:
-    """How many different values ``column`` has."""
+    """Count the different values of ``column``."""
     return int(rows[column].nunique())
 
 
 def smallest_group(rows, by: str) -> int:
-    """The fewest rows one group has."""
+    """Count the rows of the smallest group."""
     return int(rows.groupby(by).size().min())
 
 
 def groups_of_size(rows, size: int, by: str) -> int:
-    """How many groups have exactly ``size`` rows."""
+    """Count the groups that have exactly ``size`` rows."""
     return int((rows.groupby(by).size() == size).sum())
 
 
 def n_schools_estimable(rows) -> int:
-    """Schools whose own regression of mathkind on ses leaves residual df > 0.
+    """Count the schools whose own regression of mathkind on ses leaves residual df > 0.
 
     Odd: it fits one regression per school and counts the rank of each design, which no reading of
     a fitted model or of the rows says.
@@ -175,7 +175,7 @@ ODD = {"n_schools_estimable": n_schools_estimable}   # the functions a "function
 
 
 def function(rows, name: str):
-    """An odd computation: a function of the rows, named in :data:`ODD`."""
+    """Apply an odd computation, a function of the rows named in :data:`ODD`."""
     if name not in ODD:
         raise CourseError(f"The quiz has no function '{name}' for a computation (it has: {', '.join(ODD)}).")
     return ODD[name](rows)
@@ -183,12 +183,12 @@ def function(rows, name: str):
 
 # -- readings of the seed and of other computations -------------------------------------------
 def simulation(seed: int, parameter: str):
-    """A parameter the student's schools were simulated with (sigma_zeta, sigma_eps)."""
+    """Give a parameter the student's schools were simulated with (sigma_zeta, sigma_eps)."""
     return simulation_parameters(seed)[parameter]
 
 
 def squared(ctx, of: str) -> float:
-    """The square of another computation (a variance from an SD)."""
+    """Square another computation (a variance from an SD)."""
     return float(ctx.value(of) ** 2)
 
 

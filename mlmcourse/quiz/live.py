@@ -33,9 +33,11 @@ __all__ = ["COMPUTATIONS", "VARIANTS", "Computation", "Context", "MinStd", "defa
 
 # -- the context: data, fits and values, each made once -----------------------------------------
 class Context:
-    """The classroom data, the student's data (from ``seed``), the fitted models and the computed
-    values, each made once. Values that do not depend on the seed are shared by every context
-    made with :meth:`for_seed` from this one."""
+    """The classroom data, the student's data (from ``seed``), the fitted models and the computed values.
+
+    Each is made once. Values that do not depend on the seed are shared by every context made
+    with :meth:`for_seed` from this one.
+    """
 
     def __init__(self, data=None, seed: int | None = None):
         self._box = {"data": data}            # shared with for_seed() copies (loaded lazily)
@@ -46,10 +48,11 @@ class Context:
 
     @property
     def seed(self) -> int | None:
+        """The student's seed (None: the classroom data only)."""
         return self._seed
 
     def for_seed(self, seed: int | None) -> Context:
-        """The same data and seed-free values, for another seed (``self`` if it is the same)."""
+        """Give a context with the same data and seed-free values, for another seed (``self`` if the same)."""
         seed = None if seed is None else check_seed(seed)
         if seed == self._seed:
             return self
@@ -59,6 +62,7 @@ class Context:
 
     @property
     def data(self):
+        """The classroom data (loaded on first use)."""
         with self._lock:
             if self._box["data"] is None:
                 from ..data import load_classroom
@@ -66,7 +70,7 @@ class Context:
             return self._box["data"]
 
     def variant(self, kind: str) -> pd.DataFrame:
-        """The student's own data of one kind (see VARIANTS); needs a seed."""
+        """Make (once) the student's own data of one kind (see VARIANTS); needs a seed."""
         if self._seed is None:
             raise CourseError("This question is asked on data of your own, made from your seed, and "
                               "this quiz has no seed. Open the quiz with Quiz(chapter=2): it creates one.")
@@ -77,18 +81,21 @@ class Context:
             return self._seeded[key]
 
     def fit(self, formula: str, REML: bool = True, subset: str | None = None, data=None):
-        """The model ``formula`` on the classroom data (or on ``data``), from the chapter's one fit
-        cache (``mlmcourse.chapter``); ``subset`` names a row subset such as "in_sample"."""
+        """Fit ``formula`` to the classroom data (or to ``data``), through the chapter's one fit cache.
+
+        The cache is :mod:`mlmcourse.chapter`'s; ``subset`` names a row subset such as "in_sample".
+        """
         with self._lock, _quiet():
             return chapter_fit(self.data if data is None else data, formula, REML=REML, subset=subset)
 
     def mask(self, name: str, data=None):
-        """The rows of ``data`` (the classroom data) in the chapter's row subset ``name``."""
+        """Mark the rows of ``data`` (the classroom data) in the chapter's row subset ``name``."""
         if name not in SUBSETS:
             raise CourseError(f"Unknown row subset '{name}' in a quiz computation.")
         return SUBSETS[name](self.data if data is None else data)
 
     def value(self, name: str):
+        """Compute the computation ``name`` (once: later calls give the stored value)."""
         with self._lock:
             if name not in COMPUTATIONS:
                 raise CourseError(f"The quiz asks for the computation '{name}', which does not exist "
@@ -103,9 +110,12 @@ class Context:
 
 @contextlib.contextmanager
 def _quiet():
-    """No console chatter from the checks: anova's "refitting model(s) with ML" (a RefitMessage
-    warning) and the singular-fit warnings of ML refits belong in the student's own cells, not
-    under a widget. Warnings only: the process's stderr is left alone."""
+    """Keep the checks from chattering on the console.
+
+    Anova's "refitting model(s) with ML" (a RefitMessage warning) and the singular-fit warnings of
+    ML refits belong in the student's own cells, not under a widget. Warnings only: the process's
+    stderr is left alone.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
@@ -116,7 +126,7 @@ MAX_CONTEXTS = 8
 
 
 def default_context(seed: int | None = None) -> Context:
-    """The process's context for ``seed``: the classroom data loaded once, seed-free values shared."""
+    """Give the process's context for ``seed``: the classroom data loaded once, seed-free values shared."""
     if None not in _contexts:
         _contexts[None] = Context()
     seed = None if seed is None else check_seed(seed)

@@ -96,7 +96,7 @@ class Computation:
 
 # -- reading the table ------------------------------------------------------------------------
 def load(path: Path = TABLE) -> dict[str, Computation]:
-    """The computations of a table file, by name, each checked (a CourseError names the entry)."""
+    """Read the computations of a table file, by name, each checked (a CourseError names the entry)."""
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
         raise CourseError(f"{Path(path).name} must map each section's name to a list of computations.")
@@ -134,7 +134,7 @@ def _computation(entry, where: str) -> Computation:
 
 
 def _reading(value, where: str) -> tuple[str, dict]:
-    """A reading written ``kind`` or ``{kind: first argument, other: argument}``: its kind and arguments."""
+    """Parse a reading written ``kind`` or ``{kind: first argument, other: argument}``."""
     given = {value: None} if isinstance(value, str) else dict(value) if isinstance(value, dict) else {}
     kind = next(iter(given), None)
     if kind not in READINGS:
@@ -152,7 +152,7 @@ def _reading(value, where: str) -> tuple[str, dict]:
 
 
 def _check_operands(comp: Computation, where: str) -> None:
-    """The keys an entry needs for what its reading reads, and no keys it would ignore."""
+    """Check that an entry has the keys its reading needs, and none it would ignore."""
     operand = READINGS[comp.reading].operand
     fitted = operand in ("model", "models", "residuals")
     problems = [

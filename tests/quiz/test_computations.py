@@ -21,8 +21,11 @@ print(json.dumps(sorted(sys.modules)))
 
 
 def test_loading_a_bank_imports_neither_the_engine_nor_the_chapter():
-    """``quiz check``/``encode`` and the bank's tests learn the computations' names and kinds from
-    the registry alone: a fresh process that loads the bank has not imported what fits models."""
+    """Load a bank in a fresh process: nothing that fits models is imported.
+
+    ``quiz check``/``encode`` and the bank's tests learn the computations' names and kinds from
+    the registry alone.
+    """
     done = subprocess.run([sys.executable, "-c", LOAD_A_BANK], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stdout)
@@ -31,8 +34,21 @@ def test_loading_a_bank_imports_neither_the_engine_nor_the_chapter():
     assert heavy == []
 
 
+def test_the_engines_names_are_still_imported_from_mlmcourse():
+    """Import every public name of mlmcourse (the engine's on first use) as before."""
+    import mlmcourse
+    from mlmcourse.engine.fit import lmer
+
+    assert mlmcourse.lmer is lmer
+    assert all(callable(getattr(mlmcourse, name)) for name in mlmcourse.__all__)
+    assert set(mlmcourse.__all__) <= set(dir(mlmcourse))
+    with pytest.raises(AttributeError, match="no attribute 'lmerr'"):
+        mlmcourse.lmerr  # noqa: B018
+
+
 # -- the table and its evaluator agree ---------------------------------------------------------
 def test_every_kind_of_reading_has_an_evaluator_taking_its_arguments():
+    """Each kind of reading the registry declares is computed by a function taking its arguments."""
     import inspect
 
     from mlmcourse.quiz.evaluate import READERS
@@ -45,8 +61,10 @@ def test_every_kind_of_reading_has_an_evaluator_taking_its_arguments():
 
 
 def test_the_chapters_computations_read_the_chapters_own_models():
-    """The table writes the chapter's formulas out; they must stay those of mlmcourse.chapter.MODELS
-    (the same fits, from the one cache the explorations share)."""
+    """Keep the chapter section's formulas those of mlmcourse.chapter.MODELS.
+
+    The table writes them out; they must give the same fits, from the one cache the explorations share.
+    """
     import yaml
 
     from mlmcourse.chapter import MODELS
@@ -76,6 +94,7 @@ GOOD = {"name": "x_icc", "description": "an ICC", "formula": "y ~ (1|g)", "readi
     ({"name": "2x"}, "must be letters, digits and _"),
 ])
 def test_a_broken_computation_is_refused_with_its_entry_named(tmp_path, change, message):
+    """Refuse an entry with a mistake, in one paragraph naming the file, section, entry and fix."""
     import yaml
 
     from mlmcourse.errors import CourseError
@@ -89,6 +108,7 @@ def test_a_broken_computation_is_refused_with_its_entry_named(tmp_path, change, 
 
 
 def test_a_name_given_twice_or_a_square_of_nothing_is_refused(tmp_path):
+    """Refuse a table that declares a name twice or squares an unknown computation; read a good one."""
     import yaml
 
     from mlmcourse.errors import CourseError
@@ -109,3 +129,19 @@ def _table_of(tmp_path, entries):
     path = tmp_path / "ok.yml"
     path.write_text(yaml.safe_dump({"s": entries}))
     return path
+
+
+def test_no_module_of_the_quiz_imports_another_modules_private_names():
+    """Keep each module of quiz/ to the other modules' public names (no ``from .x import _y``)."""
+    import ast
+    from pathlib import Path
+
+    import mlmcourse.quiz
+
+    found = []
+    for path in sorted(Path(mlmcourse.quiz.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("mlmcourse")):
+                found += [f"{path.name}: {a.name}" for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__")]
+    assert found == []
