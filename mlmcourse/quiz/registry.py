@@ -97,7 +97,13 @@ class Computation:
 # -- reading the table ------------------------------------------------------------------------
 def load(path: Path = TABLE) -> dict[str, Computation]:
     """Read the computations of a table file, by name, each checked (a CourseError names the entry)."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        near = f" near line {mark.line + 1}" if mark is not None else ""
+        raise CourseError(f"{Path(path).name} is not valid YAML{near}: {getattr(exc, 'problem', None) or exc}. "
+                          "Check the indentation and quotes there (a text with ': ' needs quotes).") from None
     if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
         raise CourseError(f"{Path(path).name} must map each section's name to a list of computations.")
     table: dict[str, Computation] = {}
@@ -109,10 +115,18 @@ def load(path: Path = TABLE) -> dict[str, Computation]:
                                   "give each its own name.")
             table[comp.name] = comp
     for comp in table.values():
-        if comp.reading == "squared" and comp.arguments["of"] not in table:
-            raise CourseError(f"{Path(path).name}: '{comp.name}' squares '{comp.arguments['of']}', which is "
-                              "not a computation of the table.")
+        _check_squared(comp, table, Path(path).name)
     return table
+
+
+def _check_squared(comp: Computation, table: dict, name: str) -> None:
+    """Check that a square names a computation of the table, on the same data (seeded or not alike)."""
+    of = comp.arguments.get("of") if comp.reading == "squared" else None
+    if of is not None and of not in table:
+        raise CourseError(f"{name}: '{comp.name}' squares '{of}', which is not a computation of the table.")
+    if of is not None and table[of].source != comp.source:
+        raise CourseError(f"{name}: '{comp.name}' squares '{of}', computed on other data: give it "
+                          f"'source: {table[of].source}'.")
 
 
 def _computation(entry, where: str) -> Computation:

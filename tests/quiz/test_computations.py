@@ -121,6 +121,13 @@ def test_a_name_given_twice_or_a_square_of_nothing_is_refused(tmp_path):
     path.write_text(yaml.safe_dump({"a": [{"name": "v", "description": "d", "reading": {"squared": "sd"}}]}))
     with pytest.raises(CourseError, match="squares 'sd', which is not a computation"):
         load(path)
+    path.write_text(yaml.safe_dump({"a": [GOOD, {"name": "v", "description": "d", "reading": {"squared": "x_icc"},
+                                                 "source": "simulated"}]}))
+    with pytest.raises(CourseError, match="squares 'x_icc', computed on other data: give it 'source: course'"):
+        load(path)
+    path.write_text("a:\n  - name: v\n    description: a wrong ICC: SDs\n")
+    with pytest.raises(CourseError, match=r"computations.yml is not valid YAML near line 3"):
+        load(path)
     assert load(_table_of(tmp_path, [GOOD]))["x_icc"].arguments == {"group": "g"}
 
 
