@@ -25,8 +25,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import CourseError
-from .registry import COMPUTATIONS
-from .variants import VARIANTS
+from .registry import COMPUTATIONS, VARIANTS
 
 QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
 PREFIX = "b64:"
