@@ -22,21 +22,34 @@ diagram (``plots``), the constructed effects the quiz computes (``residuals``), 
 models and their one fit cache (``chapter``), lecture mode and the error notes (``errornotes``).
 """
 from .data import load_classroom
-from .engine.allfit import all_fit
-from .engine.compare import AnovaNote, RefitMessage, anova, ranova
-from .engine.confint import confint
-from .engine.fit import lmer
-from .engine.inference import icc
-from .engine.model import LmerModel
-from .engine.ols import lm
-from .engine.profile import profile
-from .engine.rows import complete_cases
 from .errornotes import install_ipython_handler as _install_ipython_handler
 from .errornotes import install_message_display as _install_message_display
 from .errors import CourseError, CourseMessage
 
 _install_ipython_handler()  # in IPython/Jupyter a CourseError shows as one short paragraph
 _install_message_display()  # anova's "refitting model(s) with ML ..." prints as R prints it
+
+# The engine's names, imported on first use: a part that fits no model (a question bank read and
+# checked, the answer store, the command line's quick commands) runs without the engine and nlopt.
+_ENGINE = {"all_fit": "allfit", "AnovaNote": "compare", "RefitMessage": "compare", "anova": "compare",
+           "ranova": "compare", "confint": "confint", "lmer": "fit", "icc": "inference",
+           "LmerModel": "model", "lm": "ols", "profile": "profile", "complete_cases": "rows"}
+
+
+def __getattr__(name: str):
+    """Import one of the engine's names when it is first asked for (``from mlmcourse import lmer``)."""
+    if name not in _ENGINE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+    value = getattr(import_module(f".engine.{_ENGINE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """List the package's names, the engine's included before they are imported."""
+    return sorted(set(globals()) | set(_ENGINE))
+
 
 __all__ = [
     "AnovaNote",

@@ -7,9 +7,9 @@ views.py      Quiz and QuestionView: the quiz's widgets (ipywidgets boxes)
 feedback.py   what a check says: a function of the question, the result and lecture mode
 markup.py     the bank's bits of Markdown to HTML, the feedback box
 bank.py       question banks: YAML files in questions/, read and checked
-registry.py   the live answers' registry and the readings of a fit they share
-live.py       live answers: the context and the chapter's numbers (imports worked.py)
-worked.py     the lab quiz's and homework's computations (new models, the student's own data)
+registry.py   the live answers as data (questions/computations.yml): names, models, readings
+evaluate.py   the evaluator of one computation: its rows, its fits, then its reading
+live.py       live answers: the context (data, fits and values, each made once)
 variants.py   the student's own data, drawn from a seed
 store.py      where answers are saved, and how
 checking.py   the check of one answer (the Check button's, and the grading's)

@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import CourseError
+from .registry import COMPUTATIONS, VARIANTS
 
 QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
 PREFIX = "b64:"
@@ -36,6 +37,7 @@ SECRET_MISTAKE_FIELDS = ("message",)
 
 # -- encoding --------------------------------------------------------------------------------
 def encode_text(text) -> str:
+    """Encode a text as ``b64:...`` (a text already encoded is kept)."""
     text = str(text)
     if text.startswith(PREFIX):
         return text
@@ -43,6 +45,7 @@ def encode_text(text) -> str:
 
 
 def decode_text(value, where: str = "") -> str:
+    """Decode a ``b64:...`` text (plain text is kept, a number becomes its text)."""
     if not isinstance(value, str) or not value.startswith(PREFIX):
         return value if not isinstance(value, (int, float)) else str(value)
     try:
@@ -58,21 +61,25 @@ def _map_secrets(raw: dict, fn) -> dict:
     """Apply ``fn`` to every secret field of every question of a raw bank (in place)."""
     for section in raw.get("sections") or []:
         for q in (section or {}).get("questions") or []:
-            if not isinstance(q, dict):
-                continue
-            for key in SECRET_FIELDS:
-                if key not in q or q[key] is None:
-                    continue
-                if isinstance(q[key], list):
-                    q[key] = [fn(v) if v is not None else None for v in q[key]]
-                else:
-                    q[key] = fn(q[key])
-            for m in q.get("mistakes") or []:
-                if isinstance(m, dict):
-                    for key in SECRET_MISTAKE_FIELDS:
-                        if m.get(key) is not None:
-                            m[key] = fn(m[key])
+            if isinstance(q, dict):
+                _map_question_secrets(q, fn)
     return raw
+
+
+def _map_question_secrets(q: dict, fn) -> None:
+    """Apply ``fn`` to the secret fields of one question and of its mistakes (in place)."""
+    for key in SECRET_FIELDS:
+        if key not in q or q[key] is None:
+            continue
+        if isinstance(q[key], list):
+            q[key] = [fn(v) if v is not None else None for v in q[key]]
+        else:
+            q[key] = fn(q[key])
+    for m in q.get("mistakes") or []:
+        if isinstance(m, dict):
+            for key in SECRET_MISTAKE_FIELDS:
+                if m.get(key) is not None:
+                    m[key] = fn(m[key])
 
 
 HEADER = (
@@ -119,7 +126,7 @@ def encode_file(path: Path) -> int:
 
 
 def decoded_text(path: Path) -> str:
-    """The bank file with every secret field readable (for instructors)."""
+    """Give the bank file with every secret field readable (for instructors)."""
     raw = _read_yaml(Path(path))
     _map_secrets(raw, lambda v: decode_text(v, str(path)))
     return yaml.dump(raw, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
@@ -128,14 +135,18 @@ def decoded_text(path: Path) -> str:
 # -- the bank's objects ----------------------------------------------------------------------
 @dataclass
 class Tolerance:
+    """How far an answer may be from the expected value: ``value``, or a share of it (relative)."""
+
     value: float
     relative: bool = False
 
     def accepts(self, answer: float, target: float) -> bool:
+        """Tell whether ``answer`` is within the tolerance of ``target``."""
         bound = abs(target) * self.value if self.relative else self.value
         return abs(answer - target) <= bound + 1e-12 * max(1.0, abs(target))
 
     def describe(self) -> str:
+        """Say the tolerance in words ("within ±0.05", "exactly")."""
         if self.relative:
             return f"within {self.value * 100:g}% of the exact value"
         if self.value == 0:
@@ -145,6 +156,8 @@ class Tolerance:
 
 @dataclass
 class Mistake:
+    """A recognised slip: its message, and the value (or computation) that gives it away."""
+
     message: str
     value: float | None = None
     expr: str | None = None
@@ -153,6 +166,8 @@ class Mistake:
 
 @dataclass
 class Question:
+    """One question of a bank, as checked."""
+
     id: str
     kind: str
     prompt: str
@@ -162,7 +177,7 @@ class Question:
     key_points: list = field(default_factory=list)
     choices: list = field(default_factory=list)
     answer: object = None            # choice: index; numeric: number (when no answer_expr)
-    answer_expr: str | None = None   # numeric: name of a live computation (mlmcourse.quiz.live)
+    answer_expr: str | None = None   # numeric: name of a live computation (mlmcourse.quiz.registry)
     tolerance: Tolerance | None = None
     explanation: str = ""
     choice_feedback: list = field(default_factory=list)
@@ -172,11 +187,14 @@ class Question:
 
     @property
     def auto(self) -> bool:
+        """Whether the quiz checks the answer itself (a choice or a number)."""
         return self.kind in ("choice", "numeric")
 
 
 @dataclass
 class Section:
+    """A section of a bank: its questions, with a title and an introduction."""
+
     id: str
     title: str
     intro: str
@@ -185,6 +203,8 @@ class Section:
 
 @dataclass
 class Bank:
+    """A chapter's question bank, read from its file and checked."""
+
     chapter: int
     title: str
     form: str
@@ -193,15 +213,18 @@ class Bank:
 
     @property
     def questions(self) -> list:
+        """Every question, in the bank's order."""
         return [q for s in self.sections for q in s.questions]
 
     def question(self, qid: str) -> Question:
+        """Find the question with id ``qid``."""
         for q in self.questions:
             if q.id == qid:
                 return q
         raise CourseError(f"The quiz of chapter {self.chapter} has no question '{qid}'.")
 
     def section(self, sid: str) -> Section:
+        """Find the section with id ``sid``."""
         for s in self.sections:
             if s.id == sid:
                 return s
@@ -211,6 +234,7 @@ class Bank:
 
 # -- reading and checking --------------------------------------------------------------------
 def bank_path(chapter: int) -> Path:
+    """Give the packaged bank file of a chapter."""
     return QUESTIONS_DIR / f"chapter{int(chapter):02d}.yml"
 
 
@@ -266,7 +290,7 @@ def _read_yaml(path: Path) -> dict:
 
 
 def _tolerance(value) -> Tolerance:
-    """A checked tolerance: a number >= 0, or a percentage such as '1%'."""
+    """Read a tolerance: a number >= 0, or a percentage such as '1%'."""
     if isinstance(value, str):
         return Tolerance(float(value.strip()[:-1]) / 100, relative=True)
     return Tolerance(float(value))
@@ -276,9 +300,10 @@ PLACEHOLDER = re.compile(r"\[\[\s*([A-Za-z_]\w*)\s*(?::([^\]]*))?\]\]")
 
 
 def placeholders(text: str) -> list[str]:
-    """Names used as ``[[name]]`` or ``[[name:.2f]]`` in a text (live values from mlmcourse.quiz.live).
+    """Names used as ``[[name]]`` or ``[[name:.2f]]`` in a text (live values, mlmcourse.quiz.registry).
 
-    Double square brackets, because LaTeX needs the braces."""
+    Double square brackets, because LaTeX needs the braces.
+    """
     return [m.group(1) for m in PLACEHOLDER.finditer(text or "")]
 
 
@@ -294,10 +319,11 @@ SCHEMA_PATH = QUESTIONS_DIR / "bank.schema.json"
 
 
 def schema() -> dict:
-    """The bank's JSON Schema, with the names the course knows (live computations, variants) as
-    the enums of ``answer_expr``, a mistake's ``expr`` and ``variant``."""
-    from .live import COMPUTATIONS, VARIANTS
+    """Give the bank's JSON Schema, with the names the course knows.
 
+    The live computations and the variants are the enums of ``answer_expr``, a mistake's ``expr``
+    and ``variant``.
+    """
     out = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     names = sorted(COMPUTATIONS)
     props = out["$defs"]["question"]["properties"]
@@ -311,7 +337,7 @@ def schema() -> dict:
 
 
 def decoded_raw(path: Path | None = None, raw: dict | None = None) -> dict:
-    """The bank as read from the file, its ``b64:`` fields decoded (an ``answer`` to its number)."""
+    """Read the bank from the file, its ``b64:`` fields decoded (an ``answer`` to its number)."""
     raw = copy.deepcopy(raw) if raw is not None else _read_yaml(Path(path))
     name = Path(path).name if path is not None else "the bank"
     for section in raw.get("sections") or []:
@@ -326,7 +352,7 @@ def decoded_raw(path: Path | None = None, raw: dict | None = None) -> dict:
 
 
 def _scalar(text: str):
-    """A decoded answer: the number it writes, else the text (the schema then says what is wrong)."""
+    """Read a decoded answer: the number it writes, else the text (the schema then says what is wrong)."""
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
@@ -390,10 +416,9 @@ def load_bank(path: Path | None = None, chapter: int | None = None, raw: dict | 
 
     The bank is checked against one JSON Schema (:func:`schema`, ``questions/bank.schema.json``);
     what a schema cannot say (ids unique, an answer among the choices, the live values a text
-    uses) is checked in :func:`_check`."""
+    uses) is checked in :func:`_check`.
+    """
     import jsonschema
-
-    from .live import COMPUTATIONS
 
     if path is None:
         if chapter is None:
@@ -413,7 +438,7 @@ def load_bank(path: Path | None = None, chapter: int | None = None, raw: dict | 
 
 
 def _question(q: dict, section: str) -> Question:
-    """A question from its schema-checked mapping."""
+    """Make a question from its schema-checked mapping."""
     tolerance = _tolerance(q["tolerance"]) if "tolerance" in q else None
     return Question(
         id=q["id"], kind=q["kind"], prompt=q["prompt"].strip(), section=section, title=str(q.get("title") or ""),
@@ -430,7 +455,7 @@ def _question(q: dict, section: str) -> Question:
 
 
 def _check(bank: Bank, name: str, computations) -> None:
-    """What the schema cannot check; each problem named with its question and what to do."""
+    """Check what the schema cannot; each problem named with its question and what to do."""
     ids = [q.id for q in bank.questions]
     for q in bank.questions:
         where = f"Question '{q.id}' in {name}"

@@ -35,7 +35,8 @@ class MinStd:
     exact in a double (48271 * 2^31 < 2^53), so R reproduces the stream digit for digit. The
     start is ``(seed + 1000003 * stream) mod (2^31 - 1)`` (1 if that is 0), followed by 16
     discarded steps. ``below(n)`` is ``floor(n * u)``; ``normal()`` is Box-Muller's
-    ``sqrt(-2 log u1) cos(2 pi u2)`` from two uniforms."""
+    ``sqrt(-2 log u1) cos(2 pi u2)`` from two uniforms.
+    """
 
     MODULUS, MULTIPLIER, STREAM_STEP, WARMUP = 2**31 - 1, 48271, 1000003, 16
 
@@ -45,13 +46,16 @@ class MinStd:
             self.uniform()
 
     def uniform(self) -> float:
+        """Step the generator: the next uniform, in (0, 1)."""
         self.x = self.x * self.MULTIPLIER % self.MODULUS
         return self.x / self.MODULUS
 
     def below(self, n: int) -> int:
-        return int(math.floor(n * self.uniform()))
+        """Draw a whole number from 0 to n - 1: ``floor(n * u)``."""
+        return math.floor(n * self.uniform())
 
     def normal(self) -> float:
+        """Draw a standard normal by Box-Muller, from two uniforms."""
         u1, u2 = self.uniform(), self.uniform()
         return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
@@ -60,10 +64,11 @@ SEED_RANGE = (10000, 99999)   # the store draws a student's seed from this range
 
 
 def check_seed(seed, where: str = "") -> int:
-    """A seed as an int: a whole number from 10000 to 99999 (an int, or its digits as text).
+    """Check a seed and give it as an int: a whole number from 10000 to 99999 (an int, or its digits as text).
 
     Every seed that enters the course goes through here: typed on the command line, read from a
-    hand-in file, read from the answer store. ``where`` says where it came from (for the message)."""
+    hand-in file, read from the answer store. ``where`` says where it came from (for the message).
+    """
     text = str(seed).strip()
     low, high = SEED_RANGE
     if isinstance(seed, bool) or not text.isdigit() or not low <= int(text) <= high:
@@ -77,9 +82,12 @@ def check_seed(seed, where: str = "") -> int:
 
 
 def bootstrap_schools(data: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """A bootstrap sample of schools (stream 1): as many draws, with replacement, as there are
-    schools; draw k picks ``schools[floor(n_schools * u)]`` (schools in increasing id order) and
-    becomes school k with all that school's rows, in their order in the data."""
+    """Draw a bootstrap sample of schools (stream 1).
+
+    As many draws, with replacement, as there are schools; draw k picks
+    ``schools[floor(n_schools * u)]`` (schools in increasing id order) and becomes school k with
+    all that school's rows, in their order in the data.
+    """
     rng = MinStd(check_seed(seed), stream=1)
     schools = np.sort(data["schoolid"].unique())
     drawn = [schools[rng.below(len(schools))] for _ in range(len(schools))]
@@ -100,15 +108,18 @@ SIM_SCHOOLS, SIM_B0, SIM_B1 = 40, 50.0, 4.0
 
 
 def simulation_parameters(seed: int) -> dict:
-    """sigma_zeta and sigma_eps of the student's simulated data (the first two draws of stream 2)."""
+    """Give sigma_zeta and sigma_eps of the student's simulated data (the first two draws of stream 2)."""
     rng = MinStd(check_seed(seed), stream=2)
     return {"sigma_zeta": 6 + rng.below(10), "sigma_eps": 20 + 2 * rng.below(8)}
 
 
 def simulated_schools(seed: int) -> pd.DataFrame:
-    """Simulated schools (stream 2): sigma_zeta = 6 + below(10), sigma_eps = 20 + 2 below(8); then
-    for each of 40 schools its size 3 + below(23) and zeta_k = sigma_zeta * normal(), then for each
-    of its students x = normal(), eps = sigma_eps * normal() and y = 50 + 4 x + zeta_k + eps."""
+    """Simulate the student's schools (stream 2).
+
+    sigma_zeta = 6 + below(10), sigma_eps = 20 + 2 below(8); then for each of 40 schools its size
+    3 + below(23) and zeta_k = sigma_zeta * normal(), then for each of its students x = normal(),
+    eps = sigma_eps * normal() and y = 50 + 4 x + zeta_k + eps.
+    """
     rng = MinStd(check_seed(seed), stream=2)
     sigma_zeta, sigma_eps = 6 + rng.below(10), 20 + 2 * rng.below(8)
     school, student, xs, ys = [], [], [], []
@@ -132,7 +143,7 @@ VARIANTS = {
 
 
 def student_data(kind: str, seed: int, data: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The student's data of one kind ("bootstrap" or "simulated") for ``seed``."""
+    """Make the student's data of one kind ("bootstrap" or "simulated") for ``seed``."""
     if kind == "bootstrap":
         if data is None:
             from ..data import load_classroom

@@ -15,7 +15,8 @@ import pytest
 from mlmcourse.errors import CourseError
 from mlmcourse.quiz import live
 from mlmcourse.quiz.bank import load_bank
-from mlmcourse.quiz.live import COMPUTATIONS, Context, MinStd
+from mlmcourse.quiz.live import COMPUTATIONS, Context
+from mlmcourse.quiz.variants import MinStd
 
 REFERENCE = json.loads((Path(__file__).resolve().parents[1] / "reference" / "quiz_reference.json").read_text())
 SEEDS = [int(s) for s in REFERENCE["seeds"]]
@@ -28,12 +29,14 @@ LOOSE = {"var_class_mathgain_nested": 0.01, "var_class_mathgain_mathkind_ml": 0.
 
 @pytest.fixture(scope="module")
 def data():
+    """Load the classroom data once for the module."""
     from mlmcourse import load_classroom
     return load_classroom()
 
 
 @pytest.fixture(scope="module")
 def ctx(data):
+    """Give a context on the classroom data, shared by the module's tests."""
     return Context(data=data)
 
 
@@ -46,8 +49,10 @@ def _close(value, expected, name):
 
 # -- every new computation against lme4 ------------------------------------------------------
 def test_every_computation_the_bank_uses_has_a_reference():
-    """The bank's answers and slips are all checked against lme4 here (the counts of the data
-    against R's in test_widgets.py)."""
+    """Check the bank's answers and slips all against lme4 here.
+
+    The counts of the data are checked against R's in test_widgets.py.
+    """
     bank = load_bank(chapter=2)
     used = {q.answer_expr for q in bank.questions if q.answer_expr}
     used |= {m.expr for q in bank.questions for m in q.mistakes if m.expr}
@@ -62,6 +67,7 @@ def test_every_computation_the_bank_uses_has_a_reference():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(REFERENCE["real"]))
 def test_classroom_computations_match_lme4(name, ctx):
+    """Compute each classroom computation as lme4 does."""
     assert _close(ctx.value(name), REFERENCE["real"][name], name), (ctx.value(name), REFERENCE["real"][name])
 
 
@@ -72,6 +78,7 @@ SEEDED = [(seed, name) for seed in SEEDS for name in sorted(REFERENCE["seeds"][s
 @pytest.mark.slow
 @pytest.mark.parametrize("seed,name", SEEDED, ids=[f"{s}-{n}" for s, n in SEEDED])
 def test_seeded_computations_match_lme4_on_the_same_data(seed, name, ctx):
+    """Compute each seeded computation as lme4 does on the same student's data."""
     value = ctx.for_seed(seed).value(name)
     expected = REFERENCE["seeds"][str(seed)][name]
     assert _close(value, expected, name), (value, expected)
@@ -79,6 +86,7 @@ def test_seeded_computations_match_lme4_on_the_same_data(seed, name, ctx):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_students_data_is_rebuilt_in_r_number_for_number(seed, ctx):
+    """Make the student's data from a seed as R does, number for number."""
     ref = REFERENCE["seeds"][str(seed)]
     mine = ctx.for_seed(seed)
     boot = mine.variant("bootstrap")
@@ -91,6 +99,7 @@ def test_the_students_data_is_rebuilt_in_r_number_for_number(seed, ctx):
 
 
 def test_the_generator_is_minstd():
+    """Draw Park and Miller's MINSTD stream."""
     g = MinStd(1, stream=0)   # start 1: after 16 discarded steps x = 48271^17 mod (2^31 - 1)
     assert g.x == pow(48271, 16, 2**31 - 1)
     assert g.uniform() == pow(48271, 17, 2**31 - 1) / (2**31 - 1)
@@ -99,6 +108,7 @@ def test_the_generator_is_minstd():
 
 
 def test_the_bootstrap_sample_is_a_sample_of_whole_schools(ctx, data):
+    """Draw whole schools, each a school of its own, classrooms nested."""
     boot = ctx.for_seed(48213).variant("bootstrap")
     assert boot["schoolid"].nunique() == data["schoolid"].nunique()          # 107 draws
     assert set(boot["orig_schoolid"]) <= set(data["schoolid"])
@@ -111,6 +121,7 @@ def test_the_bootstrap_sample_is_a_sample_of_whole_schools(ctx, data):
 
 
 def test_seeded_values_need_a_seed_and_seed_free_ones_are_shared(data):
+    """Refuse a seeded value without a seed; share seed-free values between seeds."""
     base = Context(data=data)
     with pytest.raises(CourseError, match="your own"):
         base.value("boot_n_rows")
@@ -124,6 +135,7 @@ def test_seeded_values_need_a_seed_and_seed_free_ones_are_shared(data):
 
 
 def test_two_seeds_give_different_expected_answers_and_one_seed_the_same(data):
+    """Give one seed the same answers twice, and another seed different seeded answers."""
     from mlmcourse.quiz.cli import expected_answers
     bank = load_bank(chapter=2)
     first = {r["id"]: r["value"] for r in expected_answers(bank, 12345, Context(data=data))}
@@ -138,8 +150,11 @@ def test_two_seeds_give_different_expected_answers_and_one_seed_the_same(data):
 
 
 def test_questions_on_the_real_data_ask_for_numbers_the_chapter_does_not_print():
-    """The lab quiz and the homework must be worked: no expected answer appears, at the precision
-    asked, in the text the course's other notebooks show (their sources and outputs)."""
+    """Ask the lab quiz and homework for numbers no other notebook shows.
+
+    They must be worked: no expected answer appears, at the precision asked, in the text the
+    course's other notebooks show (their sources and outputs).
+    """
     root = Path(__file__).resolve().parents[2] / "notebooks"
     shown = []
     for nb in sorted(p for p in root.glob("*.ipynb") if p.name != "05_quiz.ipynb"):
@@ -162,6 +177,7 @@ def test_questions_on_the_real_data_ask_for_numbers_the_chapter_does_not_print()
 
 # -- the instructor's command ----------------------------------------------------------------
 def test_quiz_answers_command_prints_the_expected_answers_of_a_seed(capsys, tmp_path):
+    """Print a seed's expected answers (and slips) with `quiz answers`; refuse a missing seed."""
     from mlmcourse.__main__ import main
     assert main(["quiz", "answers", "--seed", "12345"]) == 0
     out = capsys.readouterr().out

@@ -5,7 +5,7 @@
 # Needs only Debian's r-base-core, r-cran-lme4 and r-cran-lmertest (the JSON writer below is the
 # one of make_reference.R). It writes tests/reference/quiz_reference.json:
 #
-#   real   the quiz's computations on the classroom data, by name (mlmcourse/quiz/live.py);
+#   real   the quiz's computations on the classroom data, by name (mlmcourse/quiz/questions/computations.yml);
 #   printed  numbers a question's text prints (not live computations), e.g. lme4's profile intervals;
 #   seeds  for a few seeds, the student's own data rebuilt HERE, in R, from the seed with the
 #          course's generator (MINSTD, below, as in live.py's MinStd), a fingerprint of that data
@@ -33,7 +33,7 @@ source(file.path(.here, "json_writer.R"))
 
 
 # ---------------------------------------------------------------------------------------
-# The course's generator (mlmcourse/quiz/live.py, MinStd): x <- 48271 x mod (2^31 - 1), exact in
+# The course's generator (mlmcourse/quiz/variants.py, MinStd): x <- 48271 x mod (2^31 - 1), exact in
 # doubles; start (seed + 1000003 stream) mod (2^31 - 1), then 16 steps discarded.
 # ---------------------------------------------------------------------------------------
 MODULUS <- 2147483647
