@@ -27,7 +27,7 @@ from .engine.compare import AnovaNote, RefitMessage, anova, ranova
 from .engine.confint import confint
 from .engine.fit import lmer
 from .engine.inference import icc
-from .engine.model import LmerModel
+from .engine.fitted import LmerModel
 from .engine.ols import lm
 from .engine.profile import profile
 from .engine.rows import complete_cases

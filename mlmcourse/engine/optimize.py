@@ -93,7 +93,7 @@ def _chol_scaled(g: np.ndarray, H: np.ndarray) -> np.ndarray:
     return np.linalg.solve(np.linalg.cholesky(H).T, g)
 
 
-def _scaled_gradient(g: np.ndarray, H: np.ndarray) -> np.ndarray:
+def scaled_gradient(g: np.ndarray, H: np.ndarray) -> np.ndarray:
     """The scaled gradient, or the gradient itself when H has no Cholesky factor (smfit.py's
     check of statsmodels' end point)."""
     try:

@@ -347,7 +347,7 @@ def _norm_quantile(p: float) -> float:
 
 def check_model(model) -> None:
     """A model fitted by lmer(), or one paragraph saying what to do instead."""
-    from .model import LmerModel
+    from .fitted import LmerModel
     from .ols import LmFit
     if isinstance(model, LmerModel):
         return

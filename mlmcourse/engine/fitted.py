@@ -181,14 +181,9 @@ class LmerModel:
     # -- variance components ---------------------------------------------------------------------
     def covariance_matrices(self) -> dict[str, pd.DataFrame]:
         """Covariance matrix of each term's random effects (sigma^2 T T')."""
-        out, k = {}, 0
-        for td in self.design.terms:
-            p = td.p
-            T = np.zeros((p, p))
-            for c in range(p):
-                for r in range(c, p):
-                    T[r, c] = self.theta[k]
-                    k += 1
+        out = {}
+        Ts = self._dev.layout.matrices(np.asarray(self.theta, float))
+        for td, T in zip(self.design.terms, Ts):
             cov = self.sigma ** 2 * T @ T.T
             out[td.name] = pd.DataFrame(cov, index=td.cnames, columns=td.cnames)
         return out
