@@ -26,8 +26,8 @@ from .engine.allfit import all_fit
 from .engine.compare import AnovaNote, RefitMessage, anova, ranova
 from .engine.confint import confint
 from .engine.fit import lmer
-from .engine.inference import icc
 from .engine.fitted import LmerModel
+from .engine.inference import icc
 from .engine.ols import lm
 from .engine.profile import profile
 from .engine.rows import complete_cases

@@ -1,8 +1,10 @@
-"""``lmer(formula, data)``: lme4's lFormula (``build_design``) followed by ``fit`` (fitting.py);
+"""Fit from a formula: ``lmer(formula, data)`` is lFormula (``build_design``), then ``fit``.
+
 ``update(model, formula)`` does the same on a model's data, as R's update().
 
 ``fit``, ``refit``, ``model_at`` and the checks of their arguments live in fitting.py and are
-importable from here too."""
+importable from here too.
+"""
 from __future__ import annotations
 
 import inspect
@@ -45,7 +47,8 @@ def lmer(formula: str, data: pd.DataFrame, REML: bool = True, subset=None,
     says which engine fitted it. With statsmodels, the standard errors and Satterthwaite df
     are still the course's (lmerTest's formulas evaluated at statsmodels' estimates):
     statsmodels gives no df, and its own standard errors come from the joint Hessian of all
-    parameters; they are in ``m.statsmodels_result.bse_fe`` for a side-by-side comparison."""
+    parameters; they are in ``m.statsmodels_result.bse_fe`` for a side-by-side comparison.
+    """
     refuse_unsupported("lmer", unsupported)  # weights=, offset=, control=, ...: said, not a TypeError
     check_flag(REML, "REML")
     engine = check_engine(engine)
@@ -60,7 +63,7 @@ def lmer(formula: str, data: pd.DataFrame, REML: bool = True, subset=None,
 
 
 def update(model: LmerModel, formula: str, REML: bool | None = None) -> LmerModel:
-    """A new model on the same data and subset, by the same engine (R's update())."""
+    """Fit a new formula on the same data and subset, by the same engine (R's update)."""
     context = model.fit_context()
     if context["source_data"] is None:
         raise CourseError("This model does not know its data; call lmer() again instead.")

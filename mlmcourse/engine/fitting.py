@@ -1,9 +1,11 @@
-"""Fitting a design is a function: ``fit(design, REML, start) -> LmerModel`` (lme4's optimizeLmer
-+ mkMerMod); ``refit`` fits a model again, ``model_at`` builds one at a given theta.
+"""Fit a design: ``fit(design, REML, start) -> LmerModel`` (lme4's optimizeLmer + mkMerMod).
+
+``refit`` fits a model again, ``model_at`` builds one at a given theta.
 
 Two engines find theta: ``"lme4"`` (the default: BOBYQA on the profiled criterion, optimize.py)
 and ``"statsmodels"`` (statsmodels MixedLM, smfit.py). Either way the result is an LmerModel.
-``lmer(formula, data)`` (fit.py) builds the design and calls ``fit``."""
+``lmer(formula, data)`` (fit.py) builds the design and calls ``fit``.
+"""
 from __future__ import annotations
 
 import warnings
@@ -27,14 +29,14 @@ class ConvergenceWarning(UserWarning):
 
 
 def check_flag(value, name: str) -> bool:
-    """``REML=``, ``refit=``: only True or False (R's TRUE/FALSE), never a string or a number."""
+    """Check ``REML=``, ``refit=``: only True or False (R's TRUE/FALSE), never a string or a number."""
     if not isinstance(value, (bool, np.bool_)):
         raise CourseError(f"{name}= must be True or False, not {value!r}.")
     return bool(value)
 
 
 def check_engine(engine) -> str:
-    """``engine=``: "lme4" (the default) or "statsmodels"."""
+    """Check ``engine=``: "lme4" (the default) or "statsmodels"."""
     if isinstance(engine, str) and engine.strip().lower() in ENGINES:
         return engine.strip().lower()
     raise CourseError(
@@ -45,8 +47,10 @@ def check_engine(engine) -> str:
 
 
 def fit_warnings(info) -> list[str]:
-    """What lme4 says at fit time (optimizer warnings, then checkConv's messages), each with one
-    sentence on what the student can do."""
+    """Return what lme4 says at fit time: optimizer warnings, then checkConv's messages.
+
+    Each comes with one sentence on what the student can do.
+    """
     out = []
     for msg in list(getattr(info, "warnings", [])) + list(info.messages):
         if msg == SINGULAR_MESSAGE:
@@ -63,11 +67,13 @@ def fit(design: Design, REML: bool = True, start: np.ndarray | None = None, *,
         data_name: str | None = None, subset_name: str | None = None,
         source_data: pd.DataFrame | None = None, subset=None, engine: str = "lme4",
         optimizer: str = "nloptwrap") -> LmerModel:
-    """Optimise the profiled REML criterion (or ML deviance) of ``design`` over theta and return
-    the fitted model; warns as lme4 does when the fit did not converge or is singular.
+    """Optimise the profiled REML criterion (or ML deviance) of ``design`` over theta.
+
+    Returns the fitted model; warns as lme4 does when the fit did not converge or is singular.
 
     ``engine="statsmodels"`` lets statsmodels MixedLM find the estimates (see smfit.py);
-    ``optimizer`` (lme4 engine) is one of optimize.OPTIMIZERS, "nloptwrap" as in lme4."""
+    ``optimizer`` (lme4 engine) is one of optimize.OPTIMIZERS, "nloptwrap" as in lme4.
+    """
     reml = check_flag(REML, "REML")
     engine = check_engine(engine)
     dev = ProfiledDeviance(design)
@@ -87,9 +93,11 @@ def fit(design: Design, REML: bool = True, start: np.ndarray | None = None, *,
 
 @one_blas_thread
 def model_at(design: Design, theta, REML: bool = True) -> LmerModel:
-    """The model at a given theta, with no optimiser run (as MixedModels.jl's ``setθ!``): lme4's
-    checkConv is applied at that theta, so the printout is what lme4 prints for a fit that
-    stopped there. Used to test printing apart from where an optimiser stops."""
+    """Build the model at a given theta, with no optimiser run (as MixedModels.jl's ``setθ!``).
+
+    lme4's checkConv is applied at that theta, so the printout is what lme4 prints for a fit that
+    stopped there. Used to test printing apart from where an optimiser stops.
+    """
     reml = check_flag(REML, "REML")
     dev = ProfiledDeviance(design)
     theta = np.asarray(theta, float)
@@ -107,7 +115,9 @@ def model_at(design: Design, theta, REML: bool = True) -> LmerModel:
 
 
 def refit(model: LmerModel, REML: bool | None = None) -> LmerModel:
-    """The same model fitted again by the same engine (e.g. by ML for a likelihood-ratio test,
-    as lme4's refitML), starting from its theta."""
+    """Fit the same model again by the same engine, starting from its theta.
+
+    E.g. by ML for a likelihood-ratio test, as lme4's refitML.
+    """
     reml = model.REML if REML is None else check_flag(REML, "REML")
     return fit(model.design, REML=reml, start=model.theta, **model.fit_context())

@@ -171,11 +171,11 @@ class ProfiledDeviance:
         return t
 
     def lambda_of(self, theta: np.ndarray) -> sp.csc_matrix:
-        """Lambda at theta (sparse)."""
+        """Return Lambda at theta (sparse)."""
         return self.layout.lambda_of(theta)
 
     def cholesky(self, theta: np.ndarray) -> Factorization:
-        """The numeric factorisation of A(theta): logdet, lam_t, gram, solve (see linalg/)."""
+        """Factorise A(theta): logdet, lam_t, gram, solve (see linalg/)."""
         return self.plan.cholesky(theta)
 
     # -- the PLS solution ---------------------------------------------------------------------
@@ -215,7 +215,7 @@ class ProfiledDeviance:
                         ldRX=c.ldRX, RXtRX=LR.T @ LR)
 
     def varpar_terms(self, theta: np.ndarray) -> PLSCore:
-        """What the deviance in (theta, sigma) and the covariance of beta-hat need at theta."""
+        """Return what the deviance in (theta, sigma) and the covariance of beta-hat need at theta."""
         return self._core(np.asarray(theta, dtype=float))
 
     def vcov_theta_derivatives(self, theta: np.ndarray, sigma: float) -> list[np.ndarray]:
@@ -256,11 +256,11 @@ class ProfiledDeviance:
         return profiled_criterion(c.ldA, c.ldRX, c.r2, self.n, self.p, reml)
 
     def profiled_from(self, s: PLSState, reml: bool) -> float:
-        """The same criterion from a PLS solution."""
+        """Return the same criterion from a PLS solution."""
         return profiled_criterion(s.ldA, s.ldRX, s.r2, self.n, self.p, reml)
 
     def sigma_from(self, s: PLSState, reml: bool) -> float:
-        """Residual SD at a PLS solution (REML: r2 / (n - p); ML: r2 / n)."""
+        """Return the residual SD at a PLS solution (REML: r2 / (n - p); ML: r2 / n)."""
         return float(np.sqrt(s.r2 / (self.n - self.p if reml else self.n)))
 
     def deviance_at(self, t: PLSCore, sigma: float, reml: bool) -> float:

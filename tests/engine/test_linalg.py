@@ -1,15 +1,17 @@
-"""engine/linalg/: every strategy for the Cholesky of A = Lambda' Z'Z Lambda + I agrees with a
-dense numpy reference (log-determinant, solves, R' A^-1 R) on random designs: nested, crossed
-and random-slope terms (2 x 2 and 3 x 3), random theta; the scalar strategy agrees with the sparse
-one; plans are immutable. The profiled criterion agrees with one computed from scratch in n-space.
+"""engine/linalg/: every strategy for the Cholesky of A = Lambda' Z'Z Lambda + I agrees with numpy.
+
+Log-determinant, solves and R' A^-1 R against a dense numpy reference on random designs: nested,
+crossed and random-slope terms (2 x 2 and 3 x 3), random theta; the scalar strategy agrees with
+the sparse one; plans are immutable. The profiled criterion agrees with one computed from scratch
+in n-space.
 """
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-
-from types import SimpleNamespace
 
 from mlmcourse.engine.linalg import ThetaLayout, build_plan
 from mlmcourse.engine.linalg import complement as complement_mod
@@ -21,6 +23,8 @@ from mlmcourse.engine.linalg.scalar import ScalarPlan
 from mlmcourse.engine.linalg.sparse import SparseCholesky, SparsePlan
 
 RTOL = 1e-9
+SCALAR_DESIGNS = ["one", "nested", "nested3", "crossed", "crossed3", "uncorrelated", "slope_first"]
+BLOCK_DESIGNS = ["slope", "slope3", "slope_nested", "slope_crossed", "slope_crossed_vec"]
 
 
 def _codes(rng, n, nlevels):
@@ -29,7 +33,11 @@ def _codes(rng, n, nlevels):
 
 
 def random_terms(rng, n: int, design: str):
-    """[(codes, values (n x p))] for a design family, first term with the most levels."""
+    """Draw [(codes, values (n x p))] for a design family, first term with the most levels."""
+    return (_scalar_terms if design in SCALAR_DESIGNS else _slope_terms)(rng, n, design)
+
+
+def _scalar_terms(rng, n: int, design: str):
     one = np.ones((n, 1))
     if design == "one":                      # (1 | g)
         return [(_codes(rng, n, 15), one)]
@@ -48,6 +56,11 @@ def random_terms(rng, n: int, design: str):
         return [(g, one), (g, rng.normal(size=(n, 1)))]
     if design == "slope_first":              # (0 + x | g) + (1 | h): the first term's Z'Z
         return [(_codes(rng, n, 30), rng.normal(size=(n, 1))), (_codes(rng, n, 8), one)]  # not counts
+    raise ValueError(design)
+
+
+def _slope_terms(rng, n: int, design: str):
+    one = np.ones((n, 1))
     x = np.column_stack([np.ones(n), rng.normal(size=n)])
     if design == "slope":                    # (1 + x | g)
         return [(_codes(rng, n, 14), x)]
@@ -94,22 +107,26 @@ def theta_of(Ts) -> np.ndarray:
 
 
 def random_T(rng, p):
+    """Draw a lower-triangular T with a positive diagonal."""
     T = np.tril(rng.normal(size=(p, p)))
     T[np.diag_indices(p)] = rng.uniform(0.05, 3.0, size=p)
     return T
 
 
 def lam_of(Ts, layout):
+    """Build Lambda from each term's T."""
     return sp.block_diag([sp.kron(sp.identity(nl), sp.csr_matrix(T)) for T, (nl, _) in zip(Ts, layout)],
                          format="csc")
 
 
 def reference(ZtZ, lam):
+    """Return the dense A and its log-determinant (numpy)."""
     A = (lam.T @ ZtZ @ lam).toarray() + np.eye(ZtZ.shape[0])
     return A, np.linalg.slogdet(A)[1]
 
 
 def check_against(fac, A, logdet, lam, rng, B=None):
+    """Compare a factorisation with numpy on A: log-determinant, solves, grams, Lambda' R."""
     q = A.shape[0]
     R = rng.normal(size=(q, 3))
     b = rng.normal(size=q)
@@ -123,14 +140,11 @@ def check_against(fac, A, logdet, lam, rng, B=None):
     np.testing.assert_allclose(fac.lam_t(R), lam.T @ R, rtol=1e-12, atol=1e-12)
 
 
-SCALAR_DESIGNS = ["one", "nested", "nested3", "crossed", "crossed3", "uncorrelated", "slope_first"]
-BLOCK_DESIGNS = ["slope", "slope3", "slope_nested", "slope_crossed", "slope_crossed_vec"]
-
-
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("design", SCALAR_DESIGNS)
 @pytest.mark.parametrize("schur", ["chosen", "sparse"])
 def test_scalar_plan_matches_dense_and_sparse_lu(design, seed, schur, monkeypatch):
+    """The scalar strategy agrees with numpy and with sparse LU, dense or sparse S."""
     if schur == "sparse":       # force the sparse-LU Schur complement where a dense one is chosen
         monkeypatch.setattr(complement_mod, "DENSE_ALWAYS", 0)
         monkeypatch.setattr(complement_mod, "DENSE_MAX", 0)
@@ -159,6 +173,7 @@ def test_scalar_plan_matches_dense_and_sparse_lu(design, seed, schur, monkeypatc
 @pytest.mark.parametrize("design", BLOCK_DESIGNS + SCALAR_DESIGNS)
 @pytest.mark.parametrize("schur", ["chosen", "sparse"])
 def test_block_plan_matches_dense(design, seed, schur, monkeypatch):
+    """The block and sparse strategies agree with numpy on every design."""
     if schur == "sparse":
         monkeypatch.setattr(complement_mod, "DENSE_ALWAYS", 0)
         monkeypatch.setattr(complement_mod, "DENSE_MAX", 0)
@@ -208,6 +223,7 @@ def test_every_strategy_matches_a_dense_numpy_cholesky(design, seed):
 
 
 def test_a_pair_plan_is_only_for_one_term_with_two_effects():
+    """A pair plan refuses terms it cannot factorise."""
     rng = np.random.default_rng(1)
     Z, layout = build(random_terms(rng, 60, "slope3"))
     with pytest.raises(ValueError):
@@ -216,8 +232,10 @@ def test_a_pair_plan_is_only_for_one_term_with_two_effects():
 
 @pytest.mark.parametrize("design", sorted(STRATEGY_DESIGNS))
 def test_plans_and_layouts_are_immutable(design):
-    """No attribute of a plan (or of theta's layout) can be set or deleted after construction;
-    another right-hand side gives a new plan and leaves the old one as it was."""
+    """No attribute of a plan (or of theta's layout) can be set or deleted after construction.
+
+    Another right-hand side gives a new plan and leaves the old one as it was.
+    """
     rng = np.random.default_rng(2)
     Z, layout = build(random_terms(rng, 80, design))
     ZtZ = (Z.T @ Z).tocsr()
@@ -243,6 +261,7 @@ def test_plans_and_layouts_are_immutable(design):
 
 
 def test_schur_kinds_are_the_expected_ones():
+    """Each design gets the Schur complement it should: none, diagonal, blocks or dense."""
     rng = np.random.default_rng(7)
     kinds = {}
     for design in ["one", "nested", "crossed", "slope", "slope_nested", "slope_crossed"]:
@@ -259,8 +278,10 @@ def test_schur_kinds_are_the_expected_ones():
 @pytest.mark.parametrize("design", ["nested", "crossed", "slope", "slope_crossed", "uncorrelated"])
 @pytest.mark.parametrize("reml", [True, False])
 def test_profiled_criterion_matches_n_space_computation(design, reml):
-    """The profiled criterion against the PLS problem solved from scratch with dense matrices:
-    r^2 = ||y - X beta - Z Lambda u||^2 + ||u||^2 (as lme4 computes it), all factorisations."""
+    """The profiled criterion against the PLS problem solved from scratch with dense matrices.
+
+    r^2 = ||y - X beta - Z Lambda u||^2 + ||u||^2 (as lme4 computes it), chosen and sparse strategy.
+    """
     from mlmcourse.engine.pls import ProfiledDeviance
     rng = np.random.default_rng(11)
     n = 150
@@ -302,8 +323,11 @@ def test_profiled_criterion_matches_n_space_computation(design, reml):
 
 
 def test_large_crossed_design_uses_the_sorted_pattern_and_sparse_schur():
-    """q2 > 4096: S's pattern is found by sorting (no dense mark array) and S, too large to be
-    factorised densely, goes to sparse LU; checked against the sparse LU of the whole of A."""
+    """q2 > 4096: S's pattern is found by sorting and S goes to sparse LU.
+
+    No dense mark array; S, too large to be factorised densely, is checked against the sparse LU
+    of the whole of A.
+    """
     rng = np.random.default_rng(5)
     n = 14_000
     one = np.ones((n, 1))

@@ -193,6 +193,7 @@ class BlockCholesky:
         return self._lam2 @ b2
 
     def lam_t(self, b: np.ndarray) -> np.ndarray:
+        """Return Lambda' b."""
         vec = b.ndim == 1
         b = b[:, None] if vec else b
         q1 = self.bt.q1
@@ -242,6 +243,7 @@ class BlockCholesky:
         return G + self._s_gram(t)
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
+        """Return A^-1 rhs."""
         vec = rhs.ndim == 1
         b = rhs[:, None] if vec else rhs
         q1 = self.bt.q1

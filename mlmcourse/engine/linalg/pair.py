@@ -14,8 +14,11 @@ from .protocol import Frozen
 
 
 class PairPlan(Frozen):
-    """The plan for one term with two effects: G's rows g00, g10, g11 and ones (G4), and B's
-    products (K2, k columns)."""
+    """The plan for one term with two effects.
+
+    Attributes: n1 (levels), G4 (rows g00, g10, g11 of the blocks of Z'Z, and ones), K2 and k
+    (the right-hand side's products, k its columns).
+    """
 
     def __init__(self, ZtZ: sp.spmatrix, layout: ThetaLayout, B: np.ndarray):
         n1, p1 = layout.sizes[0]

@@ -42,10 +42,12 @@ def schur_pairs(C: sp.csr_matrix, p1: int) -> int:
 
 
 def _level_pairs(C: sp.csr_matrix, p1: int):
-    """Every pair of entries (e_a, e_b) of one level's rows of C with column j_a <= j_b: its key
-    in S (Fortran order, j_b * q2 + j_a), its column in P (level, r_a, r_b) and C_a * C_b; level
-    by level, with the number of pairs of each level. Vectorised over levels with equally many
-    entries, in chunks of CHUNK_PAIRS pairs."""
+    """List every pair of entries of one level's rows of C, level by level.
+
+    For each pair (e_a, e_b) with column j_a <= j_b: its key in S (Fortran order,
+    j_b * q2 + j_a), its column in P (level, r_a, r_b) and C_a * C_b; with the number of pairs of
+    each level. Vectorised over levels with equally many entries, in chunks of CHUNK_PAIRS pairs.
+    """
     q1, q2 = C.shape
     n1 = q1 // p1
     ent_col, ent_val = C.indices.astype(np.int64), C.data
@@ -89,7 +91,7 @@ def _level_pairs(C: sp.csr_matrix, p1: int):
 
 
 def _pattern(q2: int, key_sets: list[np.ndarray]):
-    """The sorted distinct keys, and a function mapping keys to their rank among them."""
+    """Return the sorted distinct keys, and a function mapping keys to their rank among them."""
     if q2 * q2 <= 1 << 24:      # bounded range: mark and count, no sort
         mark = np.zeros(q2 * q2, dtype=bool)
         for k in key_sets:
@@ -107,7 +109,8 @@ class SchurMap:
 
     Attributes: ``rows``, ``cols`` (pattern entries, row <= col, sorted by column then row),
     ``z22`` (Z22 on the pattern), ``is_diag``, ``diagonal`` (the pattern is the diagonal only),
-    ``P`` (npattern x n1*p1*p1: CSR, or a dense array when small)."""
+    ``P`` (npattern x n1*p1*p1: CSR, or a dense array when small).
+    """
 
     def __init__(self, C: sp.spmatrix, p1: int, Z22: sp.spmatrix):
         C = C.tocsr()
@@ -139,18 +142,20 @@ class SchurMap:
         self.P = small_dense(P)
 
     def g(self, m: np.ndarray) -> np.ndarray:
-        """Z22 - C' blockdiag(M_l) C on the pattern, for m = vec of the M_l (level-major, row-major)."""
+        """Return Z22 - C' blockdiag(M_l) C on the pattern (m: the M_l, level-major, row-major)."""
         return self.z22 - self.P @ m
 
     def dense(self, values: np.ndarray) -> np.ndarray:
-        """A symmetric matrix given by its upper-triangle pattern values, as a dense Fortran array
-        holding the upper triangle (what LAPACK's dpotrf with lower=0 reads)."""
+        """Return S from its upper-triangle pattern values as a dense Fortran array.
+
+        Only the upper triangle is filled: what LAPACK's dpotrf with lower=0 reads.
+        """
         S = np.zeros(self.q2 * self.q2)
         S[self.keys] = values
         return S.reshape((self.q2, self.q2), order="F")
 
     def sparse(self, values: np.ndarray) -> sp.csc_matrix:
-        """The full symmetric matrix (both triangles) as CSC."""
+        """Return S from its pattern values, both triangles, as CSC."""
         off = ~self.is_diag
         r = np.concatenate([self.rows, self.cols[off]])
         c = np.concatenate([self.cols, self.rows[off]])
