@@ -160,7 +160,7 @@ class LmerModel:
     def vcov(self) -> pd.DataFrame:
         """The covariance of the fixed-effect estimates, sigma^2 (R_X'R_X)^-1.
 
-        Computed from the same well-conditioned factor as the coefficient table (inverting
+        Computed from the same well-conditioned triangular matrix as the coefficient table (inverting
         R_X'R_X itself loses digits when a predictor sits far from zero).
         """
         F = self._dev.varpar_terms(self.theta).F

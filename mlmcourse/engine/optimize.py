@@ -92,13 +92,13 @@ class _Run:
 def _chol_scaled(g: np.ndarray, H: np.ndarray) -> np.ndarray:
     """Return lme4's scaled gradient, solve(chol(H), g).
 
-    R's chol is the upper factor U, H = U'U; raises LinAlgError when H is not positive definite.
+    R's chol gives the upper-triangular U with H = U'U; raises LinAlgError when H is not positive definite.
     """
     return np.linalg.solve(np.linalg.cholesky(H).T, g)
 
 
 def scaled_gradient(g: np.ndarray, H: np.ndarray) -> np.ndarray:
-    """Return the scaled gradient, or the gradient itself when H has no Cholesky factor.
+    """Return the scaled gradient, or the gradient itself when H is not positive definite.
 
     Used by smfit.py's check of statsmodels' end point.
     """

@@ -1,6 +1,7 @@
 """lme4's profiled deviance by penalized least squares (Bates et al. 2015, JSS 67(1), sect. 3).
 
-For relative covariance factor Lambda(theta) and spherical random effects u:
+For Lambda(theta) (the random effects' covariance is sigma^2 Lambda Lambda') and spherical
+random effects u:
 
     A = Lambda' Z'Z Lambda + I
     min over beta, u of  ||y - X beta - Z Lambda u||^2 + ||u||^2  = r^2(theta)
@@ -89,7 +90,7 @@ def _chol(M: np.ndarray) -> np.ndarray:
 
 
 def _logdet2(L: np.ndarray) -> float:
-    """2 log|det L| of a triangular factor (the product first: one log for small p)."""
+    """Return 2 log|det L| of a triangular L (the product first: one log for small p)."""
     d = L.diagonal()
     prod = float(d.prod())
     if 1e-280 < prod < 1e280:
@@ -151,7 +152,7 @@ class ProfiledDeviance:
     def theta_start(self) -> np.ndarray:
         """Return lme4's start values.
 
-        1 on the diagonal of each factor and 0 off it; but when every term is a random
+        1 on the diagonal of each term's T and 0 off it; but when every term is a random
         intercept, lme4 (mkLmerDevfun) starts from the variance of the group means of y
         relative to what is left: theta_k = sqrt(var(mean of y by group k) / v_e).
         """

@@ -1,11 +1,12 @@
-"""Theta's layout: which entries of theta fill which cells of which term's relative factor.
+"""Theta's layout: which entries of theta fill which cells of which term's matrix T.
 
-Each random term has a p x p lower-triangular relative covariance factor T (p effects per
-level); theta holds the lower triangles one term after another, each column by column (lme4's
-order). Diagonal entries are bounded below by 0, the others are free. Lambda is block diagonal:
-one copy of a term's T for each of its levels, in Z's column order (term by term, level by
-level, effect by effect). This module is the one place that knows it; pls.py, the strategies of
-this package and the fitted model read it from here.
+Each random term has a p x p lower-triangular matrix T (p effects per level), its random
+effects' covariance being sigma^2 T T' (lme4's relative covariance template). Theta holds the
+lower triangles one term after another, each column by column (lme4's order). Diagonal entries
+are bounded below by 0, the others are free. Lambda is block diagonal: one copy of a term's T for
+each of its levels, in Z's column order (term by term, level by level, effect by effect). This
+module is the one place that knows it; pls.py, the strategies of this package and the fitted
+model read it from here.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ class ThetaLayout(Frozen):
         self._freeze()
 
     def matrices(self, theta: np.ndarray) -> list[np.ndarray]:
-        """Each term's lower-triangular relative covariance factor T at theta."""
+        """Return each term's lower-triangular T at theta."""
         Ts = []
         for p, rr, cc, sl in self.tmats:
             T = np.zeros((p, p))
