@@ -32,7 +32,9 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 
 from .design import Design
-from .linalg import Factorization, ThetaLayout, build_plan
+from .linalg.layout import ThetaLayout
+from .linalg.plan import build_plan
+from .linalg.protocol import Factorization
 
 
 @dataclass

@@ -39,10 +39,14 @@ def build_plan(ZtZ: sp.spmatrix, layout: ThetaLayout, B: np.ndarray, strategy: s
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
     name = choose_strategy(layout) if strategy == "auto" else strategy
-    plans = {"scalar": ScalarPlan, "pair": PairPlan, "block": BlockPlan, "sparse": SparsePlan}
     try:
-        return plans[name](ZtZ, layout, B)
+        if name == "scalar":
+            return ScalarPlan(ZtZ, layout, B)
+        if name == "pair":
+            return PairPlan(ZtZ, layout, B)
+        if name == "block":
+            return BlockPlan(ZtZ, layout, B)
     except SchurTooLarge:
         if strategy != "auto":
             raise
-        return SparsePlan(ZtZ, layout, B)
+    return SparsePlan(ZtZ, layout, B)
