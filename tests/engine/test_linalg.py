@@ -14,12 +14,10 @@ import pytest
 import scipy.sparse as sp
 
 from mlmcourse.engine.linalg import ThetaLayout, build_plan
-from mlmcourse.engine.linalg import complement as complement_mod
-from mlmcourse.engine.linalg.block import BlockPlan
+from mlmcourse.engine.linalg import schurmap as schurmap_mod
 from mlmcourse.engine.linalg.complement import SparseLU
 from mlmcourse.engine.linalg.pair import PairPlan
 from mlmcourse.engine.linalg.plan import choose_strategy
-from mlmcourse.engine.linalg.scalar import ScalarPlan
 from mlmcourse.engine.linalg.sparse import SparseCholesky, SparsePlan
 
 RTOL = 1e-9
@@ -146,8 +144,8 @@ def check_against(fac, A, logdet, lam, rng, B=None):
 def test_scalar_plan_matches_dense_and_sparse_lu(design, seed, schur, monkeypatch):
     """The scalar strategy agrees with numpy and with sparse LU, dense or sparse S."""
     if schur == "sparse":       # force the sparse-LU Schur complement where a dense one is chosen
-        monkeypatch.setattr(complement_mod, "DENSE_ALWAYS", 0)
-        monkeypatch.setattr(complement_mod, "DENSE_MAX", 0)
+        monkeypatch.setattr(schurmap_mod, "DENSE_ALWAYS", 0)
+        monkeypatch.setattr(schurmap_mod, "DENSE_MAX", 0)
     rng = np.random.default_rng(seed)
     Z, layout = build(random_terms(rng, 150, design))
     ZtZ = (Z.T @ Z).tocsc()
@@ -157,7 +155,7 @@ def test_scalar_plan_matches_dense_and_sparse_lu(design, seed, schur, monkeypatc
     lam = lam_of(Ts, layout)
     A, logdet = reference(ZtZ, lam)
     B = rng.normal(size=(A.shape[0], 3))
-    st = ScalarPlan(ZtZ, layout_of(layout), B)
+    st = build_plan(ZtZ, layout_of(layout), B, "scalar")
     if schur == "sparse" and design.startswith("crossed"):
         assert st.kind == "sparse"
     assert st.pooled == (design != "slope_first")   # levels pooled by size unless d_l vary
@@ -175,8 +173,8 @@ def test_scalar_plan_matches_dense_and_sparse_lu(design, seed, schur, monkeypatc
 def test_block_plan_matches_dense(design, seed, schur, monkeypatch):
     """The block and sparse strategies agree with numpy on every design."""
     if schur == "sparse":
-        monkeypatch.setattr(complement_mod, "DENSE_ALWAYS", 0)
-        monkeypatch.setattr(complement_mod, "DENSE_MAX", 0)
+        monkeypatch.setattr(schurmap_mod, "DENSE_ALWAYS", 0)
+        monkeypatch.setattr(schurmap_mod, "DENSE_MAX", 0)
     rng = np.random.default_rng(100 + seed)
     Z, layout = build(random_terms(rng, 160, design))
     ZtZ = (Z.T @ Z).tocsc()
@@ -184,7 +182,7 @@ def test_block_plan_matches_dense(design, seed, schur, monkeypatch):
     lam = lam_of(Ts, layout)
     A, logdet = reference(ZtZ, lam)
     B = rng.normal(size=(A.shape[0], 3))
-    bt = BlockPlan(ZtZ, layout_of(layout), B)
+    bt = build_plan(ZtZ, layout_of(layout), B, "block")
     if schur == "sparse" and "crossed" in design:
         assert bt.kind == "sparse"
     check_against(bt.cholesky(theta_of(Ts)), A, logdet, lam, rng, B)
@@ -268,8 +266,8 @@ def test_schur_kinds_are_the_expected_ones():
         Z, layout = build(random_terms(rng, 150, design))
         ZtZ = (Z.T @ Z).tocsc()
         B = np.zeros((ZtZ.shape[0], 1))
-        f = (ScalarPlan(ZtZ, layout_of(layout), B) if all(p == 1 for _, p in layout)
-             else BlockPlan(ZtZ, layout_of(layout), B))
+        f = (build_plan(ZtZ, layout_of(layout), B, "scalar") if all(p == 1 for _, p in layout)
+             else build_plan(ZtZ, layout_of(layout), B, "block"))
         kinds[design] = f.kind
     assert kinds == {"one": "none", "nested": "diag", "crossed": "dense", "slope": "none",
                      "slope_nested": "blocks", "slope_crossed": "dense"}
@@ -335,7 +333,7 @@ def test_large_crossed_design_uses_the_sorted_pattern_and_sparse_schur():
     ZtZ = (Z.T @ Z).tocsr()
     lam = np.concatenate([np.full(6_000, 0.7), np.full(4_200, 1.3)])
     B = rng.normal(size=(ZtZ.shape[0], 2))
-    st = ScalarPlan(ZtZ, layout_of(layout), B)
+    st = build_plan(ZtZ, layout_of(layout), B, "scalar")
     assert st.q2 == 4_200 and st.kind == "sparse"
     fac = st.cholesky(np.array([0.7, 1.3]))
     ref = SparseCholesky(ZtZ, sp.diags(lam), B)

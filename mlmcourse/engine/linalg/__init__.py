@@ -7,8 +7,9 @@ scalar.py      every term has one effect (Lambda diagonal): Schur complement on 
 pair.py        one term with two correlated effects: 2 x 2 blocks in closed form
 block.py       correlated effects: the first term's blocks as one batch of small Choleskys
 sparse.py      A formed whole, sparse LU (the fallback and the tests' reference)
+pooling.py     scalar terms: the first term's levels pooled by size
+schurmap.py    the Schur complement on the later terms: its pattern, precomputed map, kind
 complement.py  the Schur complement's Cholesky: diagonal, dense or sparse
-schurmap.py    the Schur complement's pattern and its precomputed map
 """
 from .layout import ThetaLayout
 from .plan import build_plan

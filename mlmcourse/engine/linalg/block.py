@@ -15,16 +15,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .complement import (
-    DenseCholesky,
-    SchurTooLarge,
-    SparseLU,
-    complement_kind,
-    factorize_complement,
-)
+from .complement import DenseCholesky, SparseLU, factorize_complement
 from .layout import ThetaLayout
 from .protocol import Frozen
-from .schurmap import MAX_PAIRS, SchurMap, schur_pairs, small_dense
+from .schurmap import Coupling
 
 
 class BlockPlan(Frozen):
@@ -36,7 +30,8 @@ class BlockPlan(Frozen):
     level, row and column of each pattern entry of S), B (the right-hand side).
     """
 
-    def __init__(self, ZtZ: sp.spmatrix, layout: ThetaLayout, B: np.ndarray):
+    def __init__(self, ZtZ: sp.spmatrix, layout: ThetaLayout, B: np.ndarray,
+                 coupling: Coupling | None):
         ZtZ = sp.csr_matrix(ZtZ)
         self.layout = layout
         n1, p1 = layout.sizes[0]
@@ -49,23 +44,16 @@ class BlockPlan(Frozen):
         self.G1 = G
         self.kind = "none"
         if self.q2:
-            self._analyse_complement(ZtZ)
+            self.C, self.Ct, self.smap = coupling.C, coupling.Ct, coupling.smap
+            self.rest = layout.sizes[1:]
+            m, p2 = self.smap, self.rest[0][1]
+            if len(self.rest) == 1 and np.all(m.rows // p2 == m.cols // p2):
+                self.kind = "blocks"        # the other term is nested in the first
+                self.bidx = (m.rows // p2, m.rows % p2, m.cols % p2)
+            else:
+                self.kind = coupling.kind
         self.B = B
         self._freeze()
-
-    def _analyse_complement(self, ZtZ: sp.csr_matrix) -> None:
-        C = ZtZ[:self.q1, self.q1:].tocsr()
-        if schur_pairs(C, self.p1) > MAX_PAIRS:
-            raise SchurTooLarge("the Schur map would not fit in memory")
-        self.C, self.Ct = small_dense(C), small_dense(C.T)
-        self.smap = m = SchurMap(C, self.p1, ZtZ[self.q1:, self.q1:])
-        self.rest = self.layout.sizes[1:]
-        _, p2 = self.rest[0]
-        if len(self.rest) == 1 and np.all(m.rows // p2 == m.cols // p2):
-            self.kind = "blocks"        # the other term is nested in the first
-            self.bidx = (m.rows // p2, m.rows % p2, m.cols % p2)
-        else:
-            self.kind = "diag" if m.diagonal else complement_kind(m)
 
     def with_rhs(self, B: np.ndarray) -> BlockPlan:
         """Return the same plan for another right-hand side B."""

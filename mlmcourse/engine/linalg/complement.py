@@ -1,7 +1,7 @@
 """The Cholesky of the Schur complement S (what is left of A after the first term's blocks).
 
 S is given on its precomputed pattern (schurmap.py) and factorised in one of three ways, chosen
-once per model by ``complement_kind``: diagonal (nested factors: a few vector operations), dense
+once per model by schurmap.complement_kind: diagonal (nested factors: a few vector operations), dense
 (LAPACK, for crossed factors when S is small) or sparse LU (``SparseLU``, also the whole of A in
 sparse.py).
 """
@@ -13,28 +13,6 @@ import scipy.sparse.linalg as spla
 from scipy.linalg import lapack
 
 from .schurmap import SchurMap
-
-DENSE_MAX = 4000    # Schur complements up to this size may be factorised densely ...
-DENSE_ALWAYS = 600  # ... always up to this size, above it only when at least 5% filled
-
-
-class SchurTooLarge(ValueError):
-    """The precomputed Schur map would be too large (see schurmap.MAX_PAIRS): use sparse.py."""
-
-
-def dense_complement(q2: int, npattern: int) -> bool:
-    """Tell whether S is factorised densely.
-
-    A dense Cholesky of 1,000 x 1,000 takes ~20 ms; SuperLU on a matrix that full takes seconds.
-    """
-    return q2 <= DENSE_ALWAYS or (q2 <= DENSE_MAX and 2 * npattern >= 0.05 * q2 * q2)
-
-
-def complement_kind(smap: SchurMap) -> str:
-    """Return how S is factorised: "diag", "dense" or "sparse"."""
-    if smap.diagonal:
-        return "diag"
-    return "dense" if dense_complement(smap.q2, len(smap.keys)) else "sparse"
 
 
 class SparseLU:

@@ -4,6 +4,9 @@
 - one term with two correlated effects: ``PairPlan`` (pair.py, closed form);
 - otherwise: ``BlockPlan`` (block.py);
 - ``SparsePlan`` (sparse.py) when the Schur map would be too large, or when asked for.
+
+The analysis runs one way: the first term's size classes (pooling.py, scalar terms), its
+coupling to the other terms and the Schur map (schurmap.py), then the strategy's plan.
 """
 from __future__ import annotations
 
@@ -11,11 +14,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from .block import BlockPlan
-from .complement import SchurTooLarge
 from .layout import ThetaLayout
 from .pair import PairPlan
+from .pooling import SizeClasses
 from .protocol import Plan
 from .scalar import ScalarPlan
+from .schurmap import Coupling, SchurTooLarge
 from .sparse import SparsePlan
 
 STRATEGIES = ("auto", "scalar", "pair", "block", "sparse")
@@ -39,13 +43,17 @@ def build_plan(ZtZ: sp.spmatrix, layout: ThetaLayout, B: np.ndarray, strategy: s
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
     name = choose_strategy(layout) if strategy == "auto" else strategy
+    ZtZ = ZtZ if sp.isspmatrix_csr(ZtZ) else sp.csr_matrix(ZtZ)
+    n1, p1 = layout.sizes[0]
     try:
-        if name == "scalar":
-            return ScalarPlan(ZtZ, layout, B)
         if name == "pair":
             return PairPlan(ZtZ, layout, B)
-        if name == "block":
-            return BlockPlan(ZtZ, layout, B)
+        if name in ("scalar", "block"):
+            classes = SizeClasses(ZtZ, n1) if name == "scalar" else None
+            coupling = Coupling(ZtZ, n1 * p1, p1, classes) if ZtZ.shape[0] > n1 * p1 else None
+            if name == "scalar":
+                return ScalarPlan(ZtZ, layout, B, classes, coupling)
+            return BlockPlan(ZtZ, layout, B, coupling)
     except SchurTooLarge:
         if strategy != "auto":
             raise

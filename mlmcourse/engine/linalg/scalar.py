@@ -6,25 +6,22 @@ S = A22 - A12' A11^-1 A12, through schurmap.py's precomputed map: S is diagonal 
 factors (a few vector operations per evaluation, even with 100,000 observations), dense for
 crossed factors when small (1,000 x 1,000: one LAPACK Cholesky), sparse otherwise.
 
-The first term's diagonal block is d_l (observations per level, for an intercept), so
-A11 = diag(theta1^2 d_l + 1) and everything the criterion takes from it depends on the level
-only through d_l. When d_l takes few values (group sizes), levels are pooled by size once:
-log|A11|, the Schur map and B's products then cost O(distinct sizes) per evaluation, not
-O(levels) (the 1,000,000-row crossed model: 37 sizes for 50,000 levels).
+The first term's levels are pooled by size where that pays (pooling.py).
 """
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
 
-from .complement import SchurTooLarge, complement_kind, factorize_complement
+from .complement import factorize_complement
 from .layout import ThetaLayout
+from .pooling import SizeClasses
 from .protocol import Frozen
-from .schurmap import MAX_PAIRS, SchurMap, schur_pairs, small_dense
+from .schurmap import Coupling
 
 
 class ScalarPlan(Frozen):
-    """The plan for scalar terms (first term: q1 columns).
+    """The plan for scalar terms (first term: q1 columns), from its size classes and coupling.
 
     Attributes read by ``ScalarCholesky``: q1, q2, d1, pooled (levels pooled by size: dv the
     distinct sizes, cls each level's class, mult the class sizes, E the level-by-class
@@ -32,36 +29,22 @@ class ScalarPlan(Frozen):
     map, by class when pooled), B1, B2, K1, D (the right-hand side's precomputed products).
     """
 
-    def __init__(self, ZtZ: sp.spmatrix, layout: ThetaLayout, B: np.ndarray):
-        ZtZ = ZtZ if sp.isspmatrix_csr(ZtZ) else sp.csr_matrix(ZtZ)
+    def __init__(self, ZtZ: sp.spmatrix, layout: ThetaLayout, B: np.ndarray, classes: SizeClasses,
+                 coupling: Coupling | None):
         self.column_theta = layout.column_theta
         q1 = layout.sizes[0][0]
         self.q, self.q1 = ZtZ.shape[0], q1
         self.q2 = self.q - q1
-        self.d1 = ZtZ.diagonal()[:q1]
-        dv, cls = np.unique(self.d1, return_inverse=True)
-        self.pooled = len(dv) <= max(16, q1 // 4)
-        if self.pooled:     # E: levels -> their size class
-            self.dv, self.cls, self.mult = dv, cls.ravel(), np.bincount(cls.ravel()).astype(float)
-            self.E = (self.cls[:, None] == np.arange(len(dv))[None, :]).astype(float)
+        self.d1, self.pooled = classes.d1, classes.pooled
+        if self.pooled:
+            self.dv, self.cls, self.mult, self.E = classes.dv, classes.cls, classes.mult, classes.E
         self.kind = "none"
         if self.q2:
-            self._analyse_complement(ZtZ)
+            self.C, self.Ct, self.smap = coupling.C, coupling.Ct, coupling.smap
+            self.kind, self.P = coupling.kind, coupling.P
         for name, value in self._rhs_products(B).items():
             setattr(self, name, value)
         self._freeze()
-
-    def _analyse_complement(self, ZtZ: sp.csr_matrix) -> None:
-        q1 = self.q1
-        C = ZtZ[:q1, q1:]
-        if schur_pairs(C, 1) > MAX_PAIRS:
-            raise SchurTooLarge("the Schur map would not fit in memory")
-        self.C, self.Ct = small_dense(C), small_dense(C.T)
-        self.smap = SchurMap(C, 1, ZtZ[q1:, q1:])
-        self.kind = complement_kind(self.smap)
-        P = self.smap.P
-        self.P = P if not self.pooled else (P @ self.E if isinstance(P, np.ndarray)
-                                            else small_dense(P @ sp.csr_matrix(self.E)))
 
     def _rhs_products(self, B: np.ndarray) -> dict:
         """Precompute what ``gram_rhs`` needs of B (q x k, Z'[y X]).

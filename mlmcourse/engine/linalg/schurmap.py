@@ -19,11 +19,19 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .protocol import Frozen
+
 MAX_PAIRS = 40_000_000   # P's entries (12 bytes each) beyond which the map is not built
+DENSE_MAX = 4000         # Schur complements up to this size may be factorised densely ...
+DENSE_ALWAYS = 600       # ... always up to this size, above it only when at least 5% filled
 CHUNK_PAIRS = 4_000_000  # pairs generated at a time while building P (bounds the memory peak)
 DENSE_PRODUCT = 200_000  # sparse matrices up to this many cells, and at least 1/8 filled (or
 DENSE_TINY = 5_000       # up to this many cells), are kept dense: a BLAS product then costs
                          # less than scipy.sparse's call overhead (~5 us)
+
+
+class SchurTooLarge(ValueError):
+    """The precomputed Schur map would be too large (see MAX_PAIRS): use sparse.py."""
 
 
 def small_dense(M: sp.spmatrix):
@@ -161,3 +169,42 @@ class SchurMap:
         c = np.concatenate([self.cols, self.rows[off]])
         v = np.concatenate([values, values[off]])
         return sp.csc_matrix((v, (r, c)), shape=(self.q2, self.q2))
+
+
+def dense_complement(q2: int, npattern: int) -> bool:
+    """Tell whether S is factorised densely.
+
+    A dense Cholesky of 1,000 x 1,000 takes ~20 ms; SuperLU on a matrix that full takes seconds.
+    """
+    return q2 <= DENSE_ALWAYS or (q2 <= DENSE_MAX and 2 * npattern >= 0.05 * q2 * q2)
+
+
+def complement_kind(smap: SchurMap) -> str:
+    """Return how S is factorised: "diag", "dense" or "sparse" (complement.py)."""
+    if smap.diagonal:
+        return "diag"
+    return "dense" if dense_complement(smap.q2, len(smap.keys)) else "sparse"
+
+
+class Coupling(Frozen):
+    """How the first term (q1 columns, p1 per level) is tied to the others, analysed once.
+
+    Attributes: C = Z1'Z2 and Ct = C' (dense when small), smap (S's map), kind (how S is
+    factorised: "diag", "dense" or "sparse"), P (the map's matrix, summed over size classes when
+    the first term's levels are pooled, see pooling.py). Raises SchurTooLarge when the map would
+    not fit in memory.
+    """
+
+    def __init__(self, ZtZ: sp.csr_matrix, q1: int, p1: int, classes=None):
+        C = ZtZ[:q1, q1:].tocsr()
+        if schur_pairs(C, p1) > MAX_PAIRS:
+            raise SchurTooLarge("the Schur map would not fit in memory")
+        self.C, self.Ct = small_dense(C), small_dense(C.T)
+        self.smap = SchurMap(C, p1, ZtZ[q1:, q1:])
+        self.kind = complement_kind(self.smap)
+        P = self.smap.P
+        if classes is not None and classes.pooled:
+            E = classes.E
+            P = P @ E if isinstance(P, np.ndarray) else small_dense(P @ sp.csr_matrix(E))
+        self.P = P
+        self._freeze()
