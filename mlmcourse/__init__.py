@@ -33,7 +33,7 @@ _install_message_display()  # anova's "refitting model(s) with ML ..." prints as
 # checked, the answer store, the command line's quick commands) runs without the engine and nlopt.
 _ENGINE = {"all_fit": "allfit", "AnovaNote": "compare", "RefitMessage": "compare", "anova": "compare",
            "ranova": "compare", "confint": "confint", "lmer": "fit", "icc": "inference",
-           "LmerModel": "model", "lm": "ols", "profile": "profile", "complete_cases": "rows"}
+           "LmerModel": "fitted", "lm": "ols", "profile": "profile", "complete_cases": "rows"}
 
 
 def __getattr__(name: str):

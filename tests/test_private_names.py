@@ -14,8 +14,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[1] / "mlmcourse"
 
 
@@ -86,7 +84,6 @@ def test_the_finder_sees_both_kinds(tmp_path, monkeypatch):
         "from mlmcourse.engine.b import _hidden", "from mlmcourse.engine import _c", "other._field"]
 
 
-@pytest.mark.xfail(strict=False, reason="issue 19: private reads removed by the linalg/quizdata/lint branches")
 def test_no_module_reads_another_modules_private_names():
     """Keep each module's private names its own."""
     found = all_private_reads()

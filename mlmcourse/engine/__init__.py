@@ -6,15 +6,15 @@ rsyntax.py    R's meaning of formula syntax: scale(), factor levels (as.characte
 rows.py       the rows a model uses (subset, missing values) and complete_cases
 design.py     FormulaSpec + rows -> y, X, Z and the grouping factors
 checks.py     what the data must be: finite, not degenerate, full rank (lme4 drops columns)
-factor.py     factorisations of A = Lambda' Z'Z Lambda + I, chosen once per model:
-  schur.py      the Schur complement on the terms after the first, as a precomputed map
-  blockfactor.py  correlated effects: the first term's blocks as one batch of small Choleskys
-  block2.py     one factor with two correlated effects, (1 + x | g): 2 x 2 blocks in closed form
+linalg/       the Cholesky of A = Lambda' Z'Z Lambda + I: one Plan per model (immutable),
+              built by the strategy its terms need (scalar, pair, block, sparse), and
+              theta's layout (layout.py); see linalg/__init__.py
 pls.py        the profiled REML/ML criterion by penalized least squares
 optimize.py   lme4's optimizeLmer (nloptwrap: NLopt's BOBYQA with its stops) and checkConv
 allfit.py     all_fit(m): lme4's allFit, the model refitted by several optimisers, as a table
-fit.py        fit(design, REML, start, engine) -> LmerModel, and lmer(formula, data, engine=)
-model.py      LmerModel: the results of a fit (never runs the optimiser itself)
+fit.py        lmer(formula, data, engine=) and update(): the design, then fitting.fit
+fitting.py    fit(design, REML, start, engine) -> LmerModel; refit; model_at(design, theta)
+fitted.py     LmerModel: the results of a fit (never runs the optimiser itself)
 numderiv.py   numerical derivatives (central differences, Richardson extrapolation)
 inference.py  lmerTest's Satterthwaite table, and the ICC
 compare.py    anova (likelihood-ratio tests on the same rows, ML refit) and ranova

@@ -6,8 +6,8 @@ look it up), and the student's frame, where warnings should point.
 from __future__ import annotations
 
 import functools
+import inspect
 import os
-import sys
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _FUNCTOOLS = os.path.abspath(functools.__file__)
@@ -31,7 +31,7 @@ def user_stacklevel() -> int:
     the package (the student's cell), however deep the course's own calls go (lmer, anova's
     refit, the chapter's cache).
     """
-    level, frame = 1, sys._getframe(1)
+    level, frame = 1, inspect.currentframe().f_back
     while frame is not None and _ours(frame.f_code.co_filename):
         frame, level = frame.f_back, level + 1
     return level

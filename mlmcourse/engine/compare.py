@@ -17,8 +17,8 @@ from .callers import caller_name, user_stacklevel
 from .design import build_design
 from .fit import check_flag, fit
 from .fit import refit as refit_model  # anova() has a parameter named refit
+from .fitted import LmerModel
 from .formula import RandomTerm, lhs_terms, r_power
-from .model import LmerModel
 from .ols import least_squares
 from .threads import one_blas_thread
 

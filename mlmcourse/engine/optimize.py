@@ -65,6 +65,8 @@ NLOPT_MESSAGES = {
 
 @dataclass
 class FitInfo:
+    """What an optimiser run found: theta, the criterion there, and lme4's convergence report."""
+
     theta: np.ndarray
     criterion: float
     converged: bool
@@ -88,14 +90,18 @@ class _Run:
 
 
 def _chol_scaled(g: np.ndarray, H: np.ndarray) -> np.ndarray:
-    """lme4's scaled gradient, solve(chol(H), g) (R's chol is the upper factor U, H = U'U);
-    raises LinAlgError when H is not positive definite."""
+    """Return lme4's scaled gradient, solve(chol(H), g).
+
+    R's chol gives the upper-triangular U with H = U'U; raises LinAlgError when H is not positive definite.
+    """
     return np.linalg.solve(np.linalg.cholesky(H).T, g)
 
 
-def _scaled_gradient(g: np.ndarray, H: np.ndarray) -> np.ndarray:
-    """The scaled gradient, or the gradient itself when H has no Cholesky factor (smfit.py's
-    check of statsmodels' end point)."""
+def scaled_gradient(g: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """Return the scaled gradient, or the gradient itself when H is not positive definite.
+
+    Used by smfit.py's check of statsmodels' end point.
+    """
     try:
         return _chol_scaled(g, H)
     except np.linalg.LinAlgError:
@@ -103,10 +109,13 @@ def _scaled_gradient(g: np.ndarray, H: np.ndarray) -> np.ndarray:
 
 
 def _nlopt(f, x0: np.ndarray, lower: np.ndarray, algorithm=nlopt.LN_BOBYQA) -> _Run:
-    """nloptwrap: nloptr(x0, fn, lb = lower, ub = Inf, opts = lme4's defaultControl + nloptr's
-    defaults). Returns NLopt's own point; on an NLopt error (e.g. roundoff-limited), where the
-    Python binding raises instead of returning, its best point so far, which is what NLopt
-    returns (BOBYQA keeps the first point of lowest value)."""
+    """Minimise f as lme4's nloptwrap does.
+
+    nloptr(x0, fn, lb = lower, ub = Inf, opts = lme4's defaultControl + nloptr's defaults).
+    Returns NLopt's own point; on an NLopt error (e.g. roundoff-limited), where the Python
+    binding raises instead of returning, its best point so far, which is what NLopt returns
+    (BOBYQA keeps the first point of lowest value).
+    """
     n = len(x0)
     best = [np.inf, np.array(x0, float)]
     count = [0]
@@ -163,7 +172,7 @@ OPTIMIZERS = {
 
 
 def _code(status: int) -> int:
-    """nloptwrap's conv: the status when it is negative or 5 (maxeval reached), else 0."""
+    """Nloptwrap's conv: the status when it is negative or 5 (maxeval reached), else 0."""
     return status if status < 0 or status == 5 else 0
 
 
@@ -194,8 +203,10 @@ def check_hess(H: np.ndarray, tol: float = HESS_TOL) -> list[str]:
 
 
 def check_conv(f, theta: np.ndarray, lower: np.ndarray, fval: float) -> tuple[bool, list[str], np.ndarray]:
-    """lme4's checkConv for lmer: (singular, messages, gradient). Singular fits get only the
-    boundary message (lme4 checks no gradient there)."""
+    """Apply lme4's checkConv for lmer: return (singular, messages, gradient).
+
+    Singular fits get only the boundary message (lme4 checks no gradient there).
+    """
     singular = bool(np.any(theta[lower == 0] < SINGULAR_TOL))
     if singular:
         return True, [SINGULAR_MESSAGE], np.full(len(theta), np.nan)

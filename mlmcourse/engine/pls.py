@@ -1,6 +1,7 @@
 """lme4's profiled deviance by penalized least squares (Bates et al. 2015, JSS 67(1), sect. 3).
 
-For relative covariance factor Lambda(theta) and spherical random effects u:
+For Lambda(theta) (the random effects' covariance is sigma^2 Lambda Lambda') and spherical
+random effects u:
 
     A = Lambda' Z'Z Lambda + I
     min over beta, u of  ||y - X beta - Z Lambda u||^2 + ||u||^2  = r^2(theta)
@@ -9,8 +10,8 @@ For relative covariance factor Lambda(theta) and spherical random effects u:
     REML criterion: log|A| + log|R_X'R_X| + (n - p)(1 + log(2 pi r^2 / (n - p)))
 
 Z'Z, Z'X, Z'y, X'X, X'y and y'y are computed once; each evaluation works on q x q and q x p
-matrices only (factor.py / blockfactor.py, structure analysed once per model), so a fit costs
-little even with 1,000,000 observations.
+matrices only (linalg/: the plan is built once per model), so a fit costs little even with
+1,000,000 observations.
 
 Numerics. r^2 is y'y minus what X and Z Lambda explain, a difference that cancels when y'y is
 far larger than r^2: an outcome measured as 1e9 + y kept no digit of r^2. So the PLS runs in
@@ -30,9 +31,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
 
-from .blockfactor import BlockTermsFactor
 from .design import Design
-from .factor import GeneralFactor, ScalarTermsFactor, SchurTooLarge
+from .linalg.layout import ThetaLayout
+from .linalg.plan import build_plan
+from .linalg.protocol import Factorization
 
 
 @dataclass
@@ -48,15 +50,21 @@ class PLSState:
     RXtRX: np.ndarray
 
 
-@dataclass
-class VarparTerms:
-    """What the deviance in (theta, sigma) and the covariance of beta-hat need at one theta."""
+@dataclass(frozen=True)
+class PLSCore:
+    """What one factorisation at theta gives: enough for the deviance and vcov of beta-hat.
 
-    ldA: float
-    ldRX: float
-    r2: float
-    Lx: np.ndarray      # R~_X'R~_X = L_X L_X'
-    Rq: np.ndarray
+    R~_X'R~_X = L_X L_X' (transformed coordinates, see the module's note) and
+    w = L_X^-1 (X~'y~ - X~'Z Lambda A^-1 Lambda'Z'y~), so that r2 = y~'y~ - ... - w'w.
+    """
+
+    chol: Factorization
+    ldA: float          # log |A|
+    Lx: np.ndarray      # L_X
+    w: np.ndarray
+    r2: float           # penalized residual sum of squares
+    ldRX: float         # log |R_X'R_X|
+    Rq: np.ndarray      # X = Q R_q
 
     @property
     def F(self) -> np.ndarray:
@@ -68,6 +76,14 @@ class VarparTerms:
         return F
 
 
+def profiled_criterion(ldA: float, ldRX: float, r2: float, n: int, p: int, reml: bool) -> float:
+    """REML criterion (reml=True) or ML deviance, with beta and sigma profiled out."""
+    if reml:
+        nmp = n - p
+        return ldA + ldRX + nmp * (1.0 + math.log(2.0 * math.pi * r2 / nmp))
+    return ldA + n * (1.0 + math.log(2.0 * math.pi * r2 / n))
+
+
 def _chol(M: np.ndarray) -> np.ndarray:
     L, info = lapack.dpotrf(M, lower=1)
     if info != 0:
@@ -76,7 +92,7 @@ def _chol(M: np.ndarray) -> np.ndarray:
 
 
 def _logdet2(L: np.ndarray) -> float:
-    """2 log|det L| of a triangular factor (the product first: one log for small p)."""
+    """Return 2 log|det L| of a triangular L (the product first: one log for small p)."""
     d = L.diagonal()
     prod = float(d.prod())
     if 1e-280 < prod < 1e280:
@@ -85,9 +101,12 @@ def _logdet2(L: np.ndarray) -> float:
 
 
 class ProfiledDeviance:
-    """The deviance of a linear mixed model as a function of theta (and of theta, sigma)."""
+    """The deviance of a linear mixed model as a function of theta (and of theta, sigma).
 
-    def __init__(self, design: Design):
+    ``strategy`` names the Cholesky strategy of linalg/ ("auto": chosen by the terms).
+    """
+
+    def __init__(self, design: Design, strategy: str = "auto"):
         self.design = design
         Z = design.Z.tocsc()
         X, y = np.asarray(design.X, float), np.asarray(design.y, float)
@@ -100,11 +119,14 @@ class ProfiledDeviance:
         self._ZtX = np.asarray(Z.T @ Q)
         self.XtX = Q.T @ Q
         self._set_y(y)
-        self._build_lambda_template()
-        self._choose_factor()
+        self.layout = ThetaLayout(design.terms)
+        self.ntheta = self.layout.ntheta
+        self.lower = self.layout.lower
+        self.diag_index = self.layout.diag_index
+        self.plan = build_plan(self.ZtZ, self.layout, self.ZtyX, strategy)
 
     def _set_y(self, y: np.ndarray) -> None:
-        """The response's part of the cross-products (y~ = y - Q Q'y, its Z'y~, X~'y~, y~'y~)."""
+        """Set the response's part of the cross-products (y~ = y - Q Q'y, Z'y~, X~'y~, y~'y~)."""
         Q = self._Q
         b0 = Q.T @ y
         yt = y - Q @ b0
@@ -117,75 +139,20 @@ class ProfiledDeviance:
         self.yty = float(yt @ yt)
 
     def set_response(self, y: np.ndarray) -> None:
-        """Change y and keep everything else (X, Z and the factorisation's analysis): what a
-        profile of a fixed effect needs, y - x_j b_j for many b_j (engine/profile.py)."""
+        """Change y and keep everything else (X, Z and the plan's analysis).
+
+        What a profile of a fixed effect needs: y - x_j b_j for many b_j (engine/profile.py).
+        """
         self._set_y(np.asarray(y, dtype=float))
-        if self._kind == "scalar":
-            self._scalar.attach(self.ZtyX)
-        elif self._kind == "block":
-            self._block.attach(self.ZtyX)
-
-    # -- theta <-> Lambda -------------------------------------------------------------------
-    def _build_lambda_template(self) -> None:
-        lower, diag_pos, tmats = [], [], []
-        k = 0
-        for td in self.design.terms:
-            p = td.p
-            tri = [(r, c) for c in range(p) for r in range(c, p)]  # column-major lower triangle
-            for j, (r, c) in enumerate(tri):
-                lower.append(0.0 if r == c else -np.inf)
-                if r == c:
-                    diag_pos.append(k + j)
-            tmats.append((p, np.array([r for r, _ in tri]), np.array([c for _, c in tri]),
-                          slice(k, k + len(tri))))
-            k += len(tri)
-        self._tmats = tmats
-        self._lam = None                # Lambda's sparse pattern, built on first use
-        self.ntheta = k
-        self.lower = np.array(lower)
-        self.diag_index = np.array(diag_pos, dtype=int)
-
-    def _lambda_pattern(self) -> None:
-        rows, cols, idx = [], [], []
-        for td, (p, rr, cc, sl) in zip(self.design.terms, self._tmats):
-            base = td.offset + np.arange(td.nlevels) * p
-            for j, (r, c) in enumerate(zip(rr, cc)):
-                rows.append(base + r)
-                cols.append(base + c)
-                idx.append(np.full(td.nlevels, sl.start + j))
-        rows, cols, idx = (np.concatenate(a) for a in (rows, cols, idx))
-        lam = sp.csc_matrix((np.ones(len(rows)), (rows, cols)), shape=(self.q, self.q))
-        # map each stored entry of the CSC matrix to its theta index
-        order = sp.csc_matrix((idx + 1.0, (rows, cols)), shape=(self.q, self.q))
-        order.sort_indices()
-        lam.sort_indices()
-        self._lam = lam
-        self._lind = order.data.astype(int) - 1
-
-    def _choose_factor(self) -> None:
-        """Pick the factorisation for this model's structure (analysed once, here)."""
-        terms = self.design.terms
-        self._kind = "general"
-        try:
-            if all(td.p == 1 for td in terms):
-                self._scalar = ScalarTermsFactor(self.ZtZ, terms[0].q)
-                self._scalar.attach(self.ZtyX)
-                self._diag_theta = np.concatenate(
-                    [np.full(td.nlevels, i) for i, td in enumerate(terms)])
-                self._kind = "scalar"
-            else:
-                self._block = BlockTermsFactor(self.ZtZ, [(td.nlevels, td.p) for td in terms])
-                self._block.attach(self.ZtyX)
-                self._kind = "block"
-        except SchurTooLarge:
-            pass
+        self.plan = self.plan.with_rhs(self.ZtyX)
 
     def theta_start(self) -> np.ndarray:
-        """lme4's start values.
+        """Return lme4's start values.
 
-        1 on the diagonal of each factor and 0 off it; but when every term is a random
+        1 on the diagonal of each term's T and 0 off it; but when every term is a random
         intercept, lme4 (mkLmerDevfun) starts from the variance of the group means of y
-        relative to what is left: theta_k = sqrt(var(mean of y by group k) / v_e)."""
+        relative to what is left: theta_k = sqrt(var(mean of y by group k) / v_e).
+        """
         t = np.zeros(self.ntheta)
         t[self.diag_index] = 1.0
         terms = self.design.terms
@@ -202,29 +169,22 @@ class ProfiledDeviance:
         return t
 
     def lambda_of(self, theta: np.ndarray) -> sp.csc_matrix:
-        if self._lam is None:
-            self._lambda_pattern()
-        lam = self._lam.copy()
-        lam.data = np.asarray(theta, dtype=float)[self._lind]
-        return lam
+        """Return Lambda at theta (sparse)."""
+        return self.layout.lambda_of(theta)
 
-    def factor(self, theta: np.ndarray):
-        """The numeric factorisation of A(theta): logdet, lam_t, gram, solve (see factor.py)."""
-        if self._kind == "scalar":
-            return self._scalar.factor(theta[self._diag_theta])
-        if self._kind == "block":
-            return self._block.factor_theta(theta)
-        return GeneralFactor(self.ZtZ, self.lambda_of(theta), self.ZtyX)
+    def cholesky(self, theta: np.ndarray) -> Factorization:
+        """Factorise A(theta): logdet, lam_t, gram, solve (see linalg/)."""
+        return self.plan.cholesky(theta)
 
     # -- the PLS solution ---------------------------------------------------------------------
-    def _core(self, theta: np.ndarray):
-        """(factor, log|A|, L_X, w, r2, log|R_X'R_X|) at theta: R~_X'R~_X = L_X L_X' and
-        w = L_X^-1 (X~'y~ - X~'Z Lambda A^-1 Lambda'Z'y~), so that r2 = y~'y~ - ... - w'w."""
-        fac = self.factor(theta)
-        G = fac.gram_rhs()              # [Z'y~ Z'Q]' Lambda A^-1 Lambda' [Z'y~ Z'Q]
+    def _core(self, theta: np.ndarray) -> PLSCore:
+        """Factorise at theta and reduce the fixed effects (see PLSCore)."""
+        chol = self.plan.cholesky(theta)
+        G = chol.gram_rhs()             # [Z'y~ Z'Q]' Lambda A^-1 Lambda' [Z'y~ Z'Q]
         if self.p == 0:                 # no fixed effects (y ~ 0 + (1|g))
             r2 = float(self.yty - G[0, 0])
-            return fac, fac.logdet, np.zeros((0, 0)), np.zeros(0), max(r2, 1e-300), 0.0
+            return PLSCore(chol, chol.logdet, np.zeros((0, 0)), np.zeros(0), max(r2, 1e-300), 0.0,
+                           self._Rq)
         if self.p == 1:                 # one fixed effect: all scalars
             d = float(self.XtX[0, 0] - G[1, 1])
             if not d > 0.0:
@@ -232,52 +192,55 @@ class ProfiledDeviance:
             lx = math.sqrt(d)
             w1 = float(self.Xty[0] - G[1, 0]) / lx
             r2 = float(self.yty - G[0, 0]) - w1 * w1
-            return (fac, fac.logdet, np.array([[lx]]), np.array([w1]), max(r2, 1e-300),
-                    math.log(d) + self._ldRq)
+            return PLSCore(chol, chol.logdet, np.array([[lx]]), np.array([w1]), max(r2, 1e-300),
+                           math.log(d) + self._ldRq, self._Rq)
         Lx = _chol(self.XtX - G[1:, 1:])
         w, _ = lapack.dtrtrs(Lx, self.Xty - G[1:, 0], lower=1)
         r2 = self.yty - G[0, 0] - float(w @ w)
-        return fac, fac.logdet, Lx, w, max(r2, 1e-300), _logdet2(Lx) + self._ldRq
+        return PLSCore(chol, chol.logdet, Lx, w, max(r2, 1e-300), _logdet2(Lx) + self._ldRq,
+                       self._Rq)
 
     def solve(self, theta: np.ndarray) -> PLSState:
+        """Solve the PLS problem at theta: beta, u, r2 and the log-determinants."""
         theta = np.asarray(theta, dtype=float)
-        fac, ldA, Lx, w, r2, ldRX = self._core(theta)
-        R = fac.lam_t(self.ZtyX)
-        bt = lapack.dtrtrs(Lx, w, lower=1, trans=1)[0] if self.p else np.zeros(0)    # beta~
-        u = fac.solve(R[:, 0] - R[:, 1:] @ bt)
+        c = self._core(theta)
+        R = c.chol.lam_t(self.ZtyX)
+        bt = lapack.dtrtrs(c.Lx, c.w, lower=1, trans=1)[0] if self.p else np.zeros(0)  # beta~
+        u = c.chol.solve(R[:, 0] - R[:, 1:] @ bt)
         beta = lapack.dtrtrs(self._Rq, bt + self._b0, lower=0)[0] if self.p else np.zeros(0)
-        LR = Lx.T @ self._Rq                                       # R_X = L_X' R_q
-        return PLSState(theta=theta, beta=beta, u=np.asarray(u, float), r2=r2, ldA=ldA, ldRX=ldRX,
-                        RXtRX=LR.T @ LR)
+        LR = c.Lx.T @ self._Rq                                     # R_X = L_X' R_q
+        return PLSState(theta=theta, beta=beta, u=np.asarray(u, float), r2=c.r2, ldA=c.ldA,
+                        ldRX=c.ldRX, RXtRX=LR.T @ LR)
 
-    def varpar_terms(self, theta: np.ndarray) -> VarparTerms:
-        _, ldA, Lx, _, r2, ldRX = self._core(np.asarray(theta, dtype=float))
-        return VarparTerms(ldA=ldA, ldRX=ldRX, r2=r2, Lx=Lx, Rq=self._Rq)
+    def varpar_terms(self, theta: np.ndarray) -> PLSCore:
+        """Return what the deviance in (theta, sigma) and the covariance of beta-hat need at theta."""
+        return self._core(np.asarray(theta, dtype=float))
 
     def vcov_theta_derivatives(self, theta: np.ndarray, sigma: float) -> list[np.ndarray]:
-        """d/dtheta_k of sigma^2 (R_X'R_X)^-1, analytically, from one solve at theta.
+        """Return d/dtheta_k of sigma^2 (R_X'R_X)^-1, analytically, from one solve at theta.
 
         With H = Z'X, B = Lambda'H, Phi = A^-1 B and Lambda_k = dLambda/dtheta_k:
         d(B'A^-1 B) = (Lambda_k Phi)' Psi + Psi' (Lambda_k Phi),  Psi = H - Z'Z Lambda Phi,
         and R_X'R_X = X'X - B'A^-1 B, so dC = sigma^2 K d(B'A^-1 B) K with K = (R_X'R_X)^-1.
         (numDeriv's Richardson-extrapolated differences of lmerTest give the same to ~1e-10;
-        tests/engine/test_numderiv.py compares them.)"""
+        tests/engine/test_numderiv.py compares them.)
+        """
         theta = np.asarray(theta, dtype=float)
-        fac, _, Lx, _, _, _ = self._core(theta)
+        c = self._core(theta)
         H = self.ZtyX[:, 1:]
-        Phi = np.asarray(fac.solve(fac.lam_t(H))).reshape(self.q, self.p)
-        lam = self.lambda_of(theta)
-        Psi = H - self.ZtZ @ (lam @ Phi)
-        F = VarparTerms(0.0, 0.0, 0.0, Lx, self._Rq).F       # K = F F' (original coordinates)
-        rows, cols = self._lam.indices, np.repeat(np.arange(self.q), np.diff(self._lam.indptr))
+        Phi = np.asarray(c.chol.solve(c.chol.lam_t(H))).reshape(self.q, self.p)
+        Psi = H - self.ZtZ @ (self.layout.lambda_of(theta) @ Phi)
+        F = c.F                                                   # K = F F' (original coordinates)
+        FRq = F @ (F.T @ self._Rq.T)                              # K R_q' = R_q^-1 K~
+        pattern, index = self.layout.lam_pattern, self.layout.lam_index
+        rows, cols = pattern.indices, np.repeat(np.arange(self.q), np.diff(pattern.indptr))
         out = []
         for k in range(self.ntheta):
-            sel = self._lind == k
+            sel = index == k
             LkPhi = np.zeros((self.q, self.p))
             np.add.at(LkPhi, rows[sel], Phi[cols[sel]])
             D = LkPhi.T @ Psi
             D = D + D.T                                           # transformed coordinates
-            FRq = F @ (F.T @ self._Rq.T)                          # K R_q' = R_q^-1 K~
             out.append(sigma * sigma * (FRq @ D @ FRq.T))
         return out
 
@@ -285,27 +248,21 @@ class ProfiledDeviance:
     def profiled(self, theta: np.ndarray, reml: bool) -> float:
         """REML criterion (reml=True) or ML deviance, with beta and sigma profiled out."""
         try:
-            _, ldA, _, _, r2, ldRX = self._core(np.asarray(theta, dtype=float))
+            c = self._core(np.asarray(theta, dtype=float))
         except (np.linalg.LinAlgError, RuntimeError, ValueError):
             return np.inf
-        n = self.n
-        if reml:
-            nmp = n - self.p
-            return ldA + ldRX + nmp * (1.0 + math.log(2.0 * math.pi * r2 / nmp))
-        return ldA + n * (1.0 + math.log(2.0 * math.pi * r2 / n))
+        return profiled_criterion(c.ldA, c.ldRX, c.r2, self.n, self.p, reml)
 
     def profiled_from(self, s: PLSState, reml: bool) -> float:
-        n, p = self.n, self.p
-        if reml:
-            nmp = n - p
-            return s.ldA + s.ldRX + nmp * (1.0 + np.log(2.0 * np.pi * s.r2 / nmp))
-        return s.ldA + n * (1.0 + np.log(2.0 * np.pi * s.r2 / n))
+        """Return the same criterion from a PLS solution."""
+        return profiled_criterion(s.ldA, s.ldRX, s.r2, self.n, self.p, reml)
 
     def sigma_from(self, s: PLSState, reml: bool) -> float:
+        """Return the residual SD at a PLS solution (REML: r2 / (n - p); ML: r2 / n)."""
         return float(np.sqrt(s.r2 / (self.n - self.p if reml else self.n)))
 
-    def deviance_at(self, t: VarparTerms, sigma: float, reml: bool) -> float:
-        """Deviance at (theta, sigma) from theta's terms: analytic in sigma (lmerTest's devfun_vp)."""
+    def deviance_at(self, t: PLSCore, sigma: float, reml: bool) -> float:
+        """Deviance at (theta, sigma) from theta's core: analytic in sigma (lmerTest's devfun_vp)."""
         s2 = sigma * sigma
         dev = t.ldA + t.r2 / s2 + self.n * np.log(2.0 * np.pi * s2)
         if reml:

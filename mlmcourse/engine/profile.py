@@ -106,7 +106,7 @@ class LikelihoodProfile:
         self.base = float(dev.profiled_from(state, False))
         self.sigma_ml = float(dev.sigma_from(state, False))
         self.beta_ml = np.asarray(state.beta, float)
-        self._tmats = dev._tmats
+        self._tmats = dev.layout.tmats
         sdcor = sdcor_from_theta(theta, self.sigma_ml, self._tmats)
         self.varpar_ml = np.append(sdcor, self.sigma_ml)
         vnames, bnames = parameter_names(model)
@@ -382,7 +382,7 @@ def _norm_quantile(p: float) -> float:
 
 def check_model(model) -> None:
     """Check that the model was fitted by lmer(); else one paragraph says what to do instead."""
-    from .model import LmerModel
+    from .fitted import LmerModel
     from .ols import LmFit
     if isinstance(model, LmerModel):
         return

@@ -32,7 +32,8 @@ import numpy as np
 from ..errors import CourseError
 from .design import Design
 from .numderiv import gradient_hessian
-from .optimize import GRAD_TOL, IMPROVE_TOL, SINGULAR_TOL, FitInfo, _scaled_gradient
+from .optimize import GRAD_TOL, IMPROVE_TOL, SINGULAR_TOL, FitInfo
+from .optimize import scaled_gradient as _scaled_gradient
 from .pls import ProfiledDeviance
 from .smbridge import mixedlm_spec, to_mixedlm
 

@@ -1,7 +1,9 @@
-"""Bench sections: fitting the handout's models, one model of each other family (a correlated
-random slope, crossed factors), a 100,000-row nested and a 1,000,000-row crossed simulated data
-set, with mlmcourse.lmer, plain statsmodels MixedLM (its defaults) and lme4 + lmerTest (if R is
-here), all in one run; then the ratios mlmcourse / lme4 and their totals.
+"""Bench sections: mlmcourse.lmer, plain statsmodels MixedLM and lme4 + lmerTest, in one run.
+
+Fitting the handout's models, one model of each other family (a correlated random slope,
+crossed factors, a quadratic growth curve with a 3 x 3 covariance), a 100,000-row nested and a
+1,000,000-row crossed simulated data set, with mlmcourse.lmer, plain statsmodels MixedLM (its
+defaults) and lme4 + lmerTest (if R is here); then the ratios mlmcourse / lme4 and their totals.
 """
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ FAMILY_MODELS = [
     ("sleepstudy", "Reaction ~ Days + (Days|Subject)", "sleepstudy", False),
     ("classroom.slope", "mathgain ~ mathkind + ses + (1 + ses|schoolid)", "classroom", False),
     ("penicillin", "diameter ~ 1 + (1|plate) + (1|sample)", "Penicillin", False),
+    ("sleepstudy.quad", "Reaction ~ Days + I(Days^2/10) + (1 + Days + I(Days^2/10)|Subject)",
+     "sleepstudy", False),
 ]
 # confint(m) (profile intervals) is timed on these, from the fitted model, against lme4's
 # confint(m, method = "profile") in the same run
@@ -59,7 +63,7 @@ def _task(mid: str, formula: str, complete: bool) -> str:
 
 # -- data ------------------------------------------------------------------------------------
 def simulate(out_dir) -> tuple[pd.DataFrame, str]:
-    """The three-level data set: fixed seed, written to build/bench/ for R."""
+    """Simulate the three-level data set: fixed seed, written to build/bench/ for R."""
     n_school, n_class, n_student = SIM_SHAPE
     rng = np.random.default_rng(SIM_SEED)
     school = np.repeat(np.arange(1, n_school + 1), n_class * n_student)
@@ -74,8 +78,11 @@ def simulate(out_dir) -> tuple[pd.DataFrame, str]:
 
 
 def simulate_crossed(out_dir) -> tuple[pd.DataFrame, str]:
-    """Two crossed factors, unbalanced: each row draws its level of g (50,000) and of h (1,000)
-    at random (fixed seed), so the levels of g hold 20 rows on average, between about 5 and 40."""
+    """Simulate two crossed factors, unbalanced.
+
+    Each row draws its level of g (50,000) and of h (1,000) at random (fixed seed), so the levels
+    of g hold 20 rows on average, between about 5 and 40.
+    """
     n, n_g, n_h = CROSSED_SHAPE
     rng = np.random.default_rng(CROSSED_SEED)
     g = rng.integers(0, n_g, n) + 1
@@ -108,8 +115,10 @@ def _datasets(ctx) -> dict[str, tuple[pd.DataFrame, str]]:
 
 # -- the three tools -------------------------------------------------------------------------
 def _mlmcourse_fit(formula, data, subset, repeats):
-    """Median over repeats of lmer() + coef_table (the Satterthwaite table is part of the job);
-    returns (total, fit, table) seconds of the median run and the model."""
+    """Time lmer() + coef_table over repeats (the Satterthwaite table is part of the job).
+
+    Returns (total, fit, table) seconds of the median run and the model.
+    """
     import mlmcourse
     runs, m = [], None
     for _ in range(max(1, repeats)):
@@ -124,8 +133,11 @@ def _mlmcourse_fit(formula, data, subset, repeats):
 
 
 def _statsmodels_fit(formula, data):
-    """The same model as plain statsmodels MixedLM, as a student builds it (smf.mixedlm from the
-    formula statsmodels_call prints, built inside the timing) and fitted with its defaults."""
+    """Fit the same model with plain statsmodels MixedLM, as a student builds it.
+
+    smf.mixedlm from the formula statsmodels_call prints, built inside the timing, and fitted with
+    its defaults.
+    """
     from mlmcourse.engine.design import build_design
     from mlmcourse.engine.smbridge import formula_mixedlm
     design = build_design(formula, data)
@@ -137,8 +149,11 @@ def _statsmodels_fit(formula, data):
 
 
 def _run_r(ctx, tasks: list[tuple[str, str, str, bool, int]]) -> dict:
-    """Run bench_lme4.R once on every task; return {id: (seconds, crit, repeats, plain seconds)}
-    and the total (plain: lme4 alone, without lmerTest; not for the 1,000,000-row model)."""
+    """Run bench_lme4.R once on every task.
+
+    Returns {id: (seconds, crit, repeats, plain seconds)} and the total (plain: lme4 alone,
+    without lmerTest; not for the 1,000,000-row model).
+    """
     rscript = shutil.which("Rscript")
     if rscript is None or not ctx.lme4:
         return {}
@@ -173,7 +188,7 @@ def _repeats(ctx, mid: str) -> int:
 
 
 def _prepare(ctx) -> None:
-    """Data sets and the one Rscript run for every section (once per bench run)."""
+    """Prepare the data sets and the one Rscript run for every section (once per bench run)."""
     if "data" in ctx.shared:
         return
     data = _datasets(ctx)
@@ -241,6 +256,7 @@ def _rows_for(ctx, mid, formula, key, complete) -> list[Row]:
                      "with its defaults: its REML criterion shows where its optimiser stops. "
                      "'vs lme4' is mlmcourse's time over lme4's.")
 def handout_fits(ctx):
+    """Time the handout's six models."""
     _prepare(ctx)
     rows = [row for mid, formula, key, complete in HANDOUT_MODELS
             for row in _rows_for(ctx, mid, formula, key, complete)]
@@ -256,11 +272,15 @@ def handout_fits(ctx):
     return rows
 
 
-@section("Other model families: a correlated random slope, crossed factors", order=15,
+@section("Other model families: a correlated random slope, crossed factors, a 3 x 3 covariance",
+         order=15,
          description="sleepstudy (lme4's example data: one factor, intercept and slope correlated), "
-                     "the classroom data with a random ses slope by school, and Penicillin "
-                     "(two crossed factors), timed as above.")
+                     "the classroom data with a random ses slope by school, Penicillin "
+                     "(two crossed factors), and sleepstudy's quadratic growth curve "
+                     "(intercept, Days and Days^2/10 correlated: 6 covariance parameters), "
+                     "timed as above.")
 def family_fits(ctx):
+    """Time one model of each other family."""
     _prepare(ctx)
     return [row for mid, formula, key, complete in FAMILY_MODELS
             for row in _rows_for(ctx, mid, formula, key, complete)]
@@ -272,6 +292,7 @@ def family_fits(ctx):
                      "inside R (no start-up); medians of the repeats. 'vs lme4' is mlmcourse's time "
                      "over lme4's. Both profile every parameter (the REML fits after an ML refit).")
 def profile_intervals(ctx):
+    """Time profile confidence intervals."""
     import mlmcourse
     _prepare(ctx)
     r = ctx.shared["r"].get("_profile", {})
@@ -314,6 +335,7 @@ def profile_intervals(ctx):
                      f"random, seed {CROSSED_SEED} (build/bench/sim_crossed_1m.csv); lme4 takes "
                      "several minutes on it. Both written by Python and read by R.")
 def simulated_fits(ctx):
+    """Time the two large simulated data sets."""
     if ctx.quick:
         return [Row(f"{SIM_FORMULA}; {CROSSED_FORMULA}", "—", None, 0, "", "skipped (--quick)")]
     _prepare(ctx)
@@ -324,12 +346,14 @@ def simulated_fits(ctx):
 @section("mlmcourse against lme4: totals", order=25,
          description="Sums of the median times above (mlmcourse: lmer() + coef_table; lme4: lmer() + "
                      "coef(summary())), and mlmcourse's time over lme4's (goal: at most 0.7 for the "
-                     "handout's six models and the three families together).")
+                     "handout's six models and the other families together).")
 def totals(ctx):
+    """Sum the times and give mlmcourse's over lme4's."""
     times = ctx.shared.get("times", {})
     groups = [("the handout's six models", [m[0] for m in HANDOUT_MODELS]),
-              ("the three other families", [m[0] for m in FAMILY_MODELS]),
-              ("handout + families (nine models)", [m[0] for m in HANDOUT_MODELS + FAMILY_MODELS])]
+              (f"the other families ({len(FAMILY_MODELS)} models)", [m[0] for m in FAMILY_MODELS]),
+              (f"handout + families ({len(HANDOUT_MODELS) + len(FAMILY_MODELS)} models)",
+               [m[0] for m in HANDOUT_MODELS + FAMILY_MODELS])]
     if not ctx.quick:
         groups += [(f"{mid}: {formula}", [mid]) for mid, formula, _, _ in BIG_MODELS]
     rows = []

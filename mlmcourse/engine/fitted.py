@@ -2,7 +2,8 @@
 
 An LmerModel holds what a fit found (the design, the profiled deviance, the optimiser's report
 and the penalized least-squares solution at the optimum) and derives lme4's and lmerTest's
-numbers from them; it never runs the optimiser itself."""
+numbers from them; it never runs the optimiser itself.
+"""
 from __future__ import annotations
 
 import warnings
@@ -41,6 +42,7 @@ class LmerModel:
     # -- basic quantities -----------------------------------------------------------------------
     @property
     def formula(self) -> str:
+        """The model's formula as lme4 prints it."""
         return self.design.spec.printed
 
     @property
@@ -50,22 +52,27 @@ class LmerModel:
 
     @property
     def theta(self) -> np.ndarray:
+        """The relative covariance parameters at the optimum (theta's layout: linalg/layout.py)."""
         return self.optinfo.theta
 
     @property
     def singular(self) -> bool:
+        """Whether the fit is on the boundary (lme4's isSingular)."""
         return self.optinfo.singular
 
     @property
     def converged(self) -> bool:
+        """Whether lme4's checks found the fit converged."""
         return self.optinfo.converged
 
     @property
     def nobs(self) -> int:
+        """The number of observations the model used."""
         return self.design.n
 
     @property
     def ngroups(self) -> dict[str, int]:
+        """The number of levels of each grouping factor."""
         out: dict[str, int] = {}
         for td in self.design.terms:
             out.setdefault(td.term.group, td.nlevels)
@@ -78,10 +85,12 @@ class LmerModel:
 
     @property
     def sigma(self) -> float:
+        """The residual standard deviation."""
         return self._dev.sigma_from(self._state, self.REML)
 
     @property
     def fixef(self) -> pd.Series:
+        """The fixed-effect estimates."""
         return pd.Series(self._state.beta, index=self.design.xnames, name="Estimate")
 
     # -- likelihood ------------------------------------------------------------------------------
@@ -107,10 +116,12 @@ class LmerModel:
 
     @property
     def aic(self) -> float:
+        """Akaike's information criterion (from the REML criterion for a REML fit, as lme4)."""
         return self.criterion + 2 * self.npar
 
     @property
     def bic(self) -> float:
+        """The Bayesian information criterion (from the REML criterion for a REML fit, as lme4)."""
         return self.criterion + np.log(self.nobs) * self.npar
 
     # -- effects and residuals -------------------------------------------------------------------
@@ -129,29 +140,36 @@ class LmerModel:
 
     @cached_property
     def fitted(self) -> pd.Series:
+        """Fitted values: fixed effects plus conditional modes, as lme4 gives them."""
         f = self.design.X @ self._state.beta + self.design.Z @ self._b
         return pd.Series(f, index=self.design.data.index, name="fitted")
 
     @property
     def resid(self) -> pd.Series:
+        """Residuals: the outcome minus the fitted values."""
         r = self.design.y - self.fitted.to_numpy()
         return pd.Series(r, index=self.design.data.index, name="resid")
 
     @property
     def scaled_resid(self) -> pd.Series:
+        """Residuals over sigma (the summary's "Scaled residuals")."""
         return self.resid / self.sigma
 
     # -- covariance of the estimates -------------------------------------------------------------
     @property
     def vcov(self) -> pd.DataFrame:
-        """sigma^2 (R_X'R_X)^-1 from the same well-conditioned factor as the coefficient table
-        (inverting R_X'R_X itself loses digits when a predictor sits far from zero)."""
+        """The covariance of the fixed-effect estimates, sigma^2 (R_X'R_X)^-1.
+
+        Computed from the same well-conditioned triangular matrix as the coefficient table (inverting
+        R_X'R_X itself loses digits when a predictor sits far from zero).
+        """
         F = self._dev.varpar_terms(self.theta).F
         v = self.sigma ** 2 * (F @ F.T)
         return pd.DataFrame(v, index=self.design.xnames, columns=self.design.xnames)
 
     @property
     def corr_fixef(self) -> pd.DataFrame:
+        """The correlation of the fixed-effect estimates."""
         v = self.vcov.to_numpy()
         s = np.sqrt(np.diag(v))
         return pd.DataFrame(v / np.outer(s, s), index=self.design.xnames, columns=self.design.xnames)
@@ -175,20 +193,15 @@ class LmerModel:
 
     @property
     def coef_table(self) -> pd.DataFrame:
-        """lmerTest's table: Estimate, Std. Error, df (Satterthwaite), t value, Pr(>|t|)."""
+        """LmerTest's table: Estimate, Std. Error, df (Satterthwaite), t value, Pr(>|t|)."""
         return self._satterthwaite[0].copy()
 
     # -- variance components ---------------------------------------------------------------------
     def covariance_matrices(self) -> dict[str, pd.DataFrame]:
         """Covariance matrix of each term's random effects (sigma^2 T T')."""
-        out, k = {}, 0
-        for td in self.design.terms:
-            p = td.p
-            T = np.zeros((p, p))
-            for c in range(p):
-                for r in range(c, p):
-                    T[r, c] = self.theta[k]
-                    k += 1
+        out = {}
+        Ts = self._dev.layout.matrices(np.asarray(self.theta, float))
+        for td, T in zip(self.design.terms, Ts):
             cov = self.sigma ** 2 * T @ T.T
             out[td.name] = pd.DataFrame(cov, index=td.cnames, columns=td.cnames)
         return out
@@ -214,14 +227,17 @@ class LmerModel:
 
     # -- confidence intervals ---------------------------------------------------------------------
     def confint(self, parm=None, level: float = 0.95, method: str = "profile", **unsupported) -> pd.DataFrame:
-        """lme4's ``confint(m, oldNames=FALSE)``: profile (default) or Wald intervals, one row per
-        parameter (random-effect SDs, sigma, fixed effects). See ``mlmcourse.confint``."""
+        """Return lme4's ``confint(m, oldNames=FALSE)``: profile (default) or Wald intervals.
+
+        One row per parameter (random-effect SDs, sigma, fixed effects). See
+        ``mlmcourse.confint``.
+        """
         from .confint import confint
         return confint(self, parm=parm, level=level, method=method, **unsupported)
 
     # -- refitting (fit.refit, fit.update) --------------------------------------------------------
     def fit_context(self) -> dict:
-        """What a refit of this model carries over: names for printing, the data, the engine."""
+        """Return what a refit of this model carries over: names for printing, the data, the engine."""
         return {"data_name": self.data_name, "subset_name": self.subset_name,
                 "source_data": self._source_data, "subset": self._subset, "engine": self.engine}
 
@@ -235,21 +251,26 @@ class LmerModel:
             "anova(m1, m2) refits REML fits by ML itself.")
 
     def all_fit(self, optimizers=None, start: str = "fit", **unsupported) -> pd.DataFrame:
-        """lme4's allFit: this model refitted by several optimisers, one row each, with their
-        criteria, checkConv messages and estimates (engine/allfit.py); the model is unchanged."""
+        """Return lme4's allFit: this model refitted by several optimisers, one row each.
+
+        Each row holds an optimiser's criterion, checkConv messages and estimates
+        (engine/allfit.py); the model is unchanged.
+        """
         from .allfit import all_fit
         return all_fit(self, optimizers=optimizers, start=start, **unsupported)
 
     # -- statsmodels ----------------------------------------------------------------------------
     def to_statsmodels(self):
-        """The same model as a plain statsmodels MixedLM, built as ``smf.mixedlm`` from the
-        formula a student would type (not fitted; ``.fit(reml=True)``); see engine/smbridge.py."""
+        """Return the same model as a plain statsmodels MixedLM (not fitted; ``.fit(reml=True)``).
+
+        Built as ``smf.mixedlm`` from the formula a student would type; see engine/smbridge.py.
+        """
         from .smbridge import formula_mixedlm
         return formula_mixedlm(self.design)
 
     # -- display ---------------------------------------------------------------------------------
     def summary(self, **unsupported):
-        """lmerTest's summary; prints as text, renders as tables in a notebook."""
+        """LmerTest's summary; prints as text, renders as tables in a notebook."""
         from .arguments import refuse_unsupported
         refuse_unsupported("summary", unsupported)
         from ..rprint.summary import ModelSummary

@@ -19,11 +19,19 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .protocol import Frozen
+
 MAX_PAIRS = 40_000_000   # P's entries (12 bytes each) beyond which the map is not built
+DENSE_MAX = 4000         # Schur complements up to this size may be factorised densely ...
+DENSE_ALWAYS = 600       # ... always up to this size, above it only when at least 5% filled
 CHUNK_PAIRS = 4_000_000  # pairs generated at a time while building P (bounds the memory peak)
 DENSE_PRODUCT = 200_000  # sparse matrices up to this many cells, and at least 1/8 filled (or
 DENSE_TINY = 5_000       # up to this many cells), are kept dense: a BLAS product then costs
                          # less than scipy.sparse's call overhead (~5 us)
+
+
+class SchurTooLarge(ValueError):
+    """The precomputed Schur map would be too large (see MAX_PAIRS): use sparse.py."""
 
 
 def small_dense(M: sp.spmatrix):
@@ -42,10 +50,12 @@ def schur_pairs(C: sp.csr_matrix, p1: int) -> int:
 
 
 def _level_pairs(C: sp.csr_matrix, p1: int):
-    """Every pair of entries (e_a, e_b) of one level's rows of C with column j_a <= j_b: its key
-    in S (Fortran order, j_b * q2 + j_a), its column in P (level, r_a, r_b) and C_a * C_b; level
-    by level, with the number of pairs of each level. Vectorised over levels with equally many
-    entries, in chunks of CHUNK_PAIRS pairs."""
+    """List every pair of entries of one level's rows of C, level by level.
+
+    For each pair (e_a, e_b) with column j_a <= j_b: its key in S (Fortran order,
+    j_b * q2 + j_a), its column in P (level, r_a, r_b) and C_a * C_b; with the number of pairs of
+    each level. Vectorised over levels with equally many entries, in chunks of CHUNK_PAIRS pairs.
+    """
     q1, q2 = C.shape
     n1 = q1 // p1
     ent_col, ent_val = C.indices.astype(np.int64), C.data
@@ -89,7 +99,7 @@ def _level_pairs(C: sp.csr_matrix, p1: int):
 
 
 def _pattern(q2: int, key_sets: list[np.ndarray]):
-    """The sorted distinct keys, and a function mapping keys to their rank among them."""
+    """Return the sorted distinct keys, and a function mapping keys to their rank among them."""
     if q2 * q2 <= 1 << 24:      # bounded range: mark and count, no sort
         mark = np.zeros(q2 * q2, dtype=bool)
         for k in key_sets:
@@ -107,7 +117,8 @@ class SchurMap:
 
     Attributes: ``rows``, ``cols`` (pattern entries, row <= col, sorted by column then row),
     ``z22`` (Z22 on the pattern), ``is_diag``, ``diagonal`` (the pattern is the diagonal only),
-    ``P`` (npattern x n1*p1*p1: CSR, or a dense array when small)."""
+    ``P`` (npattern x n1*p1*p1: CSR, or a dense array when small).
+    """
 
     def __init__(self, C: sp.spmatrix, p1: int, Z22: sp.spmatrix):
         C = C.tocsr()
@@ -139,20 +150,61 @@ class SchurMap:
         self.P = small_dense(P)
 
     def g(self, m: np.ndarray) -> np.ndarray:
-        """Z22 - C' blockdiag(M_l) C on the pattern, for m = vec of the M_l (level-major, row-major)."""
+        """Return Z22 - C' blockdiag(M_l) C on the pattern (m: the M_l, level-major, row-major)."""
         return self.z22 - self.P @ m
 
     def dense(self, values: np.ndarray) -> np.ndarray:
-        """A symmetric matrix given by its upper-triangle pattern values, as a dense Fortran array
-        holding the upper triangle (what LAPACK's dpotrf with lower=0 reads)."""
+        """Return S from its upper-triangle pattern values as a dense Fortran array.
+
+        Only the upper triangle is filled: what LAPACK's dpotrf with lower=0 reads.
+        """
         S = np.zeros(self.q2 * self.q2)
         S[self.keys] = values
         return S.reshape((self.q2, self.q2), order="F")
 
     def sparse(self, values: np.ndarray) -> sp.csc_matrix:
-        """The full symmetric matrix (both triangles) as CSC."""
+        """Return S from its pattern values, both triangles, as CSC."""
         off = ~self.is_diag
         r = np.concatenate([self.rows, self.cols[off]])
         c = np.concatenate([self.cols, self.rows[off]])
         v = np.concatenate([values, values[off]])
         return sp.csc_matrix((v, (r, c)), shape=(self.q2, self.q2))
+
+
+def dense_complement(q2: int, npattern: int) -> bool:
+    """Tell whether S is factorised densely.
+
+    A dense Cholesky of 1,000 x 1,000 takes ~20 ms; SuperLU on a matrix that full takes seconds.
+    """
+    return q2 <= DENSE_ALWAYS or (q2 <= DENSE_MAX and 2 * npattern >= 0.05 * q2 * q2)
+
+
+def complement_kind(smap: SchurMap) -> str:
+    """Return how S is factorised: "diag", "dense" or "sparse" (complement.py)."""
+    if smap.diagonal:
+        return "diag"
+    return "dense" if dense_complement(smap.q2, len(smap.keys)) else "sparse"
+
+
+class Coupling(Frozen):
+    """How the first term (q1 columns, p1 per level) is tied to the others, analysed once.
+
+    Attributes: C = Z1'Z2 and Ct = C' (dense when small), smap (S's map), kind (how S is
+    factorised: "diag", "dense" or "sparse"), P (the map's matrix, summed over size classes when
+    the first term's levels are pooled, see pooling.py). Raises SchurTooLarge when the map would
+    not fit in memory.
+    """
+
+    def __init__(self, ZtZ: sp.csr_matrix, q1: int, p1: int, classes=None):
+        C = ZtZ[:q1, q1:].tocsr()
+        if schur_pairs(C, p1) > MAX_PAIRS:
+            raise SchurTooLarge("the Schur map would not fit in memory")
+        self.C, self.Ct = small_dense(C), small_dense(C.T)
+        self.smap = SchurMap(C, p1, ZtZ[q1:, q1:])
+        self.kind = complement_kind(self.smap)
+        P = self.smap.P
+        if classes is not None and classes.pooled:
+            E = classes.E
+            P = P @ E if isinstance(P, np.ndarray) else small_dense(P @ sp.csr_matrix(E))
+        self.P = P
+        self._freeze()
