@@ -1,8 +1,8 @@
 """Explain R arguments the course's functions do not take.
 
-R arguments the course's functions (lmer(), lm(), anova(), ranova(), icc(), profile(), all_fit(),
-confint(), m.summary()) do not take: one paragraph saying what the argument does in R and what to do
-instead, rather than Python's bare "unexpected keyword argument".
+For lmer(), lm(), anova(), ranova(), icc(), profile(), all_fit(), confint() and m.summary(): one
+paragraph saying what the argument does in R and what to do instead, rather than Python's bare
+"unexpected keyword argument".
 """
 from __future__ import annotations
 

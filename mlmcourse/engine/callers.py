@@ -1,7 +1,7 @@
 """Who called the course: the caller's names for objects, and the student's frame.
 
-Who called the course: the name a caller gave to an object (R prints ``Data: dat``; Python has to
-look it up), and the student's frame, where warnings should point.
+The name a caller gave to an object (R prints ``Data: dat``; Python has to look it up), and the
+student's frame, where warnings should point.
 """
 from __future__ import annotations
 
@@ -38,6 +38,6 @@ def user_stacklevel() -> int:
 
 
 def _ours(filename: str) -> bool:
-    """Return a frame of the course, or of functools (cached_property computing a model's table)."""
+    """Return True for a file of the course, or of functools (cached_property computing a model's table)."""
     path = os.path.abspath(filename)
     return path.startswith(_PACKAGE) or path == _FUNCTOOLS

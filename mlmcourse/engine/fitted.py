@@ -193,7 +193,7 @@ class LmerModel:
 
     @property
     def coef_table(self) -> pd.DataFrame:
-        """LmerTest's table: Estimate, Std. Error, df (Satterthwaite), t value, Pr(>|t|)."""
+        """The coefficient table of lmerTest's summary: Estimate, Std. Error, df (Satterthwaite), t value, Pr(>|t|)."""
         return self._satterthwaite[0].copy()
 
     # -- variance components ---------------------------------------------------------------------
@@ -270,7 +270,7 @@ class LmerModel:
 
     # -- display ---------------------------------------------------------------------------------
     def summary(self, **unsupported):
-        """LmerTest's summary; prints as text, renders as tables in a notebook."""
+        """Return lmerTest's summary of the model: it prints as text and renders as tables in a notebook."""
         from .arguments import refuse_unsupported
         refuse_unsupported("summary", unsupported)
         from ..rprint.summary import ModelSummary

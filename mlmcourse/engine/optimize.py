@@ -172,7 +172,7 @@ OPTIMIZERS = {
 
 
 def _code(status: int) -> int:
-    """Nloptwrap's conv: the status when it is negative or 5 (maxeval reached), else 0."""
+    """Return nloptwrap's conv: the status when it is negative or 5 (maxeval reached), else 0."""
     return status if status < 0 or status == 5 else 0
 
 

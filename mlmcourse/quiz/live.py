@@ -112,7 +112,7 @@ class Context:
 def _quiet():
     """Keep the checks from chattering on the console.
 
-    Anova's "refitting model(s) with ML" (a RefitMessage warning) and the singular-fit warnings of
+    anova()'s "refitting model(s) with ML" (a RefitMessage warning) and the singular-fit warnings of
     ML refits belong in the student's own cells, not under a widget. Warnings only: the process's
     stderr is left alone.
     """
