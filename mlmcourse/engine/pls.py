@@ -172,10 +172,6 @@ class ProfiledDeviance:
         """Return Lambda at theta (sparse)."""
         return self.layout.lambda_of(theta)
 
-    def cholesky(self, theta: np.ndarray) -> Factorization:
-        """Factorise A(theta): logdet, lam_t, gram, solve (see linalg/)."""
-        return self.plan.cholesky(theta)
-
     # -- the PLS solution ---------------------------------------------------------------------
     def _core(self, theta: np.ndarray) -> PLSCore:
         """Factorise at theta and reduce the fixed effects (see PLSCore)."""
@@ -268,10 +264,6 @@ class ProfiledDeviance:
         if reml:
             dev += t.ldRX - self.p * np.log(2.0 * np.pi * s2)
         return float(dev)
-
-    def deviance_varpar(self, varpar: np.ndarray, reml: bool) -> float:
-        """Deviance at (theta, sigma) with beta profiled, sigma NOT profiled (lmerTest's devfun_vp)."""
-        return self.deviance_at(self.varpar_terms(varpar[:-1]), varpar[-1], reml)
 
     def vcov_varpar_beta(self, varpar: np.ndarray) -> np.ndarray:
         """Covariance of beta-hat at (theta, sigma): sigma^2 (R_X'R_X)^-1."""

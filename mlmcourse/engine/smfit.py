@@ -32,8 +32,7 @@ import numpy as np
 from ..errors import CourseError
 from .design import Design
 from .numderiv import gradient_hessian
-from .optimize import GRAD_TOL, IMPROVE_TOL, SINGULAR_TOL, FitInfo
-from .optimize import scaled_gradient as _scaled_gradient
+from .optimize import GRAD_TOL, IMPROVE_TOL, SINGULAR_TOL, FitInfo, scaled_gradient
 from .pls import ProfiledDeviance
 from .smbridge import mixedlm_spec, to_mixedlm
 
@@ -89,15 +88,8 @@ class _Bridge:
         return np.array(order)
 
     def _term_covs(self, theta: np.ndarray) -> list[np.ndarray]:
-        covs, k = [], 0
-        for td in self.dev.design.terms:
-            T = np.zeros((td.p, td.p))
-            for c in range(td.p):
-                for r in range(c, td.p):
-                    T[r, c] = theta[k]
-                    k += 1
-            covs.append(T @ T.T)
-        return covs
+        """Return each term's covariance relative to sigma^2, T T' (T from theta's layout)."""
+        return [T @ T.T for T in self.dev.layout.matrices(np.asarray(theta, float))]
 
     def packed(self, theta: np.ndarray) -> np.ndarray:
         """Convert theta to statsmodels' packed start (Cholesky factor of cov_re, sqrt of vcomp)."""
@@ -117,15 +109,14 @@ class _Bridge:
     def theta(self, result) -> np.ndarray:
         """Convert statsmodels' estimates to theta: per term, chol(its covariance / sigma^2), lme4's layout."""
         po = result.params_object  # cov_re and vcomp relative to the residual variance
-        out = []
-        for i, td in enumerate(self.dev.design.terms):
+        theta = np.empty(self.dev.ntheta)
+        for i, (_, rows, cols, where) in enumerate(self.dev.layout.tmats):
             if i == self.spec.re_term and self.re_order is not None:
                 cov = np.asarray(po.cov_re)[np.ix_(self.re_order, self.re_order)]
             else:
                 cov = np.array([[po.vcomp[self.vc_index[i]]]])
-            L = _chol_psd(cov)
-            out += [L[r, c] for c in range(td.p) for r in range(c, td.p)]
-        return np.maximum(np.array(out, dtype=float), self.dev.lower)
+            theta[where] = _chol_psd(cov)[rows, cols]
+        return np.maximum(theta, self.dev.lower)
 
 
 def _one_group_per_term(design: Design) -> Design:
@@ -182,7 +173,7 @@ def _check(dev: ProfiledDeviance, reml: bool, theta: np.ndarray):
     if not free.any():
         return crit, grad, 0.0, np.inf
     g, H = grad[free], hess[np.ix_(free, free)]
-    scaled = _scaled_gradient(g, H)
+    scaled = scaled_gradient(g, H)
     decrement = np.inf
     if free.all():
         try:
