@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import CourseError
 from .arguments import refuse_unsupported
-from .fit import fit
+from .fitting import fit
 from .optimize import OPTIMIZERS
 
 

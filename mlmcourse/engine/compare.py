@@ -15,9 +15,9 @@ from ..rprint.tables import AnovaTable
 from .arguments import refuse_unsupported
 from .callers import caller_name, user_stacklevel
 from .design import build_design
-from .fit import check_flag, fit
-from .fit import refit as refit_model  # anova() has a parameter named refit
 from .fitted import LmerModel
+from .fitting import check_flag, fit
+from .fitting import refit as refit_model  # anova() has a parameter named refit
 from .formula import RandomTerm, lhs_terms, r_power
 from .ols import least_squares
 from .threads import one_blas_thread
