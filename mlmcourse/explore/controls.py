@@ -92,11 +92,6 @@ class Exploration(widgets.VBox):
         self._describe()
 
     @property
-    def box(self) -> Exploration:
-        """The box of controls: the exploration itself (kept for code written before it was one)."""
-        return self
-
-    @property
     def values(self) -> dict:
         """The controls' current values, by name."""
         return {name: widget.value for name, widget in self.controls.items()}

@@ -168,11 +168,6 @@ class QuestionView(widgets.VBox):
                                      f"{self.q.tolerance.describe()}.</span>"))
         return [*rows, self.input, self.save_note, self.check_button, self.feedback]
 
-    @property
-    def widget(self) -> QuestionView:
-        """The question's box: the view itself (kept for code written before it was one)."""
-        return self
-
     # -- helpers ---------------------------------------------------------------------------
     def _fill(self, text: str) -> str:
         try:
