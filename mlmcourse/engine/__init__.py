@@ -27,4 +27,5 @@ callers.py    the caller's names for objects (Data: dat), the student's frame fo
 ols.py        ordinary least squares: lm() with statsmodels, and the bare solve
 smbridge.py   the same model as a statsmodels MixedLM
 smfit.py      engine="statsmodels": MixedLM fits it (lbfgs, checked), its estimates -> theta
+threads.py    one_blas_thread: a fit's small dense linear algebra on one BLAS thread
 """

@@ -11,7 +11,7 @@ passed through silently.
                     of the rows used
     r_text          R's as.character of a value (factor levels, grouping factors): 10, 10.0 and
                     "10" are one level, as in R
-    r_levels        text columns as factors whose levels are sorted as R sorts them
+    as_r_factor     text columns as factors whose levels are sorted as R sorts them (r_collation)
 """
 from __future__ import annotations
 
