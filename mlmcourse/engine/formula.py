@@ -71,10 +71,6 @@ class FormulaSpec:
                            _random_sources=tuple(t.label[1:-1] for t in terms),
                            _fixed_implicit=self._fixed_implicit)
 
-    def without_random(self, term: RandomTerm) -> FormulaSpec:
-        """Return the formula with one random term dropped."""
-        return self.with_random(t for t in self.random if t != term)
-
     @property
     def expanded(self) -> str:
         """Return the formula as lmerTest's ranova prints it.
