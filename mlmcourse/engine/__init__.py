@@ -12,7 +12,7 @@ linalg/       the Cholesky of A = Lambda' Z'Z Lambda + I: one Plan per model (im
 pls.py        the profiled REML/ML criterion by penalized least squares
 optimize.py   lme4's optimizeLmer (nloptwrap: NLopt's BOBYQA with its stops) and checkConv
 allfit.py     all_fit(m): lme4's allFit, the model refitted by several optimisers, as a table
-fit.py        lmer(formula, data, engine=) and update(): the design, then fitting.fit
+fit.py        lmer(formula, data, engine=): the design, then fitting.fit
 fitting.py    fit(design, REML, start, engine) -> LmerModel; refit; model_at(design, theta)
 fitted.py     LmerModel: the results of a fit (never runs the optimiser itself)
 numderiv.py   numerical derivatives (central differences, Richardson extrapolation)

@@ -1,7 +1,5 @@
 """Fit from a formula: ``lmer(formula, data)`` is lFormula (``build_design``), then ``fit``.
 
-``update(model, formula)`` does the same on a model's data, as R's update().
-
 ``fit``, ``refit``, ``model_at`` and the checks of their arguments live in fitting.py and are
 importable from here too.
 """
@@ -11,7 +9,6 @@ import inspect
 
 import pandas as pd
 
-from ..errors import CourseError
 from .arguments import refuse_unsupported
 from .callers import caller_name
 from .design import build_design
@@ -28,7 +25,7 @@ from .fitting import (
 )
 
 __all__ = ["ENGINES", "ConvergenceWarning", "check_engine", "check_flag", "fit", "fit_warnings",
-           "lmer", "model_at", "refit", "update"]
+           "lmer", "model_at", "refit"]
 
 
 def lmer(formula: str, data: pd.DataFrame, REML: bool = True, subset=None,
@@ -61,12 +58,3 @@ def lmer(formula: str, data: pd.DataFrame, REML: bool = True, subset=None,
     return fit(design, REML=REML, data_name=data_name, subset_name=subset_name,
                source_data=data, subset=subset, engine=engine)
 
-
-def update(model: LmerModel, formula: str, REML: bool | None = None) -> LmerModel:
-    """Fit a new formula on the same data and subset, by the same engine (R's update)."""
-    context = model.fit_context()
-    if context["source_data"] is None:
-        raise CourseError("This model does not know its data; call lmer() again instead.")
-    design = build_design(formula, context["source_data"], subset=context["subset"])
-    reml = model.REML if REML is None else check_flag(REML, "REML")
-    return fit(design, REML=reml, **context)

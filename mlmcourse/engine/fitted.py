@@ -1,4 +1,4 @@
-"""The fitted model students hold: the results of ``fit(design, REML)`` (see ``fit.py``).
+"""The fitted model students hold: the results of ``fit(design, REML)`` (see ``fitting.py``).
 
 An LmerModel holds what a fit found (the design, the profiled deviance, the optimiser's report
 and the penalized least-squares solution at the optimum) and derives lme4's and lmerTest's
@@ -235,7 +235,7 @@ class LmerModel:
         from .confint import confint
         return confint(self, parm=parm, level=level, method=method, **unsupported)
 
-    # -- refitting (fit.refit, fit.update) --------------------------------------------------------
+    # -- refitting (fitting.refit) -----------------------------------------------------------------
     def fit_context(self) -> dict:
         """Return what a refit of this model carries over: names for printing, the data, the engine."""
         return {"data_name": self.data_name, "subset_name": self.subset_name,
