@@ -36,11 +36,19 @@ _ENGINE = {"all_fit": "allfit", "AnovaNote": "compare", "RefitMessage": "compare
            "LmerModel": "fitted", "lm": "ols", "profile": "profile", "complete_cases": "rows"}
 
 
+# The package's parts, imported when first named (``import mlmcourse; mlmcourse.plots``), as
+# they were when the engine's names were imported eagerly.
+_PARTS = ("chapter", "data", "engine", "errornotes", "errors", "explore", "lecture", "notebook",
+          "plots", "quiz", "residuals", "rprint", "tools", "userfiles")
+
+
 def __getattr__(name: str):
-    """Import one of the engine's names when it is first asked for (``from mlmcourse import lmer``)."""
+    """Import one of the engine's names, or a part of the package, when it is first asked for."""
+    from importlib import import_module
+    if name in _PARTS:
+        return import_module(f".{name}", __name__)
     if name not in _ENGINE:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
     value = getattr(import_module(f".engine.{_ENGINE[name]}", __name__), name)
     globals()[name] = value
     return value
