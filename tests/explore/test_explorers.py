@@ -364,7 +364,10 @@ def test_separate_regressions_figure_has_one_uncrowded_legend(dat):
 
 
 def test_explorations_draw_in_the_notebook_figures_style():
-    """Same dpi, default size, palette and fonts as the notebook figures (mlmcourse.plots.style_rc)."""
+    """Same dpi, default size and palette as the notebook figures, with the lecture style's fonts.
+
+    The explorations' text is sized for a projector in both modes (mlmcourse.explore.render).
+    """
     import matplotlib as mpl
     import seaborn as sns
 
@@ -376,7 +379,7 @@ def test_explorations_draw_in_the_notebook_figures_style():
     assert (width, height) == (round(FIGSIZE[0] * DPI), round(FIGSIZE[1] * DPI))
     colorblind = [tuple(c) for c in sns.color_palette("colorblind")]
     assert tuple(mpl.colors.to_rgb(fig.axes[0].collections[0].get_facecolor()[0])) in colorblind
-    assert fig.axes[0].yaxis.get_ticklabels()[0].get_fontsize() == style_rc()["ytick.labelsize"]
+    assert fig.axes[0].yaxis.get_ticklabels()[0].get_fontsize() == style_rc(lecture=True)["ytick.labelsize"]
 
 
 def test_alt_texts_say_the_numbers(dat):
