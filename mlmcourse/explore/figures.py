@@ -149,7 +149,7 @@ class NoiseFigure(LiveFigure):
 
     @course_style
     def __init__(self):
-        self.figure, (self.left, self.right) = new_figure([1.1, 1], bottom=0.27, top=0.72, left=0.14,
+        self.figure, (self.left, self.right) = new_figure([1.1, 1], bottom=0.29, top=0.72, left=0.14,
                                                            wspace=0.32)
         left, right = self.left, self.right
         self.links = left.vlines([], [], [], color="0.7", linewidth=0.8)
@@ -159,7 +159,7 @@ class NoiseFigure(LiveFigure):
         left.axhline(0, color="0.3", linewidth=1)
         left.set_ylabel("Estimated group effect\n(score points)")
         self.figure.legend(handles=[self.constructed, self.blups], loc="lower center", bbox_to_anchor=(0.5, 0.0),
-                           ncol=2, frameon=False, columnspacing=1.6, handletextpad=0.3)
+                           ncol=2, frameon=False, columnspacing=1.6, handletextpad=0.3, markerscale=1.6)
         left.set_title("The fewer students, the more the mixed\nmodel shrinks a group's effect toward 0",
                        loc="left", fontsize=TITLE_SIZE)
         self.bars = list(right.bar([0, 1, 2], [0, 0, 0], color=[ORANGE, BLUE, GREEN], width=0.6))
@@ -189,7 +189,7 @@ class NoiseFigure(LiveFigure):
         self.static_key = key
         self.left.set_xlim(0.4, key[2] + 0.6)
         self.left.set_ylim(-effects, effects)
-        self.left.set_xlabel(f"Students in the group ({panel.label})")
+        self.left.set_xlabel(f"Students in the group\n({panel.label})")
         self.right.set_ylim(0, sds)
         names = ["SD of the\nmean\nresiduals", "σζ of the\nmixed\nmodel", "true σζ\nof the\nsimulation"]
         count = 3 if simulated else 2
