@@ -7,6 +7,7 @@ exactly like the handout's.
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -14,11 +15,11 @@ import pandas as pd
 
 from ..errors import CourseError
 from .arguments import refuse_unsupported
-from .callers import caller_name
+from .callers import caller_name, user_stacklevel
 from .checks import aliased_columns
 from .formula import parse_formula
 
-__all__ = ["LeastSquares", "LmFit", "least_squares", "lm"]
+__all__ = ["LeastSquares", "LmFit", "PerfectFitWarning", "least_squares", "lm"]
 
 
 class LeastSquares(NamedTuple):
@@ -42,6 +43,34 @@ def least_squares(X, y) -> LeastSquares:
     beta, *_ = np.linalg.lstsq(X, y, rcond=None)
     resid = y - X @ beta
     return LeastSquares(beta, resid, float(resid @ resid))
+
+
+class PerfectFitWarning(UserWarning):
+    """R's summary(lm) warning "essentially perfect fit: summary may be unreliable"."""
+
+
+PERFECT_FIT_ADVICE = ("The outcome is an exact function of the predictors (the residuals are all about 0), "
+                      "so the standard errors, t values and p-values mean nothing: check that no predictor "
+                      "is the outcome itself or computed from it.")
+
+
+def is_essentially_perfect(X, y, resid) -> bool:
+    """Say whether R's summary.lm rule finds the fit "essentially perfect".
+
+    R's rule: the residual variance ``rss / df_resid`` is finite and below
+    ``(mean(fitted)^2 + var(fitted)) * 1e-30`` (``var`` with n - 1 in the denominator). For an
+    exact fit that bar lies at the rounding noise of the residuals, so the residuals are first
+    refined by one least-squares step (R's QR residuals are that accurate, statsmodels' are not
+    always): an exact fit is found on every machine, one with residuals of 1e-6 never.
+    """
+    X, y, resid = (np.asarray(v, dtype=float) for v in (X, y, resid))
+    df_resid = len(y) - np.linalg.matrix_rank(X)
+    if df_resid <= 0:
+        return False
+    refined = resid - X @ np.linalg.lstsq(X, resid, rcond=None)[0]
+    fitted = y - refined
+    resvar = float(refined @ refined) / df_resid
+    return bool(np.isfinite(resvar) and resvar < (fitted.mean() ** 2 + fitted.var(ddof=1)) * 1e-30)
 
 
 # --- the fit ---------------------------------------------------------------------------------
@@ -91,8 +120,12 @@ class LmFit:
         return call
 
     def summary_text(self) -> str:
-        """R's summary(lm) printout."""
+        """Return R's summary(lm) printout, warning as R does when the fit is essentially perfect."""
         from ..rprint.lmsummary import lm_summary_text
+        model = self.statsmodels.model
+        if is_essentially_perfect(model.exog, model.endog, self.resid):
+            warnings.warn(f"essentially perfect fit: summary may be unreliable. {PERFECT_FIT_ADVICE}",
+                          PerfectFitWarning, stacklevel=user_stacklevel())
         return lm_summary_text(self)
 
     def summary(self) -> None:

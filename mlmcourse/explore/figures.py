@@ -20,6 +20,7 @@ from .render import (
     ORANGE,
     PURPLE,
     RED,
+    TEXT_SIZE,
     TITLE_SIZE,
     LiveFigure,
     course_style,
@@ -57,7 +58,7 @@ class IccFigure(LiveFigure):
 
     @course_style
     def __init__(self):
-        self.figure, (self.left, self.right) = new_figure([1.35, 1])
+        self.figure, (self.left, self.right) = new_figure([1.35, 1], bottom=0.17, top=0.76)
         left, right = self.left, self.right
         self.points = left.scatter([], [], s=12, color=BLUE, alpha=0.55, linewidths=0)
         self.means = left.hlines([], [], [], color=ORANGE, linewidth=2.5, label="school mean")
@@ -95,13 +96,13 @@ class IccFigure(LiveFigure):
         grand = float(panel.data["y"].mean())
         self.grand.set_ydata([grand, grand])
         self.static_key = (len(means), panel.n_schools)
-        self.left.set_xlabel(f"{len(means)} of the {panel.n_schools} simulated schools, sorted by their mean")
-        self.left_title.set_text(f"Students by school: σζ = {panel.sigma_zeta:g}, σε = {panel.sigma_eps:g},"
-                                 f" {panel.n_per_school} per school")
+        self.left.set_xlabel(f"{len(means)} of the {panel.n_schools} simulated schools,\nsorted by their mean")
+        self.left_title.set_text(f"Students by school, {panel.n_per_school} per school\n"
+                                 f"σζ = {panel.sigma_zeta:g}, σε = {panel.sigma_eps:g}")
 
         pairs = panel.pairs
         self.pairs.set_offsets(np.column_stack([pairs["first"].to_numpy(), pairs["second"].to_numpy()]))
-        self.right_title.set_text(f"Pairs within a school: r = {panel.pair_correlation:.2f}\n"
+        self.right_title.set_text(f"Pairs within a school\nr = {panel.pair_correlation:.2f}, "
                                   f"model ICC = {panel.model_icc:.2f}")
         self.headline.set_text(icc_headline(panel))
         return self
@@ -148,7 +149,8 @@ class NoiseFigure(LiveFigure):
 
     @course_style
     def __init__(self):
-        self.figure, (self.left, self.right) = new_figure([1.5, 1], bottom=0.25, left=0.1)
+        self.figure, (self.left, self.right) = new_figure([1.1, 1], bottom=0.29, top=0.72, left=0.14,
+                                                           wspace=0.32)
         left, right = self.left, self.right
         self.links = left.vlines([], [], [], color="0.7", linewidth=0.8)
         self.constructed = left.scatter([], [], s=22, facecolors="none", edgecolors=ORANGE, linewidths=1.2,
@@ -156,15 +158,15 @@ class NoiseFigure(LiveFigure):
         self.blups = left.scatter([], [], s=18, color=BLUE, label="mixed model: predicted effect (BLUP)")
         left.axhline(0, color="0.3", linewidth=1)
         left.set_ylabel("Estimated group effect\n(score points)")
-        left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False, fontsize=10,
-                    columnspacing=1.0, handletextpad=0.3)
-        left.set_title("The fewer students, the more the mixed model\nshrinks a group's effect toward 0",
+        self.figure.legend(handles=[self.constructed, self.blups], loc="lower center", bbox_to_anchor=(0.5, 0.0),
+                           ncol=2, frameon=False, columnspacing=1.6, handletextpad=0.3, markerscale=1.6)
+        left.set_title("The fewer students, the more the mixed\nmodel shrinks a group's effect toward 0",
                        loc="left", fontsize=TITLE_SIZE)
         self.bars = list(right.bar([0, 1, 2], [0, 0, 0], color=[ORANGE, BLUE, GREEN], width=0.6))
         self.bar_labels = [right.text(i, 0, "", ha="center", va="bottom") for i in range(3)]
         right.set_xticks([0, 1, 2])
         right.set_xlim(-0.5, 2.5)
-        right.set_ylabel("Standard deviation (score points)")
+        right.set_ylabel("Standard deviation\n(score points)")
         self.right_title = right.set_title("", loc="left", fontsize=TITLE_SIZE)
         self.suptitle = suptitle(self.figure, "")
         self._jitter = np.random.default_rng(0).uniform(-0.25, 0.25, 100_000)
@@ -187,14 +189,14 @@ class NoiseFigure(LiveFigure):
         self.static_key = key
         self.left.set_xlim(0.4, key[2] + 0.6)
         self.left.set_ylim(-effects, effects)
-        self.left.set_xlabel(f"Students in the group ({panel.label})")
+        self.left.set_xlabel(f"Students in the group\n({panel.label})")
         self.right.set_ylim(0, sds)
-        names = ["SD of the\nconstructed\neffects", "mixed\nmodel's σζ\nestimate", "true σζ\n(simulation)"]
+        names = ["SD of the\nmean\nresiduals", "σζ of the\nmixed\nmodel", "true σζ\nof the\nsimulation"]
         count = 3 if simulated else 2
         self.right.set_xticks(range(count), names[:count])
         self.right.set_xlim(-0.5, count - 0.5)
         source = "the classroom data" if panel.source == "data" else "a simulation"
-        self.suptitle.set_text(f"Following the noise in {source}: mean residuals carry "
+        self.suptitle.set_text(f"Following the noise in {source}:\nmean residuals carry "
                                "the students' noise too")
 
     @course_style
@@ -256,7 +258,7 @@ class SeparateRegressionsFigure(LiveFigure):
     @course_style
     def __init__(self, lines: SchoolLines):
         """Build the parts that do not depend on the chosen school (all students, all slopes)."""
-        self.figure, (self.left, self.right) = new_figure([1.3, 1], bottom=0.22, top=0.78)
+        self.figure, (self.left, self.right) = new_figure([1.3, 1], bottom=0.22, top=0.655)
         left, right = self.left, self.right
         everyone = np.concatenate([lines.others.to_numpy(float), lines.points.to_numpy(float)])
         left.scatter(everyone[:, 0], everyone[:, 1], s=6, color="0.8", linewidths=0)
@@ -281,8 +283,8 @@ class SeparateRegressionsFigure(LiveFigure):
         right.scatter(slopes.loc[~outside, "n"], clipped[~outside], s=16, color=ORANGE, alpha=0.6, linewidths=0)
         if outside.any():
             right.scatter(slopes.loc[outside, "n"], clipped[outside], s=30, marker="^", color=ORANGE)
-            right.text(0.98, 0.03, f"▲ beyond ±{SLOPE_LIMIT:g}, drawn at the edge", transform=right.transAxes,
-                       ha="right", va="bottom", fontsize=10, color="0.3",
+            right.text(0.98, 0.03, f"▲ slope beyond ±{SLOPE_LIMIT:g}", transform=right.transAxes,
+                       ha="right", va="bottom", fontsize=TEXT_SIZE, color="0.3",
                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
         right.axhline(lines.fixed[1], color=GREEN, linewidth=2.2)
         self.chosen = right.scatter([], [], s=130, facecolors="none", edgecolors=RED, linewidths=2, zorder=5)
@@ -292,7 +294,7 @@ class SeparateRegressionsFigure(LiveFigure):
         right.set_ylabel("Slope of SES")
         right.set_title("Each school's own OLS slope\n(ring: the chosen school)",
                         loc="left", fontsize=TITLE_SIZE)
-        suptitle(self.figure, "A random intercept shifts the common line; a separate regression fits its own slope")
+        suptitle(self.figure, "A random intercept shifts the common line;\na separate regression fits its own slope")
         self._slopes = slopes
         self.dynamic = [self.points, self.ri, self.own, self.left_title, self.chosen]
 
@@ -307,7 +309,7 @@ class SeparateRegressionsFigure(LiveFigure):
             handles = [h for h in (self.fixed, self.pooled, self.ri, self.own) if h.get_visible()]
             legends[show_pooled] = self.figure.legend(handles=handles, loc="lower center", ncol=len(handles),
                                                       bbox_to_anchor=(0.5, 0.0), frameon=False,
-                                                      columnspacing=1.6, handlelength=2.2)
+                                                      columnspacing=1.0, handlelength=1.8, handletextpad=0.4)
         self.figure.legends[:] = [legends[show_pooled]]
 
     @course_style
@@ -322,10 +324,10 @@ class SeparateRegressionsFigure(LiveFigure):
                 artist.set_data([], [])
             else:
                 artist.set_data(xs, line[0] + line[1] * xs)
-        own = ("own OLS slope " + f"{lines.own_ols[1]:.1f}" if lines.own_ols is not None
+        own = (f"own OLS regression: slope {lines.own_ols[1]:.1f}" if lines.own_ols is not None
                else "too few students for its own regression")
-        self.left_title.set_text(f"School {lines.school}: {len(pts)} students (blue), {_shift(lines)}\n"
-                                 f"mixed-model slope {lines.random_intercept[1]:.1f}, {own}")
+        self.left_title.set_text(f"School {lines.school}: {len(pts)} students (blue)\n"
+                                 f"mixed model: {_shift(lines)}, slope {lines.random_intercept[1]:.1f}\n{own}")
         if lines.school in self._slopes.index:
             row = self._slopes.loc[lines.school]
             self.chosen.set_offsets([[row["n"], np.clip(row["slope"], -SLOPE_LIMIT, SLOPE_LIMIT)]])
@@ -362,7 +364,7 @@ def separate_regressions_alt_text(lines: SchoolLines, show_pooled: bool = True) 
 LEVEL_COLORS = {"school": BLUE, "classroom": ORANGE, "residual": GREY}
 
 
-def _wrap(label: str, width: int = 36) -> str:
+def _wrap(label: str, width: int = 26) -> str:
     lines, line = [], ""
     for word in label.split(" "):
         if line and len(line) + len(word) + 1 > width:
@@ -380,7 +382,7 @@ class VariancePartitionFigure(LiveFigure):
     def __init__(self, table, scale: str = "variance"):
         if scale not in ("variance", "share"):
             raise ValueError("scale must be 'variance' or 'share'")
-        self.figure, (ax,) = new_figure([1], bottom=0.22, top=0.85, left=0.3, right=0.97)
+        self.figure, (ax,) = new_figure([1], bottom=0.21, top=0.855, left=0.33, right=0.97)
         self.models = list(dict.fromkeys(table["model"]))[::-1]      # the first model on top
         wide = table.pivot(index="model", columns="level", values=scale).loc[self.models, list(LEVEL_COLORS)]
         totals = wide.sum(axis=1).to_numpy()
@@ -392,15 +394,16 @@ class VariancePartitionFigure(LiveFigure):
             for i, v in enumerate(values):
                 if v > 0.06 * totals.max():
                     text = f"{v:.0%}" if scale == "share" else f"{v:.0f}"
-                    ax.text(start[i] + v / 2, i, text, ha="center", va="center", fontsize=10.5,
+                    ax.text(start[i] + v / 2, i, text, ha="center", va="center", fontsize=TEXT_SIZE,
                             color="black" if level == "residual" else "white")
             start += values
         ax.set_yticks(np.arange(len(self.models)))
-        ax.set_yticklabels([_wrap(m) for m in self.models], fontsize=10.5)
+        ax.set_yticklabels([_wrap(m) for m in self.models], fontsize=TEXT_SIZE)
         ax.set_ylim(-0.6, len(self.models) - 0.4)
         ax.set_xlabel("Share of the total variance" if scale == "share" else "Variance (score points²)")
         ax.set_xlim(0, 1.0 if scale == "share" else float(totals.max()) * 1.02)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
+        self.figure.legend(*ax.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=3,
+                           frameon=False)
         self.frame = ax.add_patch(Rectangle((0, 0), 1, 0.82, fill=False, edgecolor=RED, linewidth=2.5,
                                             zorder=5, clip_on=False))
         self.ax, self.table, self.scale, self.totals = ax, table, scale, totals

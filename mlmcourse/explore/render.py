@@ -24,14 +24,23 @@ from ..plots import DPI, palette, style_rc
 PALETTE = palette()
 BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, PINK, GREY = (PALETTE[i] for i in range(8))
 FIGSIZE = (9.6, 4.8)   # the notebook figures' default size: 1152 x 576 pixels at the course's 120 dpi
-TITLE_SIZE = 12        # the notebook style's axes.titlesize
+FONT_KEYS = ("font.size", "axes.labelsize", "axes.titlesize", "xtick.labelsize", "ytick.labelsize",
+             "legend.fontsize", "legend.title_fontsize", "figure.titlesize")
+# The lecture style's font sizes (1.3 times the notebook's), in the notebooks too: JupyterLab on a
+# 1280 x 720 screen, file browser open, shows the 1152-pixel figure about 820 pixels wide, so a
+# 14.3-point tick label is 17 pixels high on screen (12.7 points), an 11-point one only 13.
+PROJECTOR_FONTS = {key: style_rc(lecture=True)[key] for key in FONT_KEYS}
+TITLE_SIZE = PROJECTOR_FONTS["axes.titlesize"]      # the panels' captions (15.6 points)
+HEADLINE_SIZE = PROJECTOR_FONTS["figure.titlesize"]  # the figure's bold headline (17.2 points)
+TEXT_SIZE = PROJECTOR_FONTS["legend.fontsize"]       # legends, notes and numbers in the panels (14.3)
 PNG_OPTIONS = {"pil_kwargs": {"compress_level": 3}, "metadata": {"Software": None}}
 # The explorations draw in the course's figure style (mlmcourse.plots.style_rc: the same palette,
-# fonts, grid and dpi as the notebook figures), fixed at its normal sizes whatever the notebook set
-# (a seaborn theme, lecture mode): each layout is computed once for these font sizes and must not
-# change under it. Layout engines are off (the layouts are fixed, and blitting needs fixed axes);
-# axes titles are the panels' captions, in normal weight under the figure's bold headline.
-STYLE = ["default", style_rc(lecture=False),
+# fonts, grid and dpi as the notebook figures) with the lecture style's font sizes, fixed whatever
+# the notebook set (a seaborn theme, lecture mode): each layout is computed once for these sizes
+# and must not change under it, and one layout legible on a projector serves both modes. Layout
+# engines are off (the layouts are fixed, and blitting needs fixed axes); axes titles are the
+# panels' captions, in normal weight under the figure's bold headline.
+STYLE = ["default", style_rc(lecture=False), PROJECTOR_FONTS,
          {"figure.autolayout": False, "figure.constrained_layout.use": False, "axes.titleweight": "normal"}]
 
 
@@ -45,18 +54,22 @@ def course_style(func):
 
 
 def new_figure(widths, bottom: float = 0.13, top: float = 0.8, left: float = 0.085,
-            right: float = 0.985) -> tuple[Figure, list]:
-    """Return a new figure of the course's size with axes side by side, ``widths`` their relative widths."""
+               right: float = 0.985, wspace: float = 0.3) -> tuple[Figure, list]:
+    """Return a new figure of the course's size with axes side by side, ``widths`` their relative widths.
+
+    ``bottom``, ``top``, ``left`` and ``right`` place the axes (as fractions of the figure), ``wspace``
+    is the gap between them (as a fraction of their mean width).
+    """
     fig = Figure(figsize=FIGSIZE, dpi=DPI)
     grid = fig.add_gridspec(1, len(widths), width_ratios=widths, left=left, right=right,
-                            bottom=bottom, top=top, wspace=0.3)
+                            bottom=bottom, top=top, wspace=wspace)
     axes = [fig.add_subplot(grid[0, i]) for i in range(len(widths))]
     return fig, axes
 
 
 def suptitle(fig: Figure, text: str):
     """Set the figure's title, left-aligned above the panels, and return it (to update it in place)."""
-    return fig.suptitle(text, x=0.01, y=0.975, ha="left", fontsize=TITLE_SIZE + 1, fontweight="bold")
+    return fig.suptitle(text, x=0.01, y=0.975, ha="left", fontsize=HEADLINE_SIZE, fontweight="bold")
 
 
 @course_style

@@ -62,10 +62,12 @@ CONSTRUCTED_SD = 22.43
 
 
 def png_pixels(png: bytes) -> np.ndarray:
+    """Return a PNG's pixels as an RGB array of floats."""
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
 
 
 def share_of_different_pixels(a: bytes, b: bytes) -> float:
+    """Return the share of pixels that differ clearly (by more than 40 in a channel) between two PNGs."""
     pa, pb = png_pixels(a), png_pixels(b)
     assert pa.shape == pb.shape
     return float((np.abs(pa - pb).max(axis=2) > 40).mean())
@@ -74,6 +76,7 @@ def share_of_different_pixels(a: bytes, b: bytes) -> float:
 # --- the fast random-intercept fit, against the handout's lme4 numbers ---------------------------
 
 def test_fast_fit_reproduces_handout_fit1(dat):
+    """Reproduce the handout's lmer fit1 (estimates, variances, REML criterion) with the fast fit."""
     X = np.column_stack([np.ones(len(dat)), dat["ses"]])
     fit = fit_random_intercept(dat["mathkind"], X, dat["schoolid"])
     assert fit.fixef[0] == pytest.approx(FIT1["b0"], abs=5e-3)
@@ -85,12 +88,14 @@ def test_fast_fit_reproduces_handout_fit1(dat):
 
 
 def test_fast_fit_reproduces_handout_unconditional_means_model(dat):
+    """Reproduce the REML log-likelihood of the handout's unconditional means model (fit2)."""
     # lmer.fit2 <- lmer(mathgain ~ (1|schoolid)): REML logLik -5888.3 (ranova's <none> row)
     fit = fit_random_intercept(dat["mathgain"], np.ones(len(dat)), dat["schoolid"])
     assert -fit.reml_criterion / 2 == pytest.approx(-5888.3, abs=0.05)
 
 
 def test_fast_fit_agrees_with_the_course_lmer(dat):
+    """Agree with the course's lmer() on the BLUPs (in the schools' order) and sigma."""
     m = classroom.chapter_fit(dat, classroom.RI_MODEL)
     X = np.column_stack([np.ones(len(dat)), dat["ses"]])
     fit = fit_random_intercept(dat["mathkind"], X, dat["schoolid"])
@@ -101,6 +106,7 @@ def test_fast_fit_agrees_with_the_course_lmer(dat):
 
 
 def test_fast_fit_boundary_when_groups_do_not_differ():
+    """Estimate sigma_zeta 0 and BLUPs 0 when every group has the same mean."""
     # every group has the same mean: the REML estimate of sigma_zeta is 0 and BLUPs are 0
     y = np.tile([1.0, 2.0, 3.0], 20)
     groups = np.repeat(np.arange(20), 3)
@@ -110,6 +116,7 @@ def test_fast_fit_boundary_when_groups_do_not_differ():
 
 
 def test_blups_are_shrunken_mean_residuals_and_shrink_more_in_small_groups():
+    """Check that BLUPs are shrunken mean residuals, shrunken more in smaller groups."""
     sim = simulate_groups(15.0, 36.0, group_sizes_with_singletons(120, 0.3, 6), seed=3)
     fit = fit_random_intercept(sim["y"], np.ones(len(sim)), sim["group"])
     # BLUP = n theta^2 / (1 + n theta^2) * (mean residual from the GLS fit)
@@ -121,6 +128,7 @@ def test_blups_are_shrunken_mean_residuals_and_shrink_more_in_small_groups():
 
 
 def test_fast_fit_errors_are_course_errors():
+    """Refuse one group or a missing value with a CourseError."""
     with pytest.raises(CourseError):
         fit_random_intercept([1.0, 2.0, 3.0], np.ones(3), [1, 1, 1])       # one group
     with pytest.raises(CourseError):
@@ -128,6 +136,7 @@ def test_fast_fit_errors_are_course_errors():
 
 
 def test_constructed_effects_reproduce_handout_sd(dat):
+    """Reproduce the handout's SD of the 107 constructed school effects (22.43)."""
     X = np.column_stack([np.ones(len(dat)), dat["ses"]])
     constructed = group_mean_residuals(pd.Series(least_squares(X, dat["mathkind"]).resid), dat["schoolid"])
     assert len(constructed) == 107
@@ -137,6 +146,7 @@ def test_constructed_effects_reproduce_handout_sd(dat):
 # --- 1. ICC --------------------------------------------------------------------------------------
 
 def test_model_icc_formula_and_errors():
+    """Compute the ICC from the two SDs, 0 and 1 at the ends; refuse negative, zero or missing SDs."""
     assert model_icc(17.58, 36.16) == pytest.approx(309.0 / (309.0 + 1307.5), abs=1e-3)
     assert model_icc(0, 5) == 0 and model_icc(5, 0) == 1
     for bad in [(-1, 5), (0, 0), (np.nan, 3)]:
@@ -145,6 +155,7 @@ def test_model_icc_formula_and_errors():
 
 
 def test_within_pair_correlation_equals_brute_force_over_pairs():
+    """Equal the correlation over every ordered pair of students of one school."""
     data = simulate_schools(10, 20, 4, 7, seed=5)
     y, school = data["y"].to_numpy(), data["school"].to_numpy()
     d = y - y.mean()
@@ -155,6 +166,7 @@ def test_within_pair_correlation_equals_brute_force_over_pairs():
 
 @pytest.mark.parametrize("sigma_zeta, sigma_eps", [(17.6, 36.2), (30.0, 20.0), (0.0, 30.0)])
 def test_simulated_pair_correlation_converges_to_the_model_icc(sigma_zeta, sigma_eps):
+    """Bring the pair correlation near the model's ICC as the simulation grows."""
     truth = model_icc(sigma_zeta, sigma_eps)
     errors = []
     for n_schools in (50, 5000):
@@ -168,6 +180,7 @@ def test_simulated_pair_correlation_converges_to_the_model_icc(sigma_zeta, sigma
 
 
 def test_simulation_shape_and_reproducibility():
+    """Simulate the asked shape, the same for one seed and different for another; refuse impossible sizes."""
     a = simulate_schools(10, 20, 5, 8, seed=2)
     b = simulate_schools(10, 20, 5, 8, seed=2)
     pd.testing.assert_frame_equal(a, b)
@@ -181,6 +194,7 @@ def test_simulation_shape_and_reproducibility():
 
 
 def test_sampled_pairs_are_two_different_students_of_one_school():
+    """Sample pairs of two different students of one school."""
     data = simulate_schools(10, 20, 6, 30, seed=4)
     data["y"] = data["school"] * 1000 + np.tile(np.arange(6), 30)   # encode school and student
     pairs = sample_pairs(data, max_pairs=300, seed=1)
@@ -192,6 +206,7 @@ def test_sampled_pairs_are_two_different_students_of_one_school():
 # --- 2. following the noise ----------------------------------------------------------------------
 
 def test_group_sizes_with_singletons():
+    """Give the asked share of one-student groups and the asked mean size for the others."""
     sizes = group_sizes_with_singletons(100, 0.25, 5)
     assert len(sizes) == 100 and (sizes == 1).sum() == 25
     others = sizes[sizes > 1]
@@ -201,6 +216,7 @@ def test_group_sizes_with_singletons():
 
 
 def test_noise_panel_on_the_data_gives_the_handout_numbers(dat):
+    """Reproduce the handout's numbers on the data; BLUPs shrink mean residuals more in small schools."""
     panel = classroom.noise_panel_data(dat)
     assert panel.constructed_sd == pytest.approx(CONSTRUCTED_SD, abs=5e-3)
     assert panel.sigma_zeta_hat == pytest.approx(FIT1["sd_school"], abs=5e-3)
@@ -221,6 +237,7 @@ def test_noise_panel_on_the_data_gives_the_handout_numbers(dat):
 
 
 def test_more_one_student_groups_inflate_the_constructed_sd_not_the_estimate():
+    """Inflate the constructed SD with one-student groups, while the mixed model stays near the truth."""
     def averaged(share):
         panels = [noise_panel_simulated(10.0, share, 4, n_groups=150, seed=s) for s in range(1, 13)]
         return (np.mean([p.constructed_sd for p in panels]), np.mean([p.sigma_zeta_hat for p in panels]))
@@ -234,6 +251,7 @@ def test_more_one_student_groups_inflate_the_constructed_sd_not_the_estimate():
 # --- 3. random intercepts vs separate regressions -----------------------------------------------
 
 def test_school_lines(dat):
+    """Give school 5's random-intercept line (parallel), own OLS line and the pooled OLS line."""
     lines = classroom.school_lines(dat, 5)
     m = classroom.chapter_fit(dat, classroom.RI_MODEL)
     assert lines.fixed == pytest.approx((FIT1["b0"], FIT1["b1"]), abs=5e-3)
@@ -251,6 +269,7 @@ def test_school_lines(dat):
 
 
 def test_own_regressions_not_estimable_in_tiny_schools(dat):
+    """Give no own regression for schools of fewer than 3 students."""
     slopes = classroom.own_ols_lines(dat)
     assert len(slopes) == 107
     tiny = slopes[slopes["n"] < 3]
@@ -262,6 +281,7 @@ def test_own_regressions_not_estimable_in_tiny_schools(dat):
 # --- 4. variance partition ------------------------------------------------------------------------
 
 def test_variance_partition_reproduces_handout_fit3(dat):
+    """Reproduce the handout's fit3 variances by level."""
     part = classroom.variance_partition(classroom.chapter_fit(dat, "mathkind ~ ses + (1|schoolid/classid)"))
     assert list(part.index) == ["school", "classroom", "residual"]
     assert part["variance"].tolist() == pytest.approx([301.52, 20.44, 1294.08], abs=0.02)
@@ -269,6 +289,7 @@ def test_variance_partition_reproduces_handout_fit3(dat):
 
 
 def test_variance_partition_every_chapter_model(dat):
+    """Partition every chapter model's variance into shares that sum to 1, with the handout's numbers."""
     for outcome in ("mathkind", "mathgain"):
         table = classroom.partition_table(dat, outcome)
         shares = table.groupby("model")["share"].sum()
@@ -284,6 +305,7 @@ def test_variance_partition_every_chapter_model(dat):
 
 
 def test_data_explorations_reject_other_data():
+    """Refuse data other than the classroom data with a CourseError."""
     with pytest.raises(CourseError):
         classroom.noise_panel_data(pd.DataFrame({"y": [1.0, 2.0]}))
     with pytest.raises(CourseError):
@@ -293,6 +315,7 @@ def test_data_explorations_reject_other_data():
 # --- figures ----------------------------------------------------------------------------------------
 
 def test_icc_figure_updated_in_place_equals_fresh_figure():
+    """Draw the same figure updated in place as drawn fresh; its titles say r and the ICC."""
     a, b = icc_panel_data(17.6, 36.2, 10, 60, seed=1), icc_panel_data(35, 10, 3, 60, seed=2)
     live = IccFigure()
     first = live.update(a).png()
@@ -319,6 +342,7 @@ def test_icc_headline_says_what_the_current_panel_shows():
 
 
 def test_noise_figure_both_sources(dat):
+    """Draw both sources updated in place as drawn fresh, with the handout's SDs on the bars."""
     data_panel = classroom.noise_panel_data(dat)
     sim = noise_panel_simulated(12, 0.4, 4, seed=2)
     live = NoiseFigure()
@@ -332,6 +356,7 @@ def test_noise_figure_both_sources(dat):
 
 
 def test_separate_regressions_and_partition_figures(dat):
+    """Draw the separate-regressions and variance-partition figures updated in place as drawn fresh."""
     lines5, lines12 = classroom.school_lines(dat, 5), classroom.school_lines(dat, 12)
     live = SeparateRegressionsFigure(lines5)
     a = live.update(lines5).png()
@@ -347,8 +372,11 @@ def test_separate_regressions_and_partition_figures(dat):
 
 
 def test_separate_regressions_figure_has_one_uncrowded_legend(dat):
-    """One legend, in one row under both panels, of the lines only (the chosen school's students and
-    ring are named in the panel titles); hiding the pooled OLS line drops its entry."""
+    """Draw one legend, in one row under both panels, of the lines only.
+
+    The chosen school's students and ring are named in the panel titles; hiding the pooled OLS
+    line drops its entry.
+    """
     lines = classroom.school_lines(dat, 92)       # 1.3 above average: a line that nearly hides the average line
     live = SeparateRegressionsFigure(lines)
     for show_pooled, entries in ((True, 4), (False, 3), (True, 4)):
@@ -364,7 +392,10 @@ def test_separate_regressions_figure_has_one_uncrowded_legend(dat):
 
 
 def test_explorations_draw_in_the_notebook_figures_style():
-    """Same dpi, default size, palette and fonts as the notebook figures (mlmcourse.plots.style_rc)."""
+    """Same dpi, default size and palette as the notebook figures, with the lecture style's fonts.
+
+    The explorations' text is sized for a projector in both modes (mlmcourse.explore.render).
+    """
     import matplotlib as mpl
     import seaborn as sns
 
@@ -376,10 +407,11 @@ def test_explorations_draw_in_the_notebook_figures_style():
     assert (width, height) == (round(FIGSIZE[0] * DPI), round(FIGSIZE[1] * DPI))
     colorblind = [tuple(c) for c in sns.color_palette("colorblind")]
     assert tuple(mpl.colors.to_rgb(fig.axes[0].collections[0].get_facecolor()[0])) in colorblind
-    assert fig.axes[0].yaxis.get_ticklabels()[0].get_fontsize() == style_rc()["ytick.labelsize"]
+    assert fig.axes[0].yaxis.get_ticklabels()[0].get_fontsize() == style_rc(lecture=True)["ytick.labelsize"]
 
 
 def test_alt_texts_say_the_numbers(dat):
+    """Put the figures' numbers in their alt texts."""
     panel = icc_panel_data(20, 30, 8, 60)
     assert f"{panel.model_icc:.2f}" in icc_alt_text(panel)
     e = noise_explorer(dat)
@@ -389,14 +421,18 @@ def test_alt_texts_say_the_numbers(dat):
 # --- widgets: the wiring ---------------------------------------------------------------------------
 
 class FakeHandle:
+    """A display handle that records its updates instead of showing them."""
+
     def __init__(self):
         self.updates = []
 
     def update(self, obj, **kwargs):
+        """Record one update of the displayed output."""
         self.updates.append((obj, kwargs))
 
 
 def test_icc_explorer_slider_changes_the_figure():
+    """Redraw and resend the figure when a slider moves or a new sample is drawn."""
     e = icc_explorer()
     assert e.values == {"sigma_zeta": 17.6, "sigma_eps": 36.2, "n_per_school": 10, "seed": 1}
     e._handle = FakeHandle()
@@ -412,6 +448,7 @@ def test_icc_explorer_slider_changes_the_figure():
 
 
 def test_explorer_shows_course_error_and_keeps_the_figure(monkeypatch):
+    """Show a CourseError in the message line and keep the last figure."""
     e = icc_explorer()
     before = e.png
 
@@ -425,6 +462,7 @@ def test_explorer_shows_course_error_and_keeps_the_figure(monkeypatch):
 
 
 def test_noise_explorer_switches_source(dat):
+    """Switch between the data and a simulation, and back to the same figure."""
     e = noise_explorer(dat)
     assert e.controls["sigma_zeta"].disabled
     first = e.png
@@ -438,6 +476,7 @@ def test_noise_explorer_switches_source(dat):
 
 
 def test_separate_regressions_explorer(dat):
+    """Open on a school that shows what notebook 01 promises; another school changes the figure."""
     e = separate_regressions_explorer(dat)
     slopes = classroom.own_ols_lines(dat).dropna()
     chosen = e.values["school"]
@@ -458,9 +497,12 @@ def test_separate_regressions_explorer(dat):
 
 
 def test_separate_regressions_figure_names_the_pooled_line_and_says_ses(dat):
-    """The x axis says SES (00: ses is only centred *near* 0); the alt text names the dash-dotted
+    """Say SES on the x axis and name the pooled OLS line in the alt text while it is shown.
+
+    The x axis says SES (00: ses is only centred *near* 0); the alt text names the dash-dotted
     OLS line that ignores schools, with the slope notebook 01 quotes (the handout's OLS 14.359),
-    while it is shown, and not after the checkbox hides it."""
+    while it is shown, and not after the checkbox hides it.
+    """
     e = separate_regressions_explorer(dat)
     pooled = f"the OLS line ignoring schools (dash-dotted, slope {OLS1['b1']:.1f})"
     assert pooled == "the OLS line ignoring schools (dash-dotted, slope 14.4)" and pooled in e.alt
@@ -480,8 +522,11 @@ def test_icc_alt_text_names_the_schools_the_figure_shows(n_schools):
 
 
 def test_icc_exploration_first_sample_and_its_sampling_noise():
-    """Notebook 01 quotes the first sample (r 0.15 against the model's ICC 0.19) and says that most
-    new samples of 60 schools give an r within 0.1 of the ICC."""
+    """Give the first sample and the sampling noise that notebook 01 quotes.
+
+    Notebook 01 quotes the first sample (r 0.15 against the model's ICC 0.19) and says that most
+    new samples of 60 schools give an r within 0.1 of the ICC.
+    """
     e = icc_explorer()
     assert "their correlation is 0.15, the model's ICC is 0.19" in e.alt
     icc = model_icc(17.6, 36.2)
@@ -491,6 +536,7 @@ def test_icc_exploration_first_sample_and_its_sampling_noise():
 
 
 def test_variance_partition_explorer(dat):
+    """Redraw for another model or scale; refuse a model the chapter does not fit."""
     e = variance_partition_explorer(dat)
     first = e.png
     e.controls["model"].value = "mathgain ~ (1|schoolid/classid)"
@@ -518,11 +564,13 @@ def test_figures_ignore_the_notebook_style():
 @pytest.mark.parametrize("explorer", [noise_explorer, separate_regressions_explorer, variance_partition_explorer])
 @pytest.mark.parametrize("bad", [[1, 2, 3], pd.DataFrame({"mathkind": [1.0]})])
 def test_data_explorers_explain_wrong_data(explorer, bad):
+    """Explain wrong data with a CourseError that names load_classroom()."""
     with pytest.raises(CourseError, match="load_classroom"):
         explorer(bad)
 
 
 def test_a_burst_of_changes_in_a_running_loop_is_drawn_once_with_the_last_values():
+    """Draw a burst of changes in a running loop once, with the last values."""
     import asyncio
 
     e = icc_explorer()
@@ -540,6 +588,7 @@ def test_a_burst_of_changes_in_a_running_loop_is_drawn_once_with_the_last_values
 
 
 def test_static_text_of_the_controls_is_readable():
+    """Describe the controls in words where no widget can be shown; the figure's text is its alt text."""
     e = icc_explorer()
     text = e._repr_mimebundle_()["text/plain"]
     assert text == "[ICC and dependence: controls that move when the notebook runs in JupyterLab]"
@@ -547,8 +596,11 @@ def test_static_text_of_the_controls_is_readable():
 
 
 def test_an_exploration_is_its_box_of_controls_and_shows_its_figure_after_it(monkeypatch):
-    """The composite pattern: the exploration is a VBox built whole in its constructor; displayed,
-    it shows itself (widget + summary) and then its figure as a PNG output that changes replace."""
+    """Be a VBox of controls that, displayed, shows itself and then its figure.
+
+    The composite pattern: the exploration is a VBox built whole in its constructor; displayed,
+    it shows itself (widget + summary) and then its figure as a PNG output that changes replace.
+    """
     import ipywidgets as widgets
 
     from mlmcourse.explore import controls
