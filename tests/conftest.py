@@ -107,6 +107,17 @@ class LabServer:
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
     @staticmethod
+    def open_rise(page, timeout: int = 90_000):
+        """Start the open notebook's RISE slideshow as the README tells the instructor (Alt+R in
+        command mode); return the locator of the slide on show."""
+        page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()
+        page.keyboard.press("Escape")
+        page.keyboard.press("Alt+r")
+        frame = page.frame_locator(".jp-MainAreaWidget iframe[src*='/rise/']")
+        frame.locator(".reveal .slides").first.wait_for(state="visible", timeout=timeout)
+        return frame.locator(".reveal .slides section.present")
+
+    @staticmethod
     def kernel_eval(page, expression: str, notebook: str | None = None) -> str:
         """Evaluate ``expression`` in a notebook's kernel; return its text/plain result.
 

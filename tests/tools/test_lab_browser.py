@@ -112,13 +112,7 @@ def test_a_widget_on_a_live_rise_slide(course_lab_server, browser_page):
     page.locator(".jp-Notebook .widget-slider").first.wait_for(state="visible", timeout=LONG)
 
     # what the README tells the instructor to press: Alt+R on the notebook (command mode)
-    page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()
-    page.keyboard.press("Escape")
-    page.keyboard.press("Alt+r")
-    frame = page.frame_locator(".jp-MainAreaWidget iframe[src*='/rise/']")
-    frame.locator(".reveal .slides").first.wait_for(state="visible", timeout=LONG)
-
-    slide = frame.locator(".reveal .slides section.present")
+    slide = lab.open_rise(page, timeout=LONG)
     slider = slide.locator(".jupyter-widgets.widget-slider").first
     try:
         slider.wait_for(state="visible", timeout=LONG)
