@@ -16,13 +16,8 @@ suppressPackageStartupMessages({
   library(lmerTest)
 })
 options(width = 200, useFancyQuotes = FALSE)
-args <- commandArgs(trailingOnly = TRUE)
-classroom_path <- if (length(args) >= 1) args[[1]] else file.path("..", "shared", "data", "classroom.csv")
-out_dir <- file.path("tests", "reference")
-data_dir <- file.path(out_dir, "data")
-if (!dir.exists(out_dir)) stop("run this script from the repository root")
 .here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1])))
-source(file.path(.here, "json_writer.R"))
+source(file.path(.here, "reference_setup.R"))  # classroom_path, out_dir, data_dir, the JSON writer, sets_via_csv()
 source(file.path(.here, "lmer_extract.R"))  # mat_json, table_json, describe
 
 # ---------------------------------------------------------------------------------------
@@ -40,19 +35,11 @@ sets <- list(
   ChickWeight = as.data.frame(datasets::ChickWeight)[, c("weight", "Time", "Chick", "Diet")],
   InstEval2000 = lme4::InstEval[1:2000, c("y", "service", "s", "d", "dept")]
 )
-D <- list()
-for (nm in names(sets)) {
-  d <- sets[[nm]]
-  for (v in names(d)) if (is.factor(d[[v]])) d[[v]] <- as.character(d[[v]])
-  f <- file.path(data_dir, paste0(nm, ".csv"))
-  write.csv(d, f, row.names = FALSE)
-  D[[nm]] <- read.csv(f, stringsAsFactors = TRUE)
-}
+D <- sets_via_csv(sets)
 D$sleepstudy <- read.csv(file.path(data_dir, "sleepstudy.csv"), stringsAsFactors = TRUE)
 D$Penicillin <- read.csv(file.path(data_dir, "Penicillin.csv"), stringsAsFactors = TRUE)
 D$Dyestuff2 <- read.csv(file.path(data_dir, "Dyestuff2.csv"), stringsAsFactors = TRUE)
-if (file.exists(classroom_path)) D$classroom <- read.csv(classroom_path) else
-  stop("classroom data not found at ", classroom_path, " (pass its path as the first argument)")
+D$classroom <- read.csv(classroom_path)
 
 # ---------------------------------------------------------------------------------------
 # The cases: id, data, formula as written, REML, subset (an expression both R and pandas'

@@ -19,17 +19,9 @@ suppressPackageStartupMessages({
   library(lmerTest)
 })
 
-args <- commandArgs(trailingOnly = TRUE)
-classroom_path <- if (length(args) >= 1) args[[1]] else file.path("..", "shared", "data", "classroom.csv")
-out_dir <- file.path("tests", "reference")
-if (!file.exists(classroom_path)) stop("classroom data not found at ", classroom_path,
-                                       " (pass its path as the first argument)")
-if (!dir.exists(out_dir)) stop("run this script from the repository root")
-SEEDS <- c(12345, 48213, 90001)
-
-# the JSON writer shared by the reference scripts
 .here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1])))
-source(file.path(.here, "json_writer.R"))
+source(file.path(.here, "reference_setup.R"))  # classroom_path, out_dir, data_dir, the JSON writer, sets_via_csv()
+SEEDS <- c(12345, 48213, 90001)
 
 
 # ---------------------------------------------------------------------------------------

@@ -19,18 +19,8 @@ suppressPackageStartupMessages({
 })
 options(width = 200, useFancyQuotes = FALSE)   # the printouts below, as make_parity_cases.R prints them
 
-args <- commandArgs(trailingOnly = TRUE)
-classroom_path <- if (length(args) >= 1) args[[1]] else file.path("..", "shared", "data", "classroom.csv")
-out_dir <- file.path("tests", "reference")
-data_dir <- file.path(out_dir, "data")
-if (!file.exists(classroom_path)) stop("classroom data not found at ", classroom_path,
-                                       " (pass its path as the first argument)")
-if (!dir.exists(out_dir)) stop("run this script from the repository root")
-dir.create(data_dir, showWarnings = FALSE, recursive = TRUE)
-
-# the JSON writer shared by the reference scripts
 .here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1])))
-source(file.path(.here, "json_writer.R"))
+source(file.path(.here, "reference_setup.R"))  # classroom_path, out_dir, data_dir, the JSON writer, sets_via_csv()
 source(file.path(.here, "lmer_extract.R"))  # mat_json, table_json, describe
 
 # ---------------------------------------------------------------------------------------
@@ -59,14 +49,7 @@ example_sets <- list(
   # its numeric twin 'temp' is kept.
   cake       = cake[, c("angle", "recipe", "replicate", "temp")]
 )
-ex <- list()
-for (nm in names(example_sets)) {
-  d <- example_sets[[nm]]
-  for (v in names(d)) if (is.factor(d[[v]])) d[[v]] <- as.character(d[[v]])
-  f <- file.path(data_dir, paste0(nm, ".csv"))
-  write.csv(d, f, row.names = FALSE)
-  ex[[nm]] <- read.csv(f, stringsAsFactors = TRUE)
-}
+ex <- sets_via_csv(example_sets)
 sleepstudy_csv <- ex$sleepstudy; Penicillin_csv <- ex$Penicillin; Pastes_csv <- ex$Pastes
 Dyestuff_csv <- ex$Dyestuff; Dyestuff2_csv <- ex$Dyestuff2; cake_csv <- ex$cake
 
