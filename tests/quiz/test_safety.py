@@ -256,9 +256,15 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.iterdir() if p.name.startswith(path.name))
 
 
-def test_a_burst_of_edits_of_a_huge_answer_is_one_version(tmp_path, monkeypatch):
-    clock = [1000.0]
-    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+@pytest.fixture
+def clock(monkeypatch):
+    """The store's clock, in seconds, set by the test: ``clock[0] += 0.1`` is a tenth of a second."""
+    now = [1000.0]
+    monkeypatch.setattr(store_module, "_clock", lambda: now[0])
+    return now
+
+
+def test_a_burst_of_edits_of_a_huge_answer_is_one_version(tmp_path, clock):
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     text = "x" * 1_000_000
@@ -273,9 +279,7 @@ def test_a_burst_of_edits_of_a_huge_answer_is_one_version(tmp_path, monkeypatch)
     assert _size(path) < 3_000_000            # was 32.6 MB: one full copy per keystroke
 
 
-def test_versions_older_than_a_burst_are_all_kept(tmp_path, monkeypatch):
-    clock = [1000.0]
-    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+def test_versions_older_than_a_burst_are_all_kept(tmp_path, clock):
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     for text in ["a", "ab", "abc"]:           # a pause between each: three versions
@@ -287,10 +291,8 @@ def test_versions_older_than_a_burst_are_all_kept(tmp_path, monkeypatch):
     assert _db_answers(path, "1-A") == ["a", "ab", "abc", "abcdef"]
 
 
-def test_a_burst_never_drops_a_text_it_deletes(tmp_path, monkeypatch):
+def test_a_burst_never_drops_a_text_it_deletes(tmp_path, clock):
     """Select all + delete inside a burst keeps the text it removed as a version of its own."""
-    clock = [1000.0]
-    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     long = "a long answer written with care " * 20
@@ -308,9 +310,7 @@ def _typed(store, clock, texts, qid="1-A"):
         clock[0] += 0.1
 
 
-def test_holding_backspace_then_typing_keeps_the_text_deleted(tmp_path, monkeypatch):
-    clock = [1000.0]
-    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+def test_holding_backspace_then_typing_keeps_the_text_deleted(tmp_path, clock):
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     text = "The subscript i indexes students, j classrooms, k schools; "
@@ -321,9 +321,7 @@ def test_holding_backspace_then_typing_keeps_the_text_deleted(tmp_path, monkeypa
     assert text in kept and kept[-1] == "oops"
 
 
-def test_pasting_over_an_answer_keeps_the_answer_pasted_over(tmp_path, monkeypatch):
-    clock = [1000.0]
-    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+def test_pasting_over_an_answer_keeps_the_answer_pasted_over(tmp_path, clock):
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     mine = "my own careful answer to 1-B, written by me"
@@ -332,13 +330,11 @@ def test_pasting_over_an_answer_keeps_the_answer_pasted_over(tmp_path, monkeypat
     assert _db_answers(path, "1-A") == [mine, "PASTED: something else entirely that is long"]
 
 
-def test_every_text_of_a_burst_survives_in_a_kept_version(tmp_path, monkeypatch):
+def test_every_text_of_a_burst_survives_in_a_kept_version(tmp_path, clock):
     """Random edits (typing, deleting, pasting anywhere), one burst: every text the answer ever
     had is in a kept version (its characters, in order), so nothing typed can be lost."""
     import random
     rng = random.Random(7)
-    clock = [1000.0]
-    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     text, history = "", []
@@ -359,9 +355,7 @@ def test_every_text_of_a_burst_survives_in_a_kept_version(tmp_path, monkeypatch)
     assert len(kept) < len(history) / 2        # still a burst: far fewer rows than edits
 
 
-def test_backspace_in_a_huge_answer_stays_small(tmp_path, monkeypatch):
-    clock = [1000.0]
-    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+def test_backspace_in_a_huge_answer_stays_small(tmp_path, clock):
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     text = "x" * 1_000_000
@@ -375,9 +369,7 @@ def test_backspace_in_a_huge_answer_stays_small(tmp_path, monkeypatch):
     assert _size(path) < 4_000_000            # two copies and the pages freed by the updates (not 32 MB)
 
 
-def test_a_long_burst_still_keeps_a_version_every_half_minute(tmp_path, monkeypatch):
-    clock = [1000.0]
-    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+def test_a_long_burst_still_keeps_a_version_every_half_minute(tmp_path, clock):
     path = tmp_path / "answers.sqlite3"
     store = AnswerStore(2, path=path)
     text = ""
@@ -389,9 +381,7 @@ def test_a_long_burst_still_keeps_a_version_every_half_minute(tmp_path, monkeypa
     assert kept[-1] == text and 4 <= len(kept) <= 6
 
 
-def test_a_checked_answer_stays_a_version_of_its_own(quiz, monkeypatch):
-    clock = [1000.0]
-    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+def test_a_checked_answer_stays_a_version_of_its_own(quiz, clock):
     v = quiz.view("1-C")
     v.input.value = "my answer"
     clock[0] += 0.2
@@ -406,9 +396,7 @@ def test_a_checked_answer_stays_a_version_of_its_own(quiz, monkeypatch):
         ("my answer", False), ("my answer", True), ("my answer, edited again", False)]   # the check is kept
 
 
-def test_another_kernels_version_is_never_replaced(tmp_path, monkeypatch):
-    clock = [1000.0]
-    monkeypatch.setattr(store_module, "_clock", lambda: clock[0])
+def test_another_kernels_version_is_never_replaced(tmp_path, clock):
     path = tmp_path / "answers.sqlite3"
     one, two = AnswerStore(2, path=path), AnswerStore(2, path=path)
     one.update("1-A", answer="one 1", kind="open")
